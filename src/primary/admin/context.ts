@@ -1,0 +1,13 @@
+import type { Settings } from '../../shared/settings';
+import type { Segment } from '../../shared/shm';
+import type { Supervisor } from '../supervisor/supervisor';
+
+/** What Admin API resources may read: the primary's state, never a worker's memory. */
+export interface AdminContext {
+  settings: Settings;
+  segment: Segment;
+  supervisor: Supervisor;
+  nodeId: string;
+  startedAt: number;
+  configFile: string;
+}

@@ -1,0 +1,97 @@
+/**
+ * The `hyperway` command line:
+ *   hyperway start [--config FILE] [--demo]   run the gateway (FILE or $HYPERWAY_CONFIG or the default)
+ *   hyperway check --config FILE               validate only: exit 0, or 1 listing every error
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import { startPrimary } from './index';
+import { checkConfigFile } from './config';
+import { formatProblems, type ConfigError } from '../lib/errors';
+import { startDemoUpstreams } from '../demo/launch';
+import { HYPERWAY_VERSION } from '../shared/version';
+
+const USAGE = `Usage:
+  hyperway start [--config FILE] [--demo]   run the gateway
+  hyperway check --config FILE               validate a Kong declarative config
+  hyperway --version
+Environment: HYPERWAY_CONFIG, HYPERWAY_PROXY_LISTEN, HYPERWAY_ADMIN_LISTEN, HYPERWAY_WORKERS,
+HYPERWAY_LOG_LEVEL and every setting as HYPERWAY_<NAME> or KONG_<NAME> (see README).`;
+
+export const DEFAULT_CONFIG = path.resolve(__dirname, '..', '..', '..', 'native-config', 'hyperway.yaml');
+
+interface Args { command: string; config: string | null; demo: boolean }
+
+function parse(argv: string[]): Args | string {
+  const args: Args = { command: argv[0] ?? '', config: null, demo: false };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config' || a === '-c') {
+      if (argv[i + 1] === undefined) return '--config needs a file';
+      args.config = argv[++i];
+    } else if (a.startsWith('--config=')) args.config = a.slice(9);
+    else if (a === '--demo') args.demo = true;
+    else return `unknown argument: ${a}`;
+  }
+  return args;
+}
+
+export function runCli(argv: string[]): void {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    process.stdout.write(`hyperway ${HYPERWAY_VERSION}\n`);
+    return;
+  }
+  const args = parse(argv);
+  if (typeof args === 'string' || (args.command !== 'start' && args.command !== 'check')) {
+    process.stderr.write(`${typeof args === 'string' ? `hyperway: ${args}\n` : ''}${USAGE}\n`);
+    process.exitCode = argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' ? 0 : 2;
+    return;
+  }
+  const file = path.resolve(args.config ?? process.env.HYPERWAY_CONFIG ?? DEFAULT_CONFIG);
+  if (args.command === 'check') return check(file);
+  void start(file, args.demo);
+}
+
+function check(file: string): void {
+  const { problems, warnings } = checkConfigFile(file, process.env);
+  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings).replace(/error(s?) in/, 'warning$1 in') + '\n');
+  if (problems.length > 0) {
+    process.stderr.write(formatProblems(file, problems) + '\n');
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${file}: OK\n`);
+}
+
+async function start(file: string, demo: boolean): Promise<void> {
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`hyperway: config file not found: ${file}\n`);
+    process.exit(1);
+  }
+  const stopDemo = demo ? await startDemoUpstreams() : null;
+  try {
+    await startPrimary({
+      configFile: file,
+      env: process.env,
+      onReady: ({ proxy, admin, workers }) => {
+        const p = proxy.replace('0.0.0.0', '127.0.0.1');
+        process.stdout.write(
+          `hyperway ${HYPERWAY_VERSION}: ${workers} worker process(es) serving ${file}\n` +
+          `  proxy     ${proxy}\n  admin API ${admin}\n` +
+          (demo ? `  try       curl -i ${p}/demo/hello   (balanced over two demo upstreams)\n` +
+                  `            curl -i ${p}/echo/anything  (echoes what the upstream received)\n` : '') +
+          `  status    curl -s ${admin}/status\n`);
+      },
+      onShutdown: () => stopDemo?.(),
+    });
+  } catch (e) {
+    const err = e as ConfigError;
+    if (typeof err.code === 'string' && err.code.startsWith('HW_ERR_CONFIG')) {
+      process.stderr.write(err.message + '\n');
+    } else {
+      process.stderr.write(`hyperway: ${(e as Error).stack}\n`);
+    }
+    await stopDemo?.();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs compile-task.ts on a piscina thread. Only large files go there (LARGE_CONFIG_BYTES): for
+ * small ones a thread costs more than the compile itself.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import Piscina from 'piscina';
+import { ConfigError } from '../../lib/errors';
+import type { CompileResult, CompileTask } from './compile-task';
+import { loadConfigText, type LoadedConfig } from './load-config';
+
+export const LARGE_CONFIG_BYTES = 256 * 1024;
+
+let pool: Piscina<CompileTask, CompileResult> | null = null;
+
+function getPool(): Piscina<CompileTask, CompileResult> {
+  // The compiled .js sits next to this file in dist/.
+  pool ??= new Piscina({ filename: path.join(__dirname, 'compile-task.js'), minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
+  return pool;
+}
+
+/** Compiles on the pool thread; resolves like loadConfigText, rejects with ConfigError. */
+export async function compileInPool(text: string, file: string, env: NodeJS.ProcessEnv, version: number): Promise<LoadedConfig> {
+  const r = await getPool().run({ text, file, env: { ...env }, version });
+  if (!r.ok) throw new ConfigError(file, r.problems, r.code);
+  return { snapshot: r.snapshot, warnings: r.warnings, file };
+}
+
+/** loadConfigFile for the primary: inline for small files, on the pool above LARGE_CONFIG_BYTES. */
+export async function loadConfigFileAsync(file: string, env: NodeJS.ProcessEnv, version: number): Promise<LoadedConfig> {
+  let text: string;
+  let size: number;
+  try {
+    size = statSync(file).size;
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(file, [{ path: '', message: `cannot read config file: ${reason}` }], 'HW_ERR_CONFIG_READ');
+  }
+  return size > LARGE_CONFIG_BYTES ? compileInPool(text, file, env, version) : loadConfigText(text, file, env, version);
+}
+
+export async function closeCompilePool(): Promise<void> {
+  const p = pool;
+  pool = null;
+  await p?.destroy();
+}

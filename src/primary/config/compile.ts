@@ -1,0 +1,149 @@
+/**
+ * Validated model → Snapshot (src/shared/snapshot.ts): references become array indexes, Kong's
+ * snake_case becomes camelCase, match values are lowercased once here so workers never do it.
+ * The input model is read, never mutated.
+ */
+import { createHash } from 'node:crypto';
+import type { Settings } from '../../shared/settings';
+import type { ConsumerSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, TargetSnap, UpstreamSnap } from '../../shared/snapshot';
+import type { Entry } from './entities';
+import type { ResolvedEntry } from './references';
+import { normalizeTarget } from './entities/targets';
+import type { Model } from './validate';
+
+type Rec = Record<string, unknown>;
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]).slice() : []);
+const list = (v: unknown, f: (s: string) => string = (s) => s): string[] | null =>
+  Array.isArray(v) && v.length > 0 ? (v as string[]).map(f) : null;
+const idx = (e: Entry, field: string): number => (e as ResolvedEntry).resolved?.[field] ?? -1;
+
+export function compileSnapshot(model: Model, settings: Settings, version: number): Snapshot {
+  const { entries } = model;
+  const upstreamByName = new Map<string, number>();
+  entries.upstreams.forEach((u, i) => upstreamByName.set(String(u.rec.name).toLowerCase(), i));
+
+  const services: ServiceSnap[] = entries.services.map(({ rec }) => ({
+    id: rec.id as string,
+    name: str(rec.name),
+    protocol: rec.protocol as string,
+    host: rec.host as string,
+    port: rec.port as number,
+    path: str(rec.path),
+    retries: rec.retries as number,
+    connectTimeout: rec.connect_timeout as number,
+    writeTimeout: rec.write_timeout as number,
+    readTimeout: rec.read_timeout as number,
+    enabled: rec.enabled as boolean,
+    tags: strs(rec.tags),
+    upstream: upstreamByName.get(String(rec.host).toLowerCase()) ?? -1,
+  }));
+
+  const routes: RouteSnap[] = entries.routes.map((e) => compileRoute(e));
+
+  const upstreams: UpstreamSnap[] = entries.upstreams.map((u) => ({
+    id: u.rec.id as string,
+    name: u.rec.name as string,
+    algorithm: u.rec.algorithm as UpstreamSnap['algorithm'],
+    hashOn: u.rec.hash_on as string,
+    hashFallback: u.rec.hash_fallback as string,
+    hashOnHeader: str(u.rec.hash_on_header)?.toLowerCase() ?? null,
+    hashFallbackHeader: str(u.rec.hash_fallback_header)?.toLowerCase() ?? null,
+    hashOnCookie: str(u.rec.hash_on_cookie),
+    hashOnCookiePath: u.rec.hash_on_cookie_path as string,
+    hashOnQueryArg: str(u.rec.hash_on_query_arg),
+    hashFallbackQueryArg: str(u.rec.hash_fallback_query_arg),
+    hashOnUriCapture: str(u.rec.hash_on_uri_capture),
+    hashFallbackUriCapture: str(u.rec.hash_fallback_uri_capture),
+    slots: u.rec.slots as number,
+    hostHeader: str(u.rec.host_header),
+    healthchecks: structuredClone(u.rec.healthchecks),
+    tags: strs(u.rec.tags),
+    targets: entries.targets.filter((t) => idx(t, 'upstream') === u.index).map(compileTarget),
+  }));
+
+  const consumers: ConsumerSnap[] = entries.consumers.map(({ rec }) => ({
+    id: rec.id as string,
+    username: str(rec.username),
+    customId: str(rec.custom_id),
+    tags: strs(rec.tags),
+  }));
+
+  const plugins: PluginSnap[] = entries.plugins.map((e) => ({
+    id: e.rec.id as string,
+    name: e.rec.name as string,
+    instanceName: str(e.rec.instance_name),
+    enabled: e.rec.enabled as boolean,
+    service: idx(e, 'service'),
+    route: idx(e, 'route'),
+    consumer: idx(e, 'consumer'),
+    protocols: strs(e.rec.protocols),
+    config: structuredClone((e.rec.config ?? {}) as Rec),
+    tags: strs(e.rec.tags),
+  }));
+
+  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, plugins };
+}
+
+function compileRoute(e: Entry): RouteSnap {
+  const rec = e.rec;
+  let headers: Record<string, string[]> | null = null;
+  if (rec.headers && typeof rec.headers === 'object' && Object.keys(rec.headers).length > 0) {
+    headers = {};
+    for (const [name, values] of Object.entries(rec.headers as Record<string, string[]>)) {
+      // Kong compares plain header values case-insensitively; `~*` values are regexes, kept as written.
+      const vals = values.map((v) => (v.startsWith('~*') ? v : v.toLowerCase()));
+      const key = name.toLowerCase();
+      headers[key] = [...(headers[key] ?? []), ...vals];
+    }
+  }
+  return {
+    id: rec.id as string,
+    name: str(rec.name),
+    protocols: strs(rec.protocols),
+    methods: list(rec.methods, (m) => m.toUpperCase()),
+    hosts: list(rec.hosts, (h) => h.toLowerCase()),
+    paths: list(rec.paths),
+    headers,
+    snis: list(rec.snis, (s) => s.toLowerCase()),
+    stripPath: rec.strip_path as boolean,
+    preserveHost: rec.preserve_host as boolean,
+    regexPriority: rec.regex_priority as number,
+    pathHandling: rec.path_handling as 'v0' | 'v1',
+    httpsRedirectStatusCode: rec.https_redirect_status_code as number,
+    requestBuffering: rec.request_buffering as boolean,
+    responseBuffering: rec.response_buffering as boolean,
+    tags: strs(rec.tags),
+    service: idx(e, 'service'),
+  };
+}
+
+function compileTarget({ rec }: Entry): TargetSnap {
+  const t = normalizeTarget(rec.target as string);
+  return { id: rec.id as string, target: t.target, host: t.host, port: t.port, weight: rec.weight as number, tags: strs(rec.tags) };
+}
+
+/** JSON with object keys sorted at every level: equal configs give equal text. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Rec)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+/**
+ * Kong's configuration_hash role: sha256 of the validated entities (defaults filled in) and the
+ * settings. Generated ids are left out, so random ones do not make equal files hash differently.
+ */
+function configHash(model: Model, settings: Settings): string {
+  const entities: Rec = {};
+  for (const [name, list_] of Object.entries(model.entries)) {
+    if (list_.length === 0) continue;
+    entities[name] = list_.map((e) => ({ ...e.rec, id: e.idGenerated ? null : e.rec.id, refs: e.refs }));
+  }
+  const text = canonicalJson({ format: model.formatVersion, entities, settings });
+  return createHash('sha256').update(text).digest('hex');
+}

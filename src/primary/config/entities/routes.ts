@@ -1,0 +1,156 @@
+/** Kong `kong/db/schema/entities/routes.lua` + typedefs, traditional_compatible flavor. */
+import { validateRecord, type Field } from '../schema';
+import * as t from '../typedefs';
+import type { Path, Problems } from '../problems';
+import { normalizePath } from '../uri';
+import type { EntityDef } from './types';
+
+/**
+ * PCRE spellings JavaScript lacks: `(?P<name>` named groups become `(?<name>`, and a leading
+ * `(?i)` becomes the `i` flag. The router must compile route regexes through this same function.
+ */
+export function pcreToJs(re: string): { source: string; flags: string } {
+  let source = re.replace(/\(\?P</g, '(?<');
+  let flags = '';
+  if (source.startsWith('(?i)')) {
+    source = source.slice(4);
+    flags = 'i';
+  }
+  return { source, flags };
+}
+
+function checkRegex(re: string): string | null {
+  try {
+    const { source, flags } = pcreToJs(re);
+    new RegExp(source, flags);
+    return null;
+  } catch (e) {
+    // V8 says `Invalid regular expression: /<re>/<flags>: <why>`; keep only <why>.
+    const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') : String(e);
+    return `invalid regex: '${re}' (PCRE returned: ${why})`;
+  }
+}
+
+function checkRouterPath(v: unknown): string | null {
+  const p = v as string;
+  if (!p.startsWith('/') && !p.startsWith('~/')) return 'should start with: / (fixed path) or ~/ (regex path)';
+  if (p.includes('//')) return 'must not have empty segments';
+  if (p.startsWith('~')) return checkRegex(p.slice(1));
+  const chars = t.checkPathChars(p);
+  if (chars) return chars;
+  const normalized = normalizePath(p);
+  if (normalized !== p) return `non-normalized path, consider use '${normalized}' instead`;
+  return null;
+}
+
+function checkWildcardHost(v: unknown): string | null {
+  const h = v as string;
+  const stars = h.split('*').length - 1;
+  if (stars > 1) return 'invalid wildcard: must have at most one wildcard';
+  let probe = h;
+  if (stars === 1) {
+    const hostPart = t.parseHostPort(h.replace('*', 'x'))?.host ?? h;
+    const leftmost = hostPart.startsWith('x.') && h.startsWith('*.');
+    const rightmost = /\.x$/.test(hostPart) && /\.\*(:\d+)?$/.test(h);
+    if (!leftmost && !rightmost) return 'invalid wildcard: must be placed at leftmost or rightmost label';
+    probe = h.replace('*', 'x');
+  }
+  return t.parseHostPort(probe) ? null : `invalid hostname: ${h}`;
+}
+
+function checkHeaderValue(v: unknown): string | null {
+  const s = v as string;
+  return s.startsWith('~*') ? checkRegex(s.slice(2)) : null;
+}
+
+const fields: Record<string, Field> = {
+  id: t.uuid,
+  created_at: t.autoTimestamp,
+  updated_at: t.autoTimestamp,
+  name: t.utf8Name,
+  protocols: { ...t.protocols, lenMin: 1, default: ['http', 'https'] },
+  methods: { type: 'set', elements: { type: 'string', check: (v) => (/^[A-Z]+$/.test(v as string) ? null : `invalid value: ${String(v)} (methods are uppercase, e.g. ${String(v).toUpperCase()})`) } },
+  hosts: { type: 'array', elements: { type: 'string', check: checkWildcardHost } },
+  paths: { type: 'array', elements: { type: 'string', check: checkRouterPath } },
+  headers: {
+    type: 'map',
+    keys: {
+      ...t.headerName,
+      check: (v) =>
+        String(v).toLowerCase() === 'host'
+          ? "cannot contain 'host' header, which must be specified in the 'hosts' attribute"
+          : t.headerName.check!(v),
+    },
+    values: { type: 'array', elements: { type: 'string', check: checkHeaderValue } },
+  },
+  https_redirect_status_code: { type: 'integer', oneOf: [426, 301, 302, 307, 308], default: 426 },
+  regex_priority: { type: 'integer', default: 0 },
+  strip_path: { type: 'boolean', default: true },
+  path_handling: { type: 'string', oneOf: ['v0', 'v1'], default: 'v0' },
+  preserve_host: { type: 'boolean', default: false },
+  request_buffering: { type: 'boolean', default: true },
+  response_buffering: { type: 'boolean', default: true },
+  snis: { type: 'set', elements: t.sni },
+  sources: { type: 'array', elements: { type: 'any' } },
+  destinations: { type: 'array', elements: { type: 'any' } },
+  tags: t.tags,
+};
+
+const MUTUALLY_EXCLUSIVE = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']];
+
+const HINTS: Record<string, string> = {
+  expression: "unknown field: 'expression' needs router_flavor = expressions; Hyperway uses traditional_compatible",
+  priority: "unknown field: 'priority' needs router_flavor = expressions; use regex_priority",
+  enabled: 'unknown field: routes have no enabled flag in Kong 3.x (disable the service instead)',
+};
+
+function nonEmpty(v: unknown): boolean {
+  return Array.isArray(v) ? v.length > 0 : v !== null && typeof v === 'object' && Object.keys(v).length > 0;
+}
+
+function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: ReadonlySet<string>): Record<string, unknown> | undefined {
+  const rec = validateRecord(fields, raw, path, pr, HINTS, { skip });
+  if (!rec) return undefined;
+  const protocols = rec.protocols as string[] | undefined;
+  if (!protocols) return rec;
+  const at = (f: string): Path => [...path, f];
+  const groups = MUTUALLY_EXCLUSIVE.filter((g) => protocols.some((p) => g.includes(p)));
+  if (groups.length > 1) {
+    pr.err(at('protocols'), "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp'), ('tls_passthrough'), ('grpc', 'grpcs')");
+    return rec;
+  }
+  const unsupported = protocols.filter((p) => !t.HTTP_PROTOCOLS.has(p));
+  if (unsupported.length > 0) {
+    pr.err(at('protocols'), `Hyperway supports only 'http' and 'https' routes (got '${unsupported.join("', '")}')`);
+    return rec;
+  }
+  if (nonEmpty(rec.snis) && !protocols.includes('https')) {
+    pr.err(at('snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
+  }
+  for (const f of ['sources', 'destinations']) {
+    if (nonEmpty(rec[f])) pr.err(at(f), `'${f}' can only be set when 'protocols' is 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough' or 'udp'`);
+  }
+  const matchers = ['methods', 'hosts', 'headers', 'paths'].some((f) => nonEmpty(rec[f]) || (raw[f] != null && rec[f] === undefined));
+  if (!matchers) {
+    if (protocols.includes('http')) {
+      pr.err(path, "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'");
+    } else if (!nonEmpty(rec.snis)) {
+      pr.err(path, "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'");
+    }
+  }
+  if (rec.path_handling === 'v1') {
+    pr.warn(at('path_handling'), "path_handling 'v1' is ignored by the traditional_compatible router (Kong 3.x default): this route behaves as 'v0'");
+  }
+  return rec;
+}
+
+export const routes: EntityDef = {
+  name: 'routes',
+  singular: 'route',
+  fields,
+  endpointKey: 'name',
+  endpointKeyUnique: true,
+  foreign: { service: 'services' },
+  children: ['plugins'],
+  validate,
+};

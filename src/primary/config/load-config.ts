@@ -1,0 +1,73 @@
+/**
+ * Declarative config entry points: read → parse (load.ts) → validate (validate.ts, settings.ts)
+ * → compile (compile.ts). A config either loads whole or fails with every problem listed.
+ */
+import { ConfigError, type ConfigProblem, type ErrorCode } from '../../lib/errors';
+import type { Snapshot } from '../../shared/snapshot';
+import { compileSnapshot } from './compile';
+import { parseConfigText, readConfigText, type ParsedConfig } from './load';
+import { isRecord, Problems } from './problems';
+import { resolveSettingsInto } from './settings';
+import { validateDeclarative } from './validate';
+
+export interface LoadedConfig {
+  snapshot: Snapshot;
+  warnings: ConfigProblem[];
+  file: string;
+}
+
+/** Problems from the environment (no line) first, then in file order. */
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+interface Checked {
+  parsed: ParsedConfig;
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+  code: ErrorCode;
+  build?: (version: number) => Snapshot;
+}
+
+function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
+  const parsed = parseConfigText(text, file);
+  const pr = new Problems();
+  const model = validateDeclarative(parsed.value, pr);
+  const block = isRecord(parsed.value) ? parsed.value.hyperway : undefined;
+  const before = pr.count;
+  const settings = resolveSettingsInto(block, env, pr);
+  const settingsOnly = before === 0 && pr.count > 0;
+  const problems = pr.errors.map((p) => parsed.locate(p)).sort(byPosition);
+  const warnings = [...parsed.warnings, ...pr.warnings.map((p) => parsed.locate(p))].sort(byPosition);
+  const ok = problems.length === 0 && model !== undefined;
+  return {
+    parsed,
+    problems,
+    warnings,
+    code: settingsOnly ? 'HW_ERR_SETTINGS_INVALID' : 'HW_ERR_CONFIG_INVALID',
+    build: ok ? (version) => compileSnapshot(model, settings, version) : undefined,
+  };
+}
+
+/** Same as loadConfigFile, from text (Admin API `POST /config`, tests, the compile pool). */
+export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
+  const c = check(text, file, env);
+  if (!c.build) throw new ConfigError(file, c.problems, c.code);
+  return { snapshot: c.build(version), warnings: c.warnings, file };
+}
+
+/** Read + parse + validate + compile. Throws ConfigError listing EVERY problem, never a half config. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
+  return loadConfigText(readConfigText(file), file, env, version);
+}
+
+/** For `hyperway check`: problems (empty = valid) and warnings; config problems never throw. */
+export function checkConfigFile(file: string, env: NodeJS.ProcessEnv): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
+  try {
+    const c = check(readConfigText(file), file, env);
+    return { problems: c.problems, warnings: c.warnings };
+  } catch (e) {
+    if (e instanceof ConfigError) return { problems: e.problems, warnings: [] };
+    throw e;
+  }
+}

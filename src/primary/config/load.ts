@@ -1,0 +1,83 @@
+/**
+ * Text → plain JS value, keeping the YAML document so any problem path can be turned into the
+ * line:column of the node it names. JSON is YAML too, so one parser serves both.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../../lib/errors';
+import { pathToString, type RawProblem } from './problems';
+
+export interface ParsedConfig {
+  value: unknown;
+  /** Maps a raw problem (segments) to a ConfigProblem with line and column. */
+  locate(p: RawProblem): ConfigProblem;
+  /** YAML-level warnings (unknown tags …), already located. */
+  warnings: ConfigProblem[];
+}
+
+export function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(file, [{ path: '', message: `cannot read config file: ${reason}` }], 'HW_ERR_CONFIG_READ');
+  }
+}
+
+/** Throws ConfigError HW_ERR_CONFIG_YAML listing every syntax error. */
+export function parseConfigText(text: string, file: string): ParsedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+  const pos = (offset: number): { line: number; column: number } => {
+    const lp = lineCounter.linePos(offset);
+    return { line: lp.line, column: lp.col };
+  };
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0], ...pos(e.pos[0]) }));
+    throw new ConfigError(file, problems, 'HW_ERR_CONFIG_YAML');
+  }
+  const warnings = doc.warnings.map((w) => ({ path: '', message: w.message.split('\n')[0], ...pos(w.pos[0]) }));
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(file, [{ path: '', message, line: 1, column: 1 }], 'HW_ERR_CONFIG_YAML');
+  }
+  return {
+    value,
+    warnings,
+    locate(p: RawProblem): ConfigProblem {
+      const node = p.at === 'none' ? undefined : findNode(doc, p);
+      const out: ConfigProblem = { path: pathToString(p.path), message: p.message };
+      if (node?.range) Object.assign(out, pos(node.range[0]));
+      return out;
+    },
+  };
+}
+
+/** Walks the document along the path; stops at the deepest node that exists. */
+function findNode(doc: Document, p: RawProblem): Node | undefined {
+  let node = doc.contents as Node | null;
+  if (!node) return undefined;
+  for (let i = 0; i < p.path.length; i++) {
+    const seg = p.path[i];
+    const last = i === p.path.length - 1;
+    if (typeof seg === 'number' && isSeq(node)) {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) return node;
+      node = item;
+    } else if (typeof seg === 'string' && isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
+      if (!pair) return node;
+      const key = pair.key as Node;
+      const val = pair.value as Node | null;
+      if (last && p.at === 'key') return key;
+      if (!val || !val.range) return key;
+      node = val;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}

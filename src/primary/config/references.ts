@@ -1,0 +1,176 @@
+/**
+ * After the walk: deterministic ids, uniqueness, references (`validate_references`) and the
+ * checks that need more than one entity. Entries get `resolved[field]` = index or -1.
+ */
+import { randomUUID } from 'node:crypto';
+import { pluginStatus } from '../../plugins';
+import { ENTITY_DEFS, ENTITY_ORDER, type EntityName, type Entry } from './entities';
+import { pathToString, withArticle, type Problems } from './problems';
+import { entityUuid } from './uuid';
+
+export interface ResolvedEntry extends Entry {
+  resolved: Record<string, number>;
+}
+
+type Entries = Record<EntityName, Entry[]>;
+
+function refKeyPart(entries: Entries, e: Entry, field: string): string | null {
+  const ref = e.refs[field];
+  if (!ref) return '';
+  if ('parent' in ref) {
+    const target = ENTITY_DEFS[e.entity].foreign[field]!;
+    const id = entries[target][ref.parent]?.rec.id;
+    return typeof id === 'string' ? id : null;
+  }
+  return ref.value;
+}
+
+/** Kong's `get_key_for_uuid_gen`: endpoint key, else cache key, else a random id. */
+function uuidKey(entries: Entries, e: Entry): string | null {
+  const def = ENTITY_DEFS[e.entity];
+  const ek = def.endpointKey ? e.rec[def.endpointKey] : undefined;
+  if (typeof ek === 'string') {
+    if (def.endpointKeyUnique) return ek;
+    // Not globally unique (targets): compose with the parent, as Kong does for cascading foreigns.
+    let key = ek;
+    for (const field of Object.keys(def.foreign)) {
+      const part = refKeyPart(entries, e, field);
+      if (part === null) return null;
+      key += `:${part}`;
+    }
+    return key;
+  }
+  if (!def.cacheKey) return null;
+  const ck: string[] = [e.entity];
+  for (const k of def.cacheKey) {
+    if (k in def.foreign) {
+      const part = refKeyPart(entries, e, k);
+      if (part === null) return null;
+      ck.push(part);
+    } else if (typeof e.rec[k] === 'string') {
+      ck.push(e.rec[k] as string);
+    } else {
+      return null;
+    }
+  }
+  return ck.join(':');
+}
+
+export function assignIds(entries: Entries): void {
+  for (const entity of ENTITY_ORDER) {
+    for (const e of entries[entity]) {
+      if (typeof e.rec.id === 'string') continue;
+      const key = uuidKey(entries, e);
+      e.rec.id = key === null ? randomUUID() : entityUuid(entity, key);
+      e.idGenerated = true;
+    }
+  }
+}
+
+function dupCheck(pr: Problems, list: Entry[], field: string, keyOf: (e: Entry) => string | null, what: (k: string) => string): void {
+  const seen = new Map<string, Entry>();
+  for (const e of list) {
+    const k = keyOf(e);
+    if (k === null) continue;
+    const first = seen.get(k);
+    if (first) {
+      pr.err([...e.path, field], `uniqueness violation: '${e.entity}' entity with ${what(k)} already declared (first at ${pathToString(first.path)})`);
+    } else {
+      seen.set(k, e);
+    }
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export function checkUniqueness(entries: Entries, pr: Problems): void {
+  for (const entity of ENTITY_ORDER) {
+    const def = ENTITY_DEFS[entity];
+    const list = entries[entity];
+    // Generated ids repeat only when their keys do; those are reported below, once.
+    dupCheck(pr, list, 'id', (e) => (e.idGenerated ? null : (str(e.rec.id)?.toLowerCase() ?? null)), (k) => `primary key set to '${k}'`);
+    if (def.endpointKey && def.endpointKeyUnique) {
+      const ek = def.endpointKey;
+      dupCheck(pr, list, ek, (e) => str(e.rec[ek]), (k) => `${ek} set to '${k}'`);
+    }
+  }
+  dupCheck(pr, entries.consumers, 'custom_id', (e) => str(e.rec.custom_id), (k) => `custom_id set to '${k}'`);
+}
+
+function describe(entity: EntityName, value: string, entries: Entries): string {
+  // A name that exists as another kind of entity is the usual mistake: say which.
+  for (const other of ENTITY_ORDER) {
+    const def = ENTITY_DEFS[other];
+    if (other === entity || !def.endpointKey || !def.endpointKeyUnique) continue;
+    const ek = def.endpointKey;
+    if (entries[other].some((e) => e.rec[ek] === value)) return `; '${value}' is ${withArticle(def.singular)} ${ek}, not ${withArticle(ENTITY_DEFS[entity].singular)}`;
+  }
+  return '';
+}
+
+export function resolveReferences(entries: Entries, pr: Problems): void {
+  const byKey = new Map<EntityName, Map<string, number>>();
+  for (const entity of ENTITY_ORDER) {
+    const def = ENTITY_DEFS[entity];
+    const m = new Map<string, number>();
+    for (const e of entries[entity]) {
+      if (typeof e.rec.id === 'string') m.set(e.rec.id.toLowerCase(), e.index);
+    }
+    // Endpoint keys win over ids, as in Kong's find_entity.
+    if (def.endpointKey && def.endpointKeyUnique) {
+      for (const e of entries[entity]) {
+        const k = e.rec[def.endpointKey];
+        if (typeof k === 'string') m.set(k, e.index);
+      }
+    }
+    byKey.set(entity, m);
+  }
+  for (const entity of ENTITY_ORDER) {
+    const def = ENTITY_DEFS[entity];
+    for (const e of entries[entity] as ResolvedEntry[]) {
+      e.resolved = {};
+      for (const [field, target] of Object.entries(def.foreign)) {
+        const ref = e.refs[field];
+        if (!ref) e.resolved[field] = -1;
+        else if ('parent' in ref) e.resolved[field] = ref.parent;
+        else {
+          const m = byKey.get(target!)!;
+          const idx = m.get(ref.value) ?? m.get(ref.value.toLowerCase());
+          if (idx === undefined) {
+            pr.err(ref.path, `invalid reference '${field}: ${ref.value}' (no such entry in '${target}')${describe(target!, ref.value, entries)}`);
+            e.resolved[field] = -1;
+          } else {
+            e.resolved[field] = idx;
+          }
+        }
+      }
+    }
+  }
+}
+
+export function crossChecks(entries: Entries, pr: Problems): void {
+  const r = (e: Entry): Record<string, number> => (e as ResolvedEntry).resolved;
+  dupCheck(pr, entries.targets, 'target', (e) => (r(e).upstream >= 0 ? `${r(e).upstream}/${String(e.rec.target)}` : null), (k) => `target set to '${k.slice(k.indexOf('/') + 1)}' for the same upstream`);
+  dupCheck(pr, entries.acls, 'group', (e) => (r(e).consumer >= 0 ? `${r(e).consumer}/${String(e.rec.group)}` : null), (k) => `group set to '${k.slice(k.indexOf('/') + 1)}' for the same consumer`);
+  dupCheck(
+    pr,
+    entries.plugins,
+    'name',
+    (e) => (typeof e.rec.name === 'string' ? [e.rec.name, r(e).route, r(e).service, r(e).consumer].join('/') : null),
+    (k) => `name set to '${k.split('/')[0]}' for the same route, service and consumer`,
+  );
+  for (const e of entries.plugins) {
+    const name = e.rec.name;
+    if (typeof name !== 'string' || r(e).consumer < 0) continue;
+    const s = pluginStatus(name);
+    if (s.kind === 'implemented' && s.def.noConsumer) {
+      pr.err([...e.path, 'consumer'], `plugin '${name}' cannot be applied to a consumer`);
+    }
+  }
+  const hosts = new Set(entries.services.map((s) => String(s.rec.host).toLowerCase()));
+  for (const u of entries.upstreams) {
+    if (typeof u.rec.name === 'string' && !hosts.has(u.rec.name.toLowerCase())) {
+      pr.warn([...u.path, 'name'], `upstream '${u.rec.name}' is not used by any service (a service uses it by setting host: ${u.rec.name})`);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Gateway settings (kong-reference h): the `hyperway:` block of the config file, overridden by
+ * HYPERWAY_<NAME>, then KONG_<NAME>, environment variables (HYPERWAY_ wins).
+ */
+import type { ConfigProblem } from '../../lib/errors';
+import { DEFAULT_SETTINGS, type Settings } from '../../shared/settings';
+import { isRecord, pathToString, Problems, type Path } from './problems';
+import * as v from './settings-values';
+
+interface SettingSpec {
+  /** Spelling in the `hyperway:` block and in HYPERWAY_<NAME>. */
+  name: string;
+  key: keyof Settings;
+  /** kong.conf property read from KONG_<NAME>, when Kong has one. */
+  kong?: string;
+  parse(value: unknown): v.Parsed<Settings[keyof Settings]>;
+}
+
+const KONG_HEADERS = [
+  'server_tokens', 'latency_tokens', 'x-kong-upstream-latency', 'x-kong-proxy-latency', 'via', 'server',
+  'x-kong-upstream-status', 'x-kong-admin-latency', 'x-kong-response-latency', 'x-kong-request-id',
+];
+
+const spec = <K extends keyof Settings>(name: string, key: K, parse: (x: unknown) => v.Parsed<Settings[K]>, kong: string | null = name): SettingSpec => ({
+  name,
+  key,
+  kong: kong ?? undefined,
+  parse: parse as (x: unknown) => v.Parsed<Settings[keyof Settings]>,
+});
+
+export const SETTING_SPECS: readonly SettingSpec[] = [
+  spec('proxy_listen', 'proxyListen', (x) => v.parseListen(x, 'proxy_listen')),
+  spec('admin_listen', 'adminListen', (x) => v.parseListen(x, 'admin_listen')),
+  spec('workers', 'workers', v.parseWorkers, 'nginx_worker_processes'),
+  spec('log_level', 'logLevel', v.parseLogLevel),
+  spec('trusted_ips', 'trustedIps', v.parseCidrs),
+  spec('real_ip_header', 'realIpHeader', v.parseHeaderName),
+  spec('real_ip_recursive', 'realIpRecursive', v.parseBool),
+  spec('allow_debug_header', 'allowDebugHeader', v.parseBool),
+  spec('headers', 'headers', (x) => v.parseChoiceList(x, KONG_HEADERS)),
+  spec('headers_upstream', 'headersUpstream', (x) => v.parseChoiceList(x, ['x-kong-request-id'])),
+  spec('error_default_type', 'errorDefaultType', (x) => v.parseOneOf(x, ['text/plain', 'application/json', 'application/xml', 'text/html'])),
+  spec('upstream_keepalive_pool_size', 'upstreamKeepalivePoolSize', (x) => v.parseInt_(x, 0, 2 ** 31 - 1)),
+  spec('upstream_keepalive_max_requests', 'upstreamKeepaliveMaxRequests', (x) => v.parseInt_(x, 0, 2 ** 31 - 1)),
+  spec('upstream_keepalive_idle_timeout', 'upstreamKeepaliveIdleTimeout', (x) => v.parseNumber(x, 0, 2 ** 31 - 1)),
+  spec('drain_timeout', 'drainTimeout', (x) => v.parseInt_(x, 0, 2 ** 31 - 1), null),
+  spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 100, 2 ** 31 - 1), null),
+  spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
+];
+
+/** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
+const HINTS: Record<string, string> = {
+  nginx_worker_processes: "unknown field: use 'workers'",
+  lua_max_req_headers: "unknown field: use 'max_request_headers'",
+};
+
+/** Same as resolveSettings but reports into `pr` with raw paths, so load.ts can add lines. */
+export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: Problems): Settings {
+  const settings: Settings = structuredClone(DEFAULT_SETTINGS) as Settings;
+  let fileValues: Record<string, unknown> = {};
+  if (block !== undefined && block !== null) {
+    if (!isRecord(block)) pr.err(['hyperway'], 'expected a record');
+    else fileValues = block;
+  }
+  const known = new Set(SETTING_SPECS.map((s) => s.name));
+  for (const k of Object.keys(fileValues)) {
+    if (!known.has(k)) pr.err(['hyperway', k], HINTS[k] ?? 'unknown field', 'key');
+  }
+  for (const s of SETTING_SPECS) {
+    const source = pick(s, env, fileValues);
+    if (!source) continue;
+    const r = s.parse(source.value);
+    if (r.ok) (settings as unknown as Record<string, unknown>)[s.key] = r.value;
+    else pr.err(source.path, r.error, source.path.length === 1 ? 'none' : 'value');
+  }
+  return settings;
+}
+
+function pick(s: SettingSpec, env: NodeJS.ProcessEnv, file: Record<string, unknown>): { value: unknown; path: Path } | null {
+  const names = [`HYPERWAY_${s.name.toUpperCase()}`];
+  if (s.kong) names.push(`KONG_${s.kong.toUpperCase()}`);
+  for (const n of names) {
+    const val = env[n];
+    if (val !== undefined && val !== '') return { value: val, path: [`env ${n}`] };
+  }
+  const fv = file[s.name];
+  if (fv === undefined || fv === null) return null;
+  return { value: fv, path: ['hyperway', s.name] };
+}
+
+/** Settings only (the `hyperway:` block + env), used before any worker starts. */
+export function resolveSettings(block: unknown, env: NodeJS.ProcessEnv): { settings: Settings; problems: ConfigProblem[] } {
+  const pr = new Problems();
+  const settings = resolveSettingsInto(block, env, pr);
+  return { settings, problems: pr.errors.map((p) => ({ path: pathToString(p.path), message: p.message })) };
+}

@@ -1,0 +1,31 @@
+/**
+ * Deterministic ids as Kong's declarative loader makes them (`declarative_config.lua`
+ * `generate_uuid`): UUIDv5(UUIDv5(KONG_NAMESPACE, entity), key).
+ */
+import { createHash } from 'node:crypto';
+
+const KONG_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5';
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+/** RFC 4122 name-based UUID, SHA-1 (version 5). */
+export function uuidv5(name: string, namespace: string): string {
+  const h = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const namespaces = new Map<string, string>();
+
+export function entityUuid(entity: string, key: string): string {
+  let ns = namespaces.get(entity);
+  if (!ns) {
+    ns = uuidv5(entity, KONG_NAMESPACE);
+    namespaces.set(entity, ns);
+  }
+  return uuidv5(key, ns);
+}

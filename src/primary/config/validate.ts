@@ -1,0 +1,116 @@
+/**
+ * Kong's declarative format (kong-reference a): the top level, entity arrays, nesting. Every
+ * entity becomes an Entry in one flat list per entity with its references kept apart, the way
+ * Kong's `flatten` does; references.ts then gives ids, checks uniqueness and resolves them.
+ */
+import { ENTITY_DEFS, ENTITY_ORDER, UNSUPPORTED_ENTITIES, type EntityName, type Entry, type Ref } from './entities';
+import { isRecord, withArticle, type Path, type Problems } from './problems';
+import { assignIds, checkUniqueness, resolveReferences, crossChecks } from './references';
+
+export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'];
+
+export interface Model {
+  formatVersion: string;
+  /** The `hyperway:` block as written (settings.ts reads it). */
+  settingsBlock: unknown;
+  entries: Record<EntityName, Entry[]>;
+}
+
+const TOP_LEVEL = new Set(['_format_version', '_transform', '_comment', '_ignore', 'hyperway']);
+
+export function validateDeclarative(value: unknown, pr: Problems): Model | undefined {
+  if (!isRecord(value)) {
+    pr.err([], value === null || value === undefined ? 'expected a declarative config, the file is empty' : 'expected a record at the top level');
+    return undefined;
+  }
+  const formatVersion = checkFormatVersion(value, pr);
+  if (value._transform !== undefined && typeof value._transform !== 'boolean') pr.err(['_transform'], 'expected a boolean');
+  if (value._comment !== undefined && typeof value._comment !== 'string') pr.err(['_comment'], 'expected a string');
+  if (value._ignore !== undefined && !Array.isArray(value._ignore)) pr.err(['_ignore'], 'expected an array');
+
+  const entries = Object.fromEntries(ENTITY_ORDER.map((e) => [e, [] as Entry[]])) as Record<EntityName, Entry[]>;
+  for (const [key, v] of Object.entries(value)) {
+    if (TOP_LEVEL.has(key)) continue;
+    if (Object.prototype.hasOwnProperty.call(ENTITY_DEFS, key)) {
+      walk(key as EntityName, v, [key], undefined, entries, pr);
+    } else if (UNSUPPORTED_ENTITIES.includes(key)) {
+      if (Array.isArray(v) && v.length === 0) continue;
+      pr.err([key], `'${key}' entities are not supported by Hyperway yet`, 'key');
+    } else if (isRecord(v) && ENTITY_ORDER.some((e) => e in v)) {
+      pr.err([key], `unknown field: top-level keys are _format_version and entity lists (services, routes, plugins …); move the ${ENTITY_ORDER.filter((e) => e in v).join(', ')} of '${key}' to the top level`, 'key');
+    } else {
+      pr.err([key], 'unknown field', 'key');
+    }
+  }
+  assignIds(entries);
+  checkUniqueness(entries, pr);
+  resolveReferences(entries, pr);
+  crossChecks(entries, pr);
+  return { formatVersion: formatVersion ?? '3.0', settingsBlock: value.hyperway, entries };
+}
+
+function checkFormatVersion(value: Record<string, unknown>, pr: Problems): string | undefined {
+  const fv = value._format_version;
+  if (fv === undefined || fv === null) {
+    pr.err(['_format_version'], 'required field missing (a declarative config starts with _format_version: "3.0")');
+    return undefined;
+  }
+  if (typeof fv !== 'string') {
+    pr.err(['_format_version'], `expected a string (quote it: _format_version: "${String(fv)}")`);
+    return undefined;
+  }
+  if (!FORMAT_VERSIONS.includes(fv)) {
+    pr.err(['_format_version'], `expected one of: ${FORMAT_VERSIONS.join(', ')}`);
+    return undefined;
+  }
+  return fv;
+}
+
+interface Parent {
+  entity: EntityName;
+  index: number;
+}
+
+function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | undefined, entries: Record<EntityName, Entry[]>, pr: Problems): void {
+  if (arr === null || arr === undefined) return;
+  if (!Array.isArray(arr)) {
+    pr.err(path, 'expected an array');
+    return;
+  }
+  const def = ENTITY_DEFS[entity];
+  const skip = new Set<string>([...def.children, ...Object.keys(def.foreign)]);
+  arr.forEach((raw: unknown, i) => {
+    const itemPath = [...path, i];
+    if (!isRecord(raw)) {
+      pr.err(itemPath, 'expected a record');
+      return;
+    }
+    const refs: Record<string, Ref | null> = {};
+    for (const [field, target] of Object.entries(def.foreign)) {
+      refs[field] = readRef(field, target!, raw[field], [...itemPath, field], parent, def.requiredForeign?.includes(field) ?? false, pr);
+    }
+    const rec = def.validate(raw, itemPath, pr, skip) ?? {};
+    const entry: Entry = { entity, index: entries[entity].length, path: itemPath, rec, refs };
+    entries[entity].push(entry);
+    for (const child of def.children) {
+      walk(child, raw[child], [...itemPath, child], { entity, index: entry.index }, entries, pr);
+    }
+  });
+}
+
+function readRef(field: string, target: EntityName, v: unknown, path: Path, parent: Parent | undefined, required: boolean, pr: Problems): Ref | null {
+  if (parent && parent.entity === target) {
+    if (v !== undefined && v !== null) {
+      pr.err(path, `value must be null (nested under a ${ENTITY_DEFS[target].singular}, it takes its ${field} from there)`, 'key');
+    }
+    return { parent: parent.index };
+  }
+  if (v === undefined || v === null) {
+    if (required) pr.err(path, `required field missing (set ${field} to the id or ${ENTITY_DEFS[target].endpointKey ?? 'id'} of ${withArticle(ENTITY_DEFS[target].singular)}, or nest this entry under it)`);
+    return null;
+  }
+  if (typeof v === 'string' && v !== '') return { value: v, path };
+  if (isRecord(v) && typeof v.id === 'string') return { value: v.id, path };
+  pr.err(path, `expected a string (the id or ${ENTITY_DEFS[target].endpointKey ?? 'id'} of ${withArticle(ENTITY_DEFS[target].singular)})`);
+  return null;
+}

@@ -1,0 +1,74 @@
+/**
+ * startPrimary(): wires the control plane — config, shared memory, the worker supervisor, the
+ * Admin API — and owns the shutdown order: stop the Admin API, drain the workers (they close their
+ * listen sockets first), remove the shared segment, exit 0. It never serves proxy traffic.
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { loadConfigFile } from './config';
+import { Supervisor } from './supervisor/supervisor';
+import { startAdminServer } from './admin/server';
+import { createSegment, destroySegment } from '../shared/shm';
+import { configureLog, log } from '../lib/log';
+import { formatProblems } from '../lib/errors';
+
+export interface PrimaryOptions {
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  /** Called once every worker listens (the CLI prints the URLs). */
+  onReady?: (info: { proxy: string; admin: string; workers: number }) => void;
+  /** Called after shutdown, before exit (the CLI stops the demo upstreams). */
+  onShutdown?: () => Promise<void> | void;
+}
+
+export async function startPrimary(opts: PrimaryOptions): Promise<void> {
+  const { snapshot, warnings, file } = loadConfigFile(opts.configFile, opts.env, 1);
+  const settings = snapshot.settings;
+  configureLog(settings.logLevel, 'primary');
+  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings).replace('error', 'warning') + '\n');
+
+  const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
+  const segment = createSegment(process.pid, count);
+  const supervisor = new Supervisor(segment, snapshot, count);
+  let admin: Server | null = null;
+  let stopping = false;
+
+  const shutdown = async (reason: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
+    admin?.close();
+    admin?.closeAllConnections();
+    await supervisor.shutdown(settings.drainTimeout);
+    destroySegment(segment);
+    await opts.onShutdown?.();
+    log('notice', 'stopped');
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('exit', () => destroySegment(segment));
+
+  supervisor.on('fatal', (err: { message: string }) => {
+    process.stderr.write(`hyperway: ${err.message}\n`);
+    void shutdown('a worker could not start', 1);
+  });
+  supervisor.on('ready', () => {
+    const p = settings.proxyListen;
+    const a = settings.adminListen;
+    opts.onReady?.({ proxy: `http://${p.host}:${p.port}`, admin: `http://${a.host}:${a.port}`, workers: count });
+  });
+
+  try {
+    admin = await startAdminServer({
+      settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
+    });
+  } catch (e) {
+    destroySegment(segment);
+    process.stderr.write(`hyperway: cannot listen on admin_listen ${settings.adminListen.host}:${settings.adminListen.port}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  supervisor.start();
+  log('info', 'primary started', { workers: count, config: file, version: snapshot.version });
+}

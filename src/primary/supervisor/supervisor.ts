@@ -1,0 +1,172 @@
+/**
+ * Owns the worker processes: forks one per slot, sends each the current Snapshot, tracks which
+ * version each serves, replaces any that exits, is killed or stops its heartbeat (with backoff),
+ * and drains them all on shutdown. The primary survives every worker fault.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Segment } from '../../shared/shm';
+import { clearSlot, readSlot, WORKER_STATE_NAME } from '../../shared/counter-slab';
+import type { Snapshot } from '../../shared/snapshot';
+import { encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
+import { forkWorker } from './spawn';
+import { nextBackoff, HeartbeatWatch } from './restart';
+import { log } from '../../lib/log';
+
+export interface WorkerHandle {
+  id: number;
+  child: ChildProcess | null;
+  pid: number;
+  startedAt: number;
+  restarts: number;
+  listening: boolean;
+  ackedVersion: number;
+  backoffMs: number;
+  heartbeat: HeartbeatWatch;
+  restartTimer: NodeJS.Timeout | null;
+}
+
+export class Supervisor extends EventEmitter {
+  readonly workers: WorkerHandle[] = [];
+  readonly #seg: Segment;
+  #snapshot: Snapshot;
+  #stopping = false;
+  #watch: NodeJS.Timeout | null = null;
+  #everReady = false;
+
+  constructor(seg: Segment, snapshot: Snapshot, count: number) {
+    super();
+    this.#seg = seg;
+    this.#snapshot = snapshot;
+    for (let id = 0; id < count; id++) {
+      this.workers.push({
+        id, child: null, pid: 0, startedAt: 0, restarts: 0, listening: false, ackedVersion: 0,
+        backoffMs: 0, heartbeat: new HeartbeatWatch(), restartTimer: null,
+      });
+    }
+  }
+
+  get snapshot(): Snapshot { return this.#snapshot; }
+
+  start(): void {
+    for (const w of this.workers) this.#spawn(w);
+    this.#watch = setInterval(() => this.#checkHeartbeats(), 250);
+  }
+
+  allListening(): boolean {
+    return this.workers.every((w) => w.listening && w.child !== null);
+  }
+
+  /** Hot apply: every live worker gets the new snapshot; new workers start with it. */
+  apply(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    for (const w of this.workers) if (w.child !== null) this.#send(w, { kind: 'config:apply', snapshot });
+  }
+
+  #spawn(w: WorkerHandle): void {
+    w.restartTimer = null;
+    clearSlot(this.#seg, w.id);
+    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings.logLevel);
+    w.child = child;
+    w.pid = child.pid ?? 0;
+    w.startedAt = Date.now();
+    w.listening = false;
+    w.ackedVersion = 0;
+    w.heartbeat.reset(Date.now());
+    child.on('message', (raw) => this.#onMessage(w, child, raw));
+    child.on('exit', (code, signal) => this.#onExit(w, child, code, signal));
+    child.on('error', (err) => log('error', 'worker process error', { worker: w.id, err: err.message }));
+    this.#send(w, { kind: 'config:apply', snapshot: this.#snapshot });
+  }
+
+  #send(w: WorkerHandle, msg: PrimaryMessage): void {
+    const c = w.child;
+    if (c === null || !c.connected) return;
+    c.send(encodeMessage(msg), (err) => {
+      if (err) log('warn', 'IPC send failed', { worker: w.id, err: err.message });
+    });
+  }
+
+  #onMessage(w: WorkerHandle, child: ChildProcess, raw: unknown): void {
+    if (w.child !== child) return;
+    const msg = decodeMessage<WorkerMessage>(raw);
+    if (msg === null) return;
+    switch (msg.kind) {
+      case 'worker:listening':
+        w.listening = true;
+        log('info', 'worker listening', { worker: w.id, pid: w.pid, port: msg.port });
+        if (!this.#everReady && this.allListening()) {
+          this.#everReady = true;
+          this.emit('ready');
+        }
+        break;
+      case 'config:ack':
+        w.ackedVersion = msg.version;
+        this.emit('ack', w.id, msg.version);
+        break;
+      case 'config:rejected':
+        log('error', 'worker rejected config', { worker: w.id, version: msg.version, err: msg.error.message });
+        break;
+      case 'listen:failed':
+        log('error', 'worker cannot serve', { worker: w.id, err: msg.error.message });
+        if (!this.#everReady) this.emit('fatal', msg.error);
+        break;
+    }
+  }
+
+  #onExit(w: WorkerHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (w.child !== child) return;
+    w.child = null;
+    w.listening = false;
+    if (this.#stopping) {
+      this.emit('exit', w.id);
+      return;
+    }
+    const uptime = Date.now() - w.startedAt;
+    w.backoffMs = nextBackoff(w.backoffMs, uptime);
+    w.restarts++;
+    log('warn', 'worker exited; replacing it', { worker: w.id, pid: w.pid, code, signal, restartInMs: w.backoffMs });
+    w.restartTimer = setTimeout(() => this.#spawn(w), w.backoffMs);
+  }
+
+  #checkHeartbeats(): void {
+    const now = Date.now();
+    const timeout = this.#snapshot.settings.workerHeartbeatTimeout;
+    for (const w of this.workers) {
+      if (w.child === null || this.#stopping) continue;
+      const slot = readSlot(this.#seg, w.id);
+      if (w.heartbeat.stale(slot.heartbeat, now, timeout)) {
+        log('error', 'worker heartbeat stopped; killing it', { worker: w.id, pid: w.pid, timeoutMs: timeout });
+        w.heartbeat.reset(now);
+        w.child.kill('SIGKILL');
+      }
+    }
+  }
+
+  /** Drain every worker; resolves once all have exited (stragglers are killed at the deadline). */
+  async shutdown(drainTimeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    if (this.#watch !== null) clearInterval(this.#watch);
+    for (const w of this.workers) {
+      if (w.restartTimer !== null) clearTimeout(w.restartTimer);
+      w.restartTimer = null;
+    }
+    const live = this.workers.filter((w) => w.child !== null);
+    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
+      const child = w.child as ChildProcess;
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const kill = setTimeout(() => child.kill('SIGKILL'), drainTimeoutMs + 2000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      // A stopped (SIGSTOP) worker cannot drain; SIGCONT is harmless for the others.
+      child.kill('SIGCONT');
+      this.#send(w, { kind: 'shutdown', drainTimeout: drainTimeoutMs });
+    })));
+  }
+
+  slotState(id: number): string {
+    return WORKER_STATE_NAME[readSlot(this.#seg, id).state] ?? 'unknown';
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * IPC between the primary and its workers: every message is one msgpackr-encoded buffer sent over
+ * the child_process channel (serialization 'advanced', so the buffer travels as bytes, not JSON).
+ *
+ *   primary → worker   config:apply {snapshot}    shutdown {drainTimeout}
+ *   worker → primary   worker:listening {port}    config:ack {version}
+ *                      config:rejected {version, error}    listen:failed {error}
+ *
+ * A worker acknowledges a snapshot only once it serves with it, so the primary always knows
+ * which config version each worker runs (also mirrored in the worker's shared-memory slot).
+ */
+import { Packr } from 'msgpackr';
+import type { Snapshot } from './snapshot';
+
+export type PrimaryMessage =
+  | { kind: 'config:apply'; snapshot: Snapshot }
+  | { kind: 'shutdown'; drainTimeout: number };
+
+export interface WireError { code: string; message: string }
+
+export type WorkerMessage =
+  | { kind: 'worker:listening'; port: number }
+  | { kind: 'config:ack'; version: number }
+  | { kind: 'config:rejected'; version: number; error: WireError }
+  | { kind: 'listen:failed'; error: WireError };
+
+// Records (msgpackr's shared structures) would need both ends to agree on structure ids; the
+// messages are small and rare, so plain maps keep the encoding self-describing.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export function encodeMessage(msg: PrimaryMessage | WorkerMessage): Buffer {
+  return packr.pack(msg);
+}
+
+export function decodeMessage<T extends PrimaryMessage | WorkerMessage>(raw: unknown): T | null {
+  if (!(raw instanceof Uint8Array)) return null;
+  const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  try {
+    return packr.unpack(buf) as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Gateway settings: the `hyperway:` block of the config file, overridden by HYPERWAY_<NAME>
+ * and KONG_<NAME> environment variables. Names follow kong.conf where kong.conf has the property.
+ * Resolved once by the primary (primary/config/settings.ts) and shipped to workers in the Snapshot.
+ */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Settings {
+  /** `proxy_listen`: where workers accept client traffic (default 0.0.0.0:8000). */
+  proxyListen: ListenAddress;
+  /** `admin_listen`: the primary's Admin API (default 127.0.0.1:8001). */
+  adminListen: ListenAddress;
+  /** `workers`: worker processes; 0 or "auto" = one per core. */
+  workers: number;
+  /** `log_level`: debug | info | notice | warn | error. */
+  logLevel: LogLevel;
+  /** `trusted_ips`: CIDRs whose X-Forwarded-* and real-IP headers are believed. */
+  trustedIps: string[];
+  /** `real_ip_header` (default X-Real-IP), lowercased. */
+  realIpHeader: string;
+  /** `real_ip_recursive` (default off). */
+  realIpRecursive: boolean;
+  /** `allow_debug_header` (default off): honour `Kong-Debug: 1`. */
+  allowDebugHeader: boolean;
+  /** `headers`: which Kong headers go downstream (server_tokens, latency_tokens, x-kong-request-id, X-Kong-Upstream-Status …). */
+  headers: string[];
+  /** `headers_upstream` (default x-kong-request-id). */
+  headersUpstream: string[];
+  /** `error_default_type` (default text/plain) for nginx-level errors (502/503/504 …). */
+  errorDefaultType: string;
+  /** `upstream_keepalive_pool_size` (default 512): idle connections kept per target. */
+  upstreamKeepalivePoolSize: number;
+  /** `upstream_keepalive_max_requests` (default 10000). */
+  upstreamKeepaliveMaxRequests: number;
+  /** `upstream_keepalive_idle_timeout` in seconds (default 60). */
+  upstreamKeepaliveIdleTimeout: number;
+  /** `drain_timeout` in ms (default 10000): how long SIGTERM waits for requests in flight. */
+  drainTimeout: number;
+  /** `worker_heartbeat_timeout` in ms (default 10000): a worker silent that long is replaced. */
+  workerHeartbeatTimeout: number;
+  /** `max_request_headers` (Kong's lua_max_req_headers, default 100). */
+  maxRequestHeaders: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error';
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  proxyListen: { host: '0.0.0.0', port: 8000 },
+  adminListen: { host: '127.0.0.1', port: 8001 },
+  workers: 0,
+  logLevel: 'notice',
+  trustedIps: [],
+  realIpHeader: 'x-real-ip',
+  realIpRecursive: false,
+  allowDebugHeader: false,
+  headers: ['server_tokens', 'latency_tokens', 'x-kong-request-id'],
+  headersUpstream: ['x-kong-request-id'],
+  errorDefaultType: 'text/plain',
+  upstreamKeepalivePoolSize: 512,
+  upstreamKeepaliveMaxRequests: 10000,
+  upstreamKeepaliveIdleTimeout: 60,
+  drainTimeout: 10000,
+  workerHeartbeatTimeout: 10000,
+  maxRequestHeaders: 100,
+} satisfies Settings);

@@ -1,0 +1,120 @@
+/**
+ * The compiled configuration: what the primary ships to every worker (msgpackr over IPC).
+ *
+ * Plain data only — no functions, no classes, no RegExp objects (they cannot cross processes).
+ * Every Kong default is already filled in and every reference resolved to an array index, so a
+ * worker never parses, defaults or looks up by name. Field names are camelCase; the Kong
+ * snake_case spelling is translated once, in primary/config/compile.ts.
+ */
+import type { Settings } from './settings';
+
+export interface Snapshot {
+  /** Monotonic per primary; workers acknowledge it once they serve with it. */
+  version: number;
+  /** sha256 (hex) of the canonical declarative config: Kong's `configuration_hash`. */
+  hash: string;
+  settings: Settings;
+  services: ServiceSnap[];
+  routes: RouteSnap[];
+  upstreams: UpstreamSnap[];
+  consumers: ConsumerSnap[];
+  /** Plugin instances as data; the worker builds per-route chains from them (later issues). */
+  plugins: PluginSnap[];
+}
+
+export interface ServiceSnap {
+  id: string;
+  name: string | null;
+  protocol: string;
+  host: string;
+  port: number;
+  /** null when the service has no path (Kong: `url` without a path). */
+  path: string | null;
+  retries: number;
+  connectTimeout: number;
+  writeTimeout: number;
+  readTimeout: number;
+  enabled: boolean;
+  tags: string[];
+  /** Index into Snapshot.upstreams when `host` names an upstream, else -1. */
+  upstream: number;
+}
+
+export interface RouteSnap {
+  id: string;
+  name: string | null;
+  protocols: string[];
+  /** Uppercase methods, or null when the route does not constrain methods. */
+  methods: string[] | null;
+  /** Route hosts as written (wildcards, optional :port), lowercased; null when absent. */
+  hosts: string[] | null;
+  /** Prefix paths and `~` regex paths as written; null when absent. */
+  paths: string[] | null;
+  /** Header name (lowercased) → values (plain values lowercased; `~*` regex values kept). */
+  headers: Record<string, string[]> | null;
+  snis: string[] | null;
+  stripPath: boolean;
+  preserveHost: boolean;
+  regexPriority: number;
+  pathHandling: 'v0' | 'v1';
+  httpsRedirectStatusCode: number;
+  requestBuffering: boolean;
+  responseBuffering: boolean;
+  tags: string[];
+  /** Index into Snapshot.services, or -1 for a serviceless route (503). */
+  service: number;
+}
+
+export interface UpstreamSnap {
+  id: string;
+  name: string;
+  algorithm: 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
+  hashOn: string;
+  hashFallback: string;
+  hashOnHeader: string | null;
+  hashFallbackHeader: string | null;
+  hashOnCookie: string | null;
+  hashOnCookiePath: string;
+  hashOnQueryArg: string | null;
+  hashFallbackQueryArg: string | null;
+  hashOnUriCapture: string | null;
+  hashFallbackUriCapture: string | null;
+  slots: number;
+  hostHeader: string | null;
+  /** Health-check settings with Kong's defaults filled in (snake_case kept: it is Kong's record). */
+  healthchecks: unknown;
+  tags: string[];
+  targets: TargetSnap[];
+}
+
+export interface TargetSnap {
+  id: string;
+  /** `host:port` as Kong normalises it (port 8000 when omitted). */
+  target: string;
+  host: string;
+  port: number;
+  weight: number;
+  tags: string[];
+}
+
+export interface ConsumerSnap {
+  id: string;
+  username: string | null;
+  customId: string | null;
+  tags: string[];
+}
+
+export interface PluginSnap {
+  id: string;
+  name: string;
+  instanceName: string | null;
+  enabled: boolean;
+  /** Indexes into services/routes/consumers, or -1 when not scoped there. */
+  service: number;
+  route: number;
+  consumer: number;
+  protocols: string[];
+  /** The plugin's config with its schema's defaults filled in (Kong's keys, snake_case). */
+  config: Record<string, unknown>;
+  tags: string[];
+}

@@ -1,0 +1,109 @@
+/**
+ * A worker process: maps the shared segment, waits for its first Snapshot, listens on the proxy
+ * port (uWS sets SO_REUSEPORT, so the kernel spreads connections over all workers), and serves.
+ * It imports nothing from primary/: everything it knows arrives over IPC or shared memory.
+ */
+import { loadUws, type ListenSocket, type TemplatedApp, type UwsModule } from './server/uws';
+import { createProxyApp, type ProxyState } from './server/app';
+import { Runtime } from './runtime';
+import { UpstreamPools } from './proxy/upstream-pool';
+import { attachSegment } from '../shared/shm';
+import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
+import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
+import { configureLog, log } from '../lib/log';
+import type { Snapshot } from '../shared/snapshot';
+
+const HEARTBEAT_MS = 250;
+
+export function startWorker(): void {
+  const workerId = Number(process.env.HYPERWAY_WORKER_ID);
+  configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
+  const segment = attachSegment(String(process.env.HYPERWAY_SHM));
+  const slot = new WorkerSlot(segment, workerId);
+  slot.reset(process.pid);
+  // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
+  setInterval(() => slot.beat(), HEARTBEAT_MS);
+
+  let uws: UwsModule;
+  try {
+    const loaded = loadUws();
+    uws = loaded.uws;
+    log(workerId === 0 ? 'notice' : 'info', 'uWebSockets.js loaded', { source: loaded.source, version: loaded.version });
+  } catch (e) {
+    send({ kind: 'listen:failed', error: { code: 'HW_ERR_UWS_UNAVAILABLE', message: (e as Error).message } });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
+
+  const pools = new UpstreamPools();
+  const state: ProxyState = { runtime: null, slot };
+  let app: TemplatedApp | null = null;
+  let listenSocket: ListenSocket | null = null;
+  let draining = false;
+
+  function apply(snapshot: Snapshot): void {
+    let rt: Runtime;
+    try {
+      rt = new Runtime(snapshot, pools);
+    } catch (e) {
+      log('error', 'snapshot rejected', { version: snapshot.version, err: (e as Error).stack });
+      send({ kind: 'config:rejected', version: snapshot.version, error: { code: 'HW_ERR_CONFIG_INVALID', message: (e as Error).message } });
+      return;
+    }
+    state.runtime = rt;
+    if (app === null) {
+      app = createProxyApp(uws, state);
+      const { host, port } = snapshot.settings.proxyListen;
+      app.listen(host, port, (sock) => {
+        if (sock === false) {
+          send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: `cannot listen on ${host}:${port}` } });
+          setTimeout(() => process.exit(1), 50);
+          return;
+        }
+        listenSocket = sock;
+        slot.setState(WORKER_STATE.LISTENING);
+        slot.setConfigVersion(snapshot.version);
+        send({ kind: 'worker:listening', port: uws.us_socket_local_port(sock) });
+        send({ kind: 'config:ack', version: snapshot.version });
+      });
+      return;
+    }
+    slot.setConfigVersion(snapshot.version);
+    send({ kind: 'config:ack', version: snapshot.version });
+  }
+
+  /** Stop accepting, let requests in flight finish (up to the drain timeout), close, exit 0. */
+  function drain(timeoutMs: number): void {
+    if (draining) return;
+    draining = true;
+    slot.setState(WORKER_STATE.DRAINING);
+    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
+    listenSocket = null;
+    const deadline = Date.now() + timeoutMs;
+    const poll = setInterval(() => {
+      if (slot.active() > 0 && Date.now() < deadline) return;
+      clearInterval(poll);
+      slot.setState(WORKER_STATE.EXITED);
+      // uWS MUST close its app before the process exits, or open sockets abort the process.
+      app?.close?.();
+      void pools.closeAll().finally(() => process.exit(0));
+      setTimeout(() => process.exit(0), 1000).unref();
+    }, 20);
+  }
+
+  process.on('message', (raw) => {
+    const msg = decodeMessage<PrimaryMessage>(raw);
+    if (msg === null) return;
+    if (msg.kind === 'config:apply') apply(msg.snapshot);
+    else if (msg.kind === 'shutdown') drain(msg.drainTimeout);
+  });
+  // The primary owns our lifetime: if its channel goes, so do we (after draining).
+  process.on('disconnect', () => drain(state.runtime?.settings.drainTimeout ?? 1000));
+  // Signals go to the whole process group on Ctrl-C; the primary coordinates shutdown.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => drain(state.runtime?.settings.drainTimeout ?? 1000));
+}
+
+function send(msg: WorkerMessage): void {
+  if (process.connected) process.send?.(encodeMessage(msg));
+}

@@ -1,0 +1,342 @@
+/**
+ * One proxied request: the copied client request, the chosen route and service, the tries against
+ * upstream peers, and the streamed response. The Exchange is itself the undici dispatch handler
+ * (onRequestStart … onResponseError), so a request costs one object, not a closure per event.
+ *
+ * Failure flows, never throws: connect-phase failures are retried on the next peer while tries
+ * remain (Kong `retries`); other failures are retried only for idempotent requests whose body
+ * was not sent; then Kong's 502/503/504. After the response head went out, a failure can only
+ * close the client connection, which is what nginx does too.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { HttpResponse } from '../server/uws';
+import type { RouteSnap } from '../../shared/snapshot';
+import type { WorkerSlot } from '../../shared/counter-slab';
+import type { Runtime, ServiceRuntime } from '../runtime';
+import type { RouteMatch } from '../router';
+import type { Peer } from '../balancer/peer';
+import { RequestBody } from './stream-request';
+import { log, isLogEnabled } from '../../lib/log';
+import { upstreamHeaders, writeResponseHeaders, SERVER_TOKEN, VIA_TOKEN } from './headers';
+import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE } from './upstream-errors';
+import { statusLine, negotiate, errorBody, mimeFromDefaultType, MIME, NGINX_MESSAGES } from '../server/respond';
+
+// Cork trampolines: res.cork() runs its callback synchronously, so a module-level target lets
+// one shared function do the work instead of a new closure per write.
+let corkTarget: Exchange;
+let corkChunk: Buffer;
+function corkedHead(): void { corkTarget.writeHead(); }
+function corkedChunk(): void { corkTarget.writeChunk(corkChunk); }
+function corkedEnd(): void { corkTarget.writeEnd(); }
+function corkedError(): void { corkTarget.writeError(); }
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly res: HttpResponse;
+  readonly rt: Runtime;
+  readonly slot: WorkerSlot;
+  readonly t0: number;
+  method = '';
+  url = '';
+  query = '';
+  host = '';
+  /** Client headers, flat [name, value, …], names lowercased by uWS. */
+  headers: string[] = [];
+  connection: string | null = null;
+  remote = '';
+  realIp = '';
+  trusted = false;
+  requestId = '';
+  debug = false;
+
+  route: RouteMatch | null = null;
+  routeSnap: RouteSnap | null = null;
+  service: ServiceRuntime | null = null;
+  upstreamPath = '';
+  body: RequestBody | null = null;
+
+  #tries = 0;
+  #peer: Peer | null = null;
+  #controller: Dispatcher.DispatchController | null = null;
+  #tDispatch = 0;
+  #upstreamLatency = 0;
+  #status = 0;
+  #resHeaders: Record<string, string | string[] | undefined> = {};
+  #contentLength = -1;
+  #headOnly = false;
+  #headSent = false;
+  /** The uWS response is finished (ended, closed or aborted): it MUST NOT be touched again. */
+  #resDone = false;
+  #aborted = false;
+  #open = true;
+  #pending: Buffer | null = null;
+  #pendingBase = 0;
+  #errStatus = 0;
+  #errMessage = '';
+  #errKong = false;
+  #errClose = false;
+  #errHeaders: string[] | null = null;
+
+  constructor(res: HttpResponse, rt: Runtime, slot: WorkerSlot) {
+    this.res = res;
+    this.rt = rt;
+    this.slot = slot;
+    this.t0 = performance.now();
+    slot.requestStarted();
+  }
+
+  get listenerPortText(): string { return this.rt.listenerPortText; }
+
+  header(name: string): string | null {
+    const h = this.headers;
+    for (let i = 0; i < h.length; i += 2) if (h[i] === name) return h[i + 1];
+    return null;
+  }
+
+  /** nginx `$host`: the Host header without its port, lowercased. */
+  hostName(): string {
+    const h = this.host;
+    if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1).toLowerCase();
+    const c = h.indexOf(':');
+    return (c === -1 ? h : h.slice(0, c)).toLowerCase();
+  }
+
+  /** X-Forwarded-Prefix: the stripped prefix, when strip_path removed something other than `/`. */
+  forwardedPrefix(): string | null {
+    const r = this.routeSnap;
+    const p = this.route === null ? '' : this.route.prefix;
+    return r !== null && r.stripPath && p !== '' && p !== '/' ? p : null;
+  }
+
+  onAborted(): void {
+    this.#aborted = true;
+    this.#resDone = true;
+    if (this.#controller !== null) this.#controller.abort(new Error('client aborted'));
+    this.finish();
+  }
+
+  // ---- upstream tries -------------------------------------------------------------------------
+
+  dispatch(): void {
+    const svc = this.service as ServiceRuntime;
+    const peer = svc.balancer.next();
+    if (peer === null) {
+      this.sendError(503, 'failure to get a peer from the ring-balancer', true);
+      return;
+    }
+    this.#peer = peer;
+    this.#tries++;
+    this.#controller = null;
+    this.#tDispatch = performance.now();
+    const s = svc.snap;
+    const hasBody = this.body !== null;
+    peer.pool.dispatch(
+      {
+        path: this.upstreamPath,
+        method: this.method,
+        headers: upstreamHeaders(this, peer.hostHeader),
+        body: hasBody ? (this.body as RequestBody).stream() : null,
+        headersTimeout: s.readTimeout,
+        bodyTimeout: s.readTimeout,
+      } as Dispatcher.DispatchOptions,
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#aborted) controller.abort(new Error('client aborted'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.#controller = controller;
+    if (this.#resDone) {
+      controller.abort(new Error('client gone'));
+      return;
+    }
+    this.#upstreamLatency = Math.round(performance.now() - this.#tDispatch);
+    this.#status = statusCode;
+    this.#resHeaders = headers;
+    const cl = headers['content-length'];
+    this.#contentLength = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
+    this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304 || statusCode < 200;
+    corkTarget = this;
+    this.res.cork(corkedHead);
+  }
+
+  /** MUST run corked. Status, headers, and for bodiless responses the end. */
+  writeHead(): void {
+    const res = this.res;
+    const rt = this.rt;
+    const h = this.#resHeaders;
+    this.#headSent = true;
+    res.writeStatus(statusLine(this.#status));
+    writeResponseHeaders(res, h);
+    const server = h.server;
+    if (server !== undefined) res.writeHeader('server', typeof server === 'string' ? server : server[0]);
+    else if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
+    const via = h.via;
+    res.writeHeader('Via', via === undefined ? VIA_TOKEN : `${typeof via === 'string' ? via : via.join(', ')}, ${VIA_TOKEN}`);
+    if (rt.headers.latencyTokens) {
+      res.writeHeader('X-Kong-Upstream-Latency', String(this.#upstreamLatency));
+      res.writeHeader('X-Kong-Proxy-Latency', String(Math.round(this.#tDispatch - this.t0)));
+    }
+    if (rt.headers.upstreamStatus) res.writeHeader('X-Kong-Upstream-Status', String(this.#status));
+    if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', this.requestId);
+    if (this.debug) this.writeDebugHeaders();
+    if (this.#headOnly) {
+      this.#resDone = true;
+      if (this.#contentLength >= 0) res.endWithoutBody(this.#contentLength);
+      else res.endWithoutBody();
+      this.finish();
+    } else if (this.#contentLength === 0) {
+      this.#resDone = true;
+      res.end();
+      this.finish();
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#resDone) return;
+    corkTarget = this;
+    corkChunk = chunk;
+    this.res.cork(corkedChunk);
+    if (this.#pending !== null || this.#backpressured) controller.pause();
+  }
+
+  #backpressured = false;
+
+  /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
+  writeChunk(chunk: Buffer): void {
+    const res = this.res;
+    if (this.#contentLength >= 0) {
+      this.#pendingBase = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(chunk, this.#contentLength);
+      if (done) {
+        this.#resDone = true;
+        this.finish();
+      } else if (!ok) {
+        this.#pending = chunk;
+        res.onWritable(this.onWritable.bind(this));
+      }
+    } else if (!res.write(chunk)) {
+      this.#backpressured = true;
+      res.onWritable(this.onWritable.bind(this));
+    }
+  }
+
+  /** uWS drained the socket: retry the unsent part of the chunk, then resume the upstream. */
+  onWritable(offset: number): boolean {
+    if (this.#resDone) return true;
+    const pending = this.#pending;
+    if (pending !== null) {
+      const [ok, done] = this.res.tryEnd(pending.subarray(offset - this.#pendingBase), this.#contentLength);
+      if (done) {
+        this.#pending = null;
+        this.#resDone = true;
+        this.finish();
+        return true;
+      }
+      if (!ok) return false;
+      this.#pending = null;
+    }
+    this.#backpressured = false;
+    this.#controller?.resume();
+    return true;
+  }
+
+  onResponseEnd(): void {
+    if (this.#resDone) return;
+    corkTarget = this;
+    this.res.cork(corkedEnd);
+  }
+
+  /** MUST run corked. */
+  writeEnd(): void {
+    this.#resDone = true;
+    if (this.#contentLength < 0) this.res.end();
+    else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    if (this.#resDone) {
+      this.finish();
+      return;
+    }
+    if (this.#headSent) {
+      // The head is out: the only honest signal left is a cut connection.
+      this.#resDone = true;
+      this.res.close();
+      this.finish();
+      return;
+    }
+    const failure = classify(err);
+    if (isLogEnabled('info')) log('info', 'upstream failure', { code: err.code, err: err.message, try: this.#tries, peer: this.#peer?.hostHeader });
+    const s = (this.service as ServiceRuntime).snap;
+    const bodySent = this.body !== null && this.body.consumed;
+    const retryable = failure !== FAILURE.BAD_RESPONSE && failure !== FAILURE.DNS &&
+      (isConnectPhase(err, failure) ? !bodySent : !bodySent && IDEMPOTENT.has(this.method));
+    if (retryable && this.#tries <= s.retries) {
+      this.dispatch();
+      return;
+    }
+    if (failure === FAILURE.DNS) this.sendError(503, 'name resolution failed', true);
+    else this.sendError(statusFor(failure), NGINX_MESSAGES[statusFor(failure)], false);
+  }
+
+  // ---- gateway-generated responses ------------------------------------------------------------
+
+  /**
+   * Kong's error responses. `kong` = generated by Kong's Lua (kong.response.error: JSON unless
+   * Accept asks otherwise); else an nginx-level error (error_default_type, text/plain by default).
+   */
+  sendError(status: number, message: string, kong: boolean, close = false, headers: string[] | null = null): void {
+    if (this.#resDone) return;
+    this.#errClose = close;
+    this.#errHeaders = headers;
+    this.#errStatus = status;
+    this.#errMessage = message;
+    this.#errKong = kong;
+    corkTarget = this;
+    this.res.cork(corkedError);
+  }
+
+  /** MUST run corked. */
+  writeError(): void {
+    const res = this.res;
+    const rt = this.rt;
+    const accept = this.header('accept') ?? '';
+    const mime = negotiate(accept, this.#errKong ? MIME.json : mimeFromDefaultType(rt.settings.errorDefaultType));
+    this.#resDone = true;
+    res.writeStatus(statusLine(this.#errStatus));
+    res.writeHeader('Content-Type', mime);
+    if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
+    if (rt.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - this.t0)));
+    if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', this.requestId);
+    if (this.debug && this.routeSnap !== null) this.writeDebugHeaders();
+    const extra = this.#errHeaders;
+    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+    res.end(errorBody(mime, this.#errMessage, this.requestId), this.#errClose);
+    this.finish();
+  }
+
+  writeDebugHeaders(): void {
+    const r = this.routeSnap;
+    if (r === null) return;
+    this.res.writeHeader('Kong-Route-Id', r.id);
+    if (r.name !== null) this.res.writeHeader('Kong-Route-Name', r.name);
+    const s = this.service;
+    if (s !== null) {
+      this.res.writeHeader('Kong-Service-Id', s.snap.id);
+      if (s.snap.name !== null) this.res.writeHeader('Kong-Service-Name', s.snap.name);
+    }
+  }
+
+  finish(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.slot.requestFinished();
+    if (this.body !== null) this.body.discard();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Headers across the gateway, as Kong sends them (kong/templates/nginx_kong.lua, runloop/handler.lua):
+ * hop-by-hop headers dropped (and every name the Connection header lists), X-Forwarded-* computed
+ * unless the client is trusted, X-Real-IP, Via appended, Host per preserve_host.
+ */
+import type { Exchange } from './forward';
+import type { HttpResponse } from '../server/uws';
+
+import { HYPERWAY_VERSION, KONG_COMPAT_VERSION } from '../../shared/version';
+
+export const PRODUCT = `kong/${KONG_COMPAT_VERSION}`;
+/** Server and Via tokens: Kong's product token (clients and dashboards key on it) plus ours as a comment. */
+export const SERVER_TOKEN = `${PRODUCT} (hyperway/${HYPERWAY_VERSION})`;
+export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
+
+const HOP_BY_HOP_REQUEST = new Set([
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'expect',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path',
+  'x-forwarded-prefix', 'x-real-ip', 'via', 'trailer',
+]);
+
+/** Response headers the gateway never copies: hop-by-hop, and those uWS writes itself. */
+const SKIP_RESPONSE = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
+  'content-length', 'date', 'server', 'via',
+]);
+
+/** Names listed in a Connection header, other than the standard tokens; null when none. */
+export function connectionTokens(value: string | null): Set<string> | null {
+  if (value === null) return null;
+  let set: Set<string> | null = null;
+  for (const raw of value.split(',')) {
+    const t = raw.trim().toLowerCase();
+    if (t === '' || t === 'keep-alive' || t === 'close' || t === 'upgrade') continue;
+    (set ??= new Set()).add(t);
+  }
+  return set;
+}
+
+/** Flat [name, value, …] list for undici's dispatch. */
+export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
+  const h = x.headers;
+  const out: string[] = [];
+  const drop = connectionTokens(x.connection);
+  let xff: string | null = null;
+  let via: string | null = null;
+  let te = false;
+  const trusted = x.trusted;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i];
+    if (HOP_BY_HOP_REQUEST.has(name)) {
+      if (name === 'x-forwarded-for') xff = xff === null ? h[i + 1] : `${xff}, ${h[i + 1]}`;
+      else if (name === 'via') via = via === null ? h[i + 1] : `${via}, ${h[i + 1]}`;
+      else if (name === 'te') te ||= /(^|[\s,])trailers($|[\s,;])/i.test(h[i + 1]);
+      continue;
+    }
+    if (drop !== null && drop.has(name)) continue;
+    out.push(name, h[i + 1]);
+  }
+  out.push('host', x.route !== null && x.routeSnap!.preserveHost && x.host !== '' ? x.host : hostHeader);
+  if (te) out.push('te', 'trailers');
+  out.push('x-forwarded-for', xff === null ? x.remote : `${xff}, ${x.remote}`);
+  out.push('x-forwarded-proto', (trusted && x.header('x-forwarded-proto')) || 'http');
+  out.push('x-forwarded-host', (trusted && x.header('x-forwarded-host')) || x.hostName());
+  out.push('x-forwarded-port', (trusted && x.header('x-forwarded-port')) || x.listenerPortText);
+  out.push('x-forwarded-path', (trusted && x.header('x-forwarded-path')) || x.url);
+  const prefix = (trusted && x.header('x-forwarded-prefix')) || x.forwardedPrefix();
+  if (prefix !== null) out.push('x-forwarded-prefix', prefix);
+  out.push('x-real-ip', x.realIp);
+  out.push('via', via === null ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`);
+  if (x.rt.headers.upstreamRequestId) out.push('x-kong-request-id', x.requestId);
+  return out;
+}
+
+/**
+ * Copies the upstream's response headers to uWS. MUST run inside res.cork(). Content-Length is
+ * returned, not written: uWS writes its own framing (tryEnd with the total, or chunked).
+ */
+export function writeResponseHeaders(res: HttpResponse, headers: Record<string, string | string[] | undefined>): void {
+  const drop = connectionTokens(typeof headers.connection === 'string' ? headers.connection : null);
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || SKIP_RESPONSE.has(name) || (drop !== null && drop.has(name))) continue;
+    if (typeof v === 'string') res.writeHeader(name, v);
+    else for (let i = 0; i < v.length; i++) res.writeHeader(name, v[i]);
+  }
+}

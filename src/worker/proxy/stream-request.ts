@@ -1,0 +1,98 @@
+/**
+ * Streams a client's request body from uWS to undici with backpressure both ways.
+ *
+ * uWS hands `onData` chunks that it neuters on return, so each chunk MUST be copied. Chunks wait
+ * in our own queue and are handed to the current undici body stream only when it asks (`_read`):
+ * while nothing has been handed over, a failed connect can be retried with a fresh stream that
+ * starts from the same queue. Above HIGH_WATER queued bytes the client socket is paused; below
+ * LOW_WATER it is resumed.
+ */
+import { Readable } from 'node:stream';
+import type { HttpResponse } from '../server/uws';
+
+const HIGH_WATER = 256 * 1024;
+const LOW_WATER = 64 * 1024;
+
+export class RequestBody {
+  readonly #res: HttpResponse;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #ended = false;
+  #paused = false;
+  #stream: BodyStream | null = null;
+  /** True once any byte left our queue: from then on the request cannot be retried. */
+  consumed = false;
+  received = 0;
+
+  constructor(res: HttpResponse) {
+    this.#res = res;
+  }
+
+  /** uWS onData: copy, queue, push if the stream is waiting, pause the client above HIGH_WATER. */
+  onData(chunk: ArrayBuffer, isLast: boolean): void {
+    if (chunk.byteLength > 0) {
+      const copy = Buffer.copyBytesFrom(new Uint8Array(chunk));
+      this.#queue.push(copy);
+      this.#queued += copy.length;
+      this.received += copy.length;
+    }
+    if (isLast) this.#ended = true;
+    const s = this.#stream;
+    if (s !== null && s.wanting) this.pull(s);
+    if (!this.#ended && !this.#paused && this.#queued > HIGH_WATER) {
+      this.#paused = true;
+      this.#res.pause();
+    }
+  }
+
+  /** A new undici body for one try. */
+  stream(): Readable {
+    const s = new BodyStream(this);
+    this.#stream = s;
+    return s;
+  }
+
+  pull(s: BodyStream): void {
+    if (s !== this.#stream) return;
+    s.wanting = true;
+    while (this.#queue.length > 0) {
+      const c = this.#queue.shift() as Buffer;
+      this.#queued -= c.length;
+      this.consumed = true;
+      if (!s.push(c)) {
+        s.wanting = false;
+        break;
+      }
+    }
+    if (this.#queue.length === 0 && this.#ended) {
+      s.wanting = false;
+      s.push(null);
+    }
+    if (this.#paused && this.#queued < LOW_WATER && !this.#ended) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+  }
+
+  /** Client aborted or the exchange ended: drop what is queued. */
+  discard(): void {
+    this.#queue = [];
+    this.#queued = 0;
+    this.#ended = true;
+    const s = this.#stream;
+    this.#stream = null;
+    if (s !== null && !s.destroyed) s.destroy();
+  }
+}
+
+class BodyStream extends Readable {
+  wanting = false;
+  readonly #owner: RequestBody;
+  constructor(owner: RequestBody) {
+    super({ highWaterMark: 64 * 1024 });
+    this.#owner = owner;
+  }
+  override _read(): void {
+    this.#owner.pull(this);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * undici failures → Kong's proxy statuses and retry classes.
+ *   connect refused / reset / bad response → 502; connect, header or body timeout → 504;
+ *   name resolution → 503 `name resolution failed` (Kong's balancer message).
+ * "connect" errors never sent a byte, so nginx retries them for any method; other failures are
+ * retried only for idempotent requests whose body was not sent (nginx proxy_next_upstream).
+ */
+export const FAILURE = { CONNECT: 0, TIMEOUT: 1, RESET: 2, DNS: 3, BAD_RESPONSE: 4 } as const;
+export type Failure = (typeof FAILURE)[keyof typeof FAILURE];
+
+export function classify(err: Error & { code?: string }): Failure {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return FAILURE.CONNECT;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return FAILURE.TIMEOUT;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return FAILURE.TIMEOUT;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return FAILURE.DNS;
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_INFO':
+      return FAILURE.BAD_RESPONSE;
+    default:
+      if (err.code !== undefined && err.code.startsWith('HPE_')) return FAILURE.BAD_RESPONSE;
+      return FAILURE.RESET;
+  }
+}
+
+export function statusFor(f: Failure): number {
+  return f === FAILURE.TIMEOUT ? 504 : f === FAILURE.DNS ? 503 : 502;
+}
+
+/** Only connect-phase failures are safe to retry whatever the method. */
+export function isConnectPhase(err: Error & { code?: string }, f: Failure): boolean {
+  return f === FAILURE.CONNECT || err.code === 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);

@@ -1,0 +1,89 @@
+/**
+ * Everything a worker derives from one Snapshot, built once when the snapshot arrives and then
+ * read-only on the request path: the router, each service's balancer and pools, the trusted-IP
+ * matcher, the header switches. A new snapshot builds a new Runtime and swaps one reference.
+ */
+import type { Snapshot, ServiceSnap, RouteSnap } from '../shared/snapshot';
+import type { Settings } from '../shared/settings';
+import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
+import { Router } from './router';
+import { UpstreamPools } from './proxy/upstream-pool';
+import type { Balancer, Peer } from './balancer/peer';
+import { RoundRobin, SinglePeer } from './balancer/round-robin';
+
+export interface ServiceRuntime {
+  snap: ServiceSnap;
+  balancer: Balancer;
+}
+
+export interface HeaderSwitches {
+  serverTokens: boolean;
+  latencyTokens: boolean;
+  requestId: boolean;
+  upstreamStatus: boolean;
+  upstreamRequestId: boolean;
+}
+
+export class Runtime {
+  readonly snapshot: Snapshot;
+  readonly settings: Settings;
+  readonly router: Router;
+  readonly routes: RouteSnap[];
+  readonly services: ServiceRuntime[];
+  readonly trusted: IpMatcher;
+  readonly headers: HeaderSwitches;
+  readonly listenerPort: number;
+  readonly listenerPortText: string;
+
+  constructor(snapshot: Snapshot, pools: UpstreamPools) {
+    this.snapshot = snapshot;
+    this.settings = snapshot.settings;
+    this.routes = snapshot.routes;
+    this.listenerPort = snapshot.settings.proxyListen.port;
+    this.listenerPortText = String(this.listenerPort);
+    this.router = new Router(snapshot.routes, snapshot.services);
+    this.trusted = compileIpMatcher(snapshot.settings.trustedIps);
+    const h = new Set(snapshot.settings.headers.map((x) => x.toLowerCase()));
+    const off = h.has('off');
+    this.headers = {
+      serverTokens: !off && (h.has('server_tokens') || h.has('server')),
+      latencyTokens: !off && (h.has('latency_tokens') || h.has('x-kong-proxy-latency')),
+      requestId: !off && h.has('x-kong-request-id'),
+      upstreamStatus: !off && h.has('x-kong-upstream-status'),
+      upstreamRequestId: snapshot.settings.headersUpstream.map((x) => x.toLowerCase()).includes('x-kong-request-id'),
+    };
+    pools.begin();
+    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
+    pools.sweep();
+  }
+}
+
+function defaultPort(protocol: string): number {
+  return protocol === 'https' || protocol === 'grpcs' ? 443 : 80;
+}
+
+function hostHeaderFor(host: string, port: number, protocol: string): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return port === defaultPort(protocol) ? h : `${h}:${port}`;
+}
+
+function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools): Balancer {
+  const settings = snapshot.settings;
+  if (svc.upstream < 0) {
+    const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
+    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool });
+  }
+  const up = snapshot.upstreams[svc.upstream];
+  const peers: Peer[] = [];
+  const weights: number[] = [];
+  for (const t of up.targets) {
+    const pool = pools.get(svc.protocol, t.host, t.port, svc.connectTimeout, settings);
+    // host_header overrides the target host; the port is appended as Kong's set_host_header does.
+    const hostHeader = up.hostHeader !== null
+      ? hostHeaderFor(up.hostHeader, t.port, svc.protocol)
+      : hostHeaderFor(t.host, t.port, svc.protocol);
+    peers.push({ host: t.host, port: t.port, hostHeader, pool });
+    weights.push(t.weight);
+  }
+  return new RoundRobin(peers, weights);
+}

@@ -1,0 +1,107 @@
+/**
+ * The worker's uWS app: one catch-all handler that copies the request, judges its framing,
+ * routes it, and hands it to the proxy. Everything the handler needs per snapshot sits in the
+ * current Runtime; swapping that one reference applies a new config between two requests.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
+import type { WorkerSlot } from '../../shared/counter-slab';
+import type { Runtime } from '../runtime';
+import { Exchange } from '../proxy/forward';
+import { RequestBody } from '../proxy/stream-request';
+import { copyRequest } from './request';
+import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
+import { NGINX_MESSAGES } from './respond';
+import { log } from '../../lib/log';
+
+export interface ProxyState {
+  runtime: Runtime | null;
+  slot: WorkerSlot;
+}
+
+let state: ProxyState;
+// Request ids are 32 hex characters like Kong's: a random per-worker half and a counter half.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
+
+export function createProxyApp(uws: UwsModule, s: ProxyState): TemplatedApp {
+  state = s;
+  const app = uws.App();
+  app.any('/*', onRequest);
+  return app;
+}
+
+function onRequest(res: HttpResponse, req: HttpRequest): void {
+  const rt = state.runtime as Runtime;
+  const x = new Exchange(res, rt, state.slot);
+  try {
+    handle(x, rt, res, req);
+  } catch (e) {
+    // A bug must cost one request, never the worker.
+    log('error', 'request handler failed', { err: (e as Error).stack });
+    x.sendError(500, NGINX_MESSAGES[500], false, true);
+  }
+}
+
+function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): void {
+  x.requestId = ID_PREFIX + (idCounter++).toString(16).padStart(16, '0');
+  const bodyLength = copyRequest(x, req);
+  res.onAborted(x.onAborted.bind(x));
+  x.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  if (bodyLength === -1) {
+    x.sendError(400, NGINX_MESSAGES[400], false, true);
+    return;
+  }
+  const settings = rt.settings;
+  x.trusted = rt.trusted(x.remote);
+  x.realIp = x.remote;
+  if (x.trusted) {
+    const real = x.header(settings.realIpHeader);
+    if (real !== null && real !== '') {
+      const parts = real.split(',');
+      x.realIp = (settings.realIpRecursive ? parts[0] : parts[parts.length - 1]).trim();
+    }
+  }
+  x.debug = settings.allowDebugHeader && x.header('kong-debug') === '1';
+  const path = normalizePath(x.url);
+  if (path === null) {
+    x.sendError(400, NGINX_MESSAGES[400], false, true);
+    return;
+  }
+  const m = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
+  if (m === null) {
+    x.sendError(404, 'no Route matched with those values', true);
+    return;
+  }
+  const route = rt.routes[m.route];
+  x.route = m;
+  x.routeSnap = route;
+  if (route.service < 0) {
+    x.sendError(503, 'no Service found with those values', true);
+    return;
+  }
+  x.service = rt.services[route.service];
+  if (!route.protocols.includes('http')) {
+    httpsOnly(x, route.httpsRedirectStatusCode);
+    return;
+  }
+  const svc = x.service.snap;
+  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.stripPath, path, m.prefix));
+  x.upstreamPath = x.query === '' ? upstreamPath : `${upstreamPath}?${x.query}`;
+  if (bodyLength !== 0) {
+    const body = new RequestBody(res);
+    x.body = body;
+    res.onData(body.onData.bind(body));
+  }
+  x.dispatch();
+}
+
+/** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
+function httpsOnly(x: Exchange, code: number): void {
+  if (code === 426) {
+    x.sendError(426, 'Please use HTTPS protocol', true, false, ['Upgrade', 'TLS/1.2, HTTP/1.1']);
+    return;
+  }
+  const location = `https://${x.hostName()}${x.url}${x.query === '' ? '' : `?${x.query}`}`;
+  x.sendError(code, 'Moved', true, false, ['Location', location]);
+}

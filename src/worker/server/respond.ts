@@ -1,0 +1,117 @@
+/**
+ * Gateway-generated responses with Kong's exact bodies (kong/tools/http.lua templates) and
+ * content negotiation (Accept, highest q wins). Every error after routing ends here: one corked
+ * write, counted, never a throw.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from './uws';
+
+export const MIME = {
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  plain: 'text/plain; charset=utf-8',
+  xml: 'application/xml; charset=utf-8',
+} as const;
+type Mime = (typeof MIME)[keyof typeof MIME];
+
+/** `HTTP/1.1 <line>` for writeStatus, precomputed: no string building per response. */
+export const STATUS_LINES: string[] = [];
+for (const [code, text] of Object.entries(STATUS_CODES)) STATUS_LINES[Number(code)] = `${code} ${text}`;
+export function statusLine(status: number): string {
+  return STATUS_LINES[status] ?? `${status} Unknown`;
+}
+
+/** Kong's fixed messages for nginx-level errors (kong/error_handlers.lua). */
+export const NGINX_MESSAGES: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  405: 'Method not allowed',
+  408: 'Request timeout',
+  411: 'Length required',
+  412: 'Precondition failed',
+  413: 'Payload too large',
+  414: 'URI too long',
+  417: 'Expectation failed',
+  494: 'Request header or cookie too large',
+  500: 'An unexpected error occurred',
+  502: 'An invalid response was received from the upstream server',
+  503: 'The upstream server is currently unavailable',
+  504: 'The upstream server is timing out',
+};
+
+const TYPE_BY_MEDIA: Record<string, Mime> = {
+  'application/json': MIME.json,
+  'text/html': MIME.html,
+  'text/plain': MIME.plain,
+  'application/xml': MIME.xml,
+  'application/*': MIME.json,
+  'text/*': MIME.plain,
+  '*/*': MIME.json,
+};
+
+/** Kong's get_response_type: the Accept entry with the highest q that names a known type. */
+export function negotiate(accept: string, fallback: Mime): Mime {
+  if (accept === '') return fallback;
+  let best: Mime = fallback;
+  let bestQ = 0;
+  for (const part of accept.split(',')) {
+    const semi = part.indexOf(';');
+    const media = (semi === -1 ? part : part.slice(0, semi)).trim().toLowerCase();
+    let q = 1;
+    if (semi !== -1) {
+      const m = /;\s*q\s*=\s*([0-9.]+)/.exec(part);
+      if (m) q = Number(m[1]);
+    }
+    const t = TYPE_BY_MEDIA[media];
+    if (t !== undefined && q > bestQ) {
+      bestQ = q;
+      best = t;
+    }
+  }
+  return best;
+}
+
+export function mimeFromDefaultType(defaultType: string): Mime {
+  return TYPE_BY_MEDIA[defaultType.toLowerCase()] ?? MIME.plain;
+}
+
+export function errorBody(mime: Mime, message: string, requestId: string): string {
+  switch (mime) {
+    case MIME.json:
+      return `{\n  "message":"${jsonEscape(message)}",\n  "request_id":"${requestId}"\n}`;
+    case MIME.html:
+      return `<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8">\n    <title>Error</title>\n  </head>\n  <body>\n    <h1>Error</h1>\n    <p>${htmlEscape(message)}.</p>\n    <p>request_id: ${requestId}</p>\n  </body>\n</html>\n`;
+    case MIME.xml:
+      return `<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>${htmlEscape(message)}</message>\n  <requestid>${requestId}</requestid>\n</error>\n`;
+    default:
+      return `${message}\nrequest_id: ${requestId}\n`;
+  }
+}
+
+function jsonEscape(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+function htmlEscape(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
+}
+
+/** Extra headers a gateway response may carry (debug headers, Upgrade …), flat [name, value, …]. */
+export type FlatHeaders = readonly string[];
+
+/**
+ * Writes a complete gateway response. MUST be called either inside the uWS handler's synchronous
+ * part or inside res.cork(): the caller corks, so status, headers and body leave in one send.
+ */
+export function writeGatewayResponse(
+  res: HttpResponse,
+  status: number,
+  contentType: string | null,
+  body: string,
+  headers: FlatHeaders,
+  closeConnection: boolean,
+): void {
+  res.writeStatus(statusLine(status));
+  if (contentType !== null) res.writeHeader('Content-Type', contentType);
+  for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i], headers[i + 1]);
+  res.end(body, closeConnection);
+}
