@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { loadConfigFile } from './config';
+import { loadConfigFileAsync, closeCompilePool } from './config';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { createSegment, destroySegment } from '../shared/shm';
@@ -23,7 +23,9 @@ export interface PrimaryOptions {
 }
 
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
-  const { snapshot, warnings, file } = loadConfigFile(opts.configFile, opts.env, 1);
+  // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
+  const { snapshot, warnings, file } = await loadConfigFileAsync(opts.configFile, opts.env, 1);
+  await closeCompilePool();
   const settings = snapshot.settings;
   configureLog(settings.logLevel, 'primary');
   if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings).replace('error', 'warning') + '\n');

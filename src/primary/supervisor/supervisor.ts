@@ -94,7 +94,7 @@ export class Supervisor extends EventEmitter {
     switch (msg.kind) {
       case 'worker:listening':
         w.listening = true;
-        log('info', 'worker listening', { worker: w.id, pid: w.pid, port: msg.port });
+        log('info', 'worker listening', { worker: w.id, workerPid: w.pid, port: msg.port });
         if (!this.#everReady && this.allListening()) {
           this.#everReady = true;
           this.emit('ready');
@@ -125,7 +125,7 @@ export class Supervisor extends EventEmitter {
     const uptime = Date.now() - w.startedAt;
     w.backoffMs = nextBackoff(w.backoffMs, uptime);
     w.restarts++;
-    log('warn', 'worker exited; replacing it', { worker: w.id, pid: w.pid, code, signal, restartInMs: w.backoffMs });
+    log('warn', 'worker exited; replacing it', { worker: w.id, workerPid: w.pid, code, signal, restartInMs: w.backoffMs });
     w.restartTimer = setTimeout(() => this.#spawn(w), w.backoffMs);
   }
 
@@ -136,7 +136,7 @@ export class Supervisor extends EventEmitter {
       if (w.child === null || this.#stopping) continue;
       const slot = readSlot(this.#seg, w.id);
       if (w.heartbeat.stale(slot.heartbeat, now, timeout)) {
-        log('error', 'worker heartbeat stopped; killing it', { worker: w.id, pid: w.pid, timeoutMs: timeout });
+        log('error', 'worker heartbeat stopped; killing it', { worker: w.id, workerPid: w.pid, timeoutMs: timeout });
         w.heartbeat.reset(now);
         w.child.kill('SIGKILL');
       }

@@ -71,6 +71,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #open = true;
   #pending: Buffer | null = null;
   #pendingBase = 0;
+  #backpressured = false;
+  #upstreamEnded = false;
   #errStatus = 0;
   #errMessage = '';
   #errKong = false;
@@ -204,8 +206,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#pending !== null || this.#backpressured) controller.pause();
   }
 
-  #backpressured = false;
-
   /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
   writeChunk(chunk: Buffer): void {
     const res = this.res;
@@ -239,6 +239,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       if (!ok) return false;
       this.#pending = null;
+      if (this.#upstreamEnded) {
+        // Everything the upstream sent is out, yet less than its Content-Length: cut.
+        this.#resDone = true;
+        this.res.close();
+        this.finish();
+        return true;
+      }
     }
     this.#backpressured = false;
     this.#controller?.resume();
@@ -253,6 +260,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** MUST run corked. */
   writeEnd(): void {
+    this.#upstreamEnded = true;
+    // Known length with a chunk still waiting for the socket: onWritable finishes the response.
+    if (this.#pending !== null) return;
     this.#resDone = true;
     if (this.#contentLength < 0) this.res.end();
     else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
