@@ -42,6 +42,11 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
 
   const routes: RouteSnap[] = entries.routes.map((e) => compileRoute(e));
 
+  const targetsOf = new Map<number, TargetSnap[]>();
+  for (const t of entries.targets) {
+    const u = idx(t, 'upstream');
+    targetsOf.set(u, [...(targetsOf.get(u) ?? []), compileTarget(t)]);
+  }
   const upstreams: UpstreamSnap[] = entries.upstreams.map((u) => ({
     id: u.rec.id as string,
     name: u.rec.name as string,
@@ -60,7 +65,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     hostHeader: str(u.rec.host_header),
     healthchecks: structuredClone(u.rec.healthchecks),
     tags: strs(u.rec.tags),
-    targets: entries.targets.filter((t) => idx(t, 'upstream') === u.index).map(compileTarget),
+    targets: targetsOf.get(u.index) ?? [],
   }));
 
   const consumers: ConsumerSnap[] = entries.consumers.map(({ rec }) => ({

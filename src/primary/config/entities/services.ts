@@ -62,7 +62,7 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
   if (!rec) return undefined;
   if (raw.healthchecks !== undefined && raw.healthchecks !== null) {
     // Still check the misplaced block, so every mistake in it shows up in the same run.
-    HEALTHCHECKS_FIELD.fields && validateRecord(HEALTHCHECKS_FIELD.fields, raw.healthchecks, [...path, 'healthchecks'], pr, HEALTHCHECKS_FIELD.hints);
+    validateRecord(HEALTHCHECKS_FIELD.fields ?? {}, raw.healthchecks, [...path, 'healthchecks'], pr, HEALTHCHECKS_FIELD.hints);
   }
   const protocol = rec.protocol as string | undefined;
   if (protocol !== undefined && !t.HTTP_PROTOCOLS.has(protocol)) {

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import compileTask from '../../../src/primary/config/compile-task';
+import { closeCompilePool, compileInPool } from '../../../src/primary/config';
+import { canonicalJson } from '../../../src/primary/config/compile';
+import { doc, load } from './helpers';
+
+const TEXT = doc(`services:
+  - name: s
+    host: backend
+    routes:
+      - name: r
+        methods: [GET]
+        hosts: [Example.COM]
+        paths: [/api]
+        headers:
+          X-Env: [Prod]
+upstreams:
+  - name: backend
+    targets: [{target: 127.0.0.1:9001}]
+consumers:
+  - username: alice
+`);
+
+test('snapshot: version as passed, references as indexes, camelCase, lowercased match values', () => {
+  const { snapshot } = load(TEXT, {}, 42);
+  assert.equal(snapshot.version, 42);
+  assert.match(snapshot.hash, /^[0-9a-f]{64}$/);
+  assert.equal(snapshot.services[0].upstream, 0);
+  assert.equal(snapshot.routes[0].service, 0);
+  assert.deepEqual(snapshot.routes[0].hosts, ['example.com']);
+  assert.deepEqual(snapshot.routes[0].headers, { 'x-env': ['prod'] });
+  assert.equal(snapshot.services[0].connectTimeout, 60000);
+  // Plain data only: it crosses processes.
+  assert.deepEqual(structuredClone(snapshot), snapshot);
+  assert.equal(JSON.parse(JSON.stringify(snapshot)).routes[0].stripPath, true);
+});
+
+test('hash: equal for equal configs, different when anything changes', () => {
+  const a = load(TEXT).snapshot.hash;
+  assert.equal(load(TEXT, {}, 2).snapshot.hash, a);
+  assert.equal(load(`# a comment\n${TEXT}`).snapshot.hash, a);
+  assert.notEqual(load(TEXT.replace('/api', '/apis')).snapshot.hash, a);
+  assert.notEqual(load(TEXT, { HYPERWAY_WORKERS: '2' }).snapshot.hash, a);
+  assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
+});
+
+test('compile-task: ok result, or problems instead of a throw', () => {
+  const ok = compileTask({ text: TEXT, file: 'x.yml', env: {}, version: 3 });
+  assert.ok(ok.ok);
+  assert.equal(ok.ok && ok.snapshot.version, 3);
+  const bad = compileTask({ text: 'services: []\n', file: 'x.yml', env: {}, version: 3 });
+  assert.deepEqual(bad, { ok: false, code: 'HW_ERR_CONFIG_INVALID', problems: [{ path: '_format_version', message: 'required field missing (a declarative config starts with _format_version: "3.0")', line: 1, column: 1 }] });
+  const yamlBad = compileTask({ text: 'a: [', file: 'x.yml', env: {}, version: 3 });
+  assert.equal(!yamlBad.ok && yamlBad.code, 'HW_ERR_CONFIG_YAML');
+});
+
+test('compileInPool gives the same snapshot as inline, and ConfigError on bad input', async () => {
+  try {
+    const inline = load(TEXT, {}, 5).snapshot;
+    const pooled = await compileInPool(TEXT, 'x.yml', {}, 5);
+    assert.deepEqual(pooled.snapshot, inline);
+    await assert.rejects(compileInPool('services: []\n', 'x.yml', {}, 6), (e: { code: string; problems: unknown[] }) => e.code === 'HW_ERR_CONFIG_INVALID' && e.problems.length === 1);
+  } finally {
+    await closeCompilePool();
+  }
+});
+
+test('loading never mutates the parsed input (compiling twice gives equal snapshots)', () => {
+  const one = load(TEXT).snapshot;
+  const two = load(TEXT).snapshot;
+  assert.deepEqual(one, two);
+});

@@ -1,0 +1,95 @@
+/**
+ * The users' own files (../shared/seed-configs, README there): what each one yields today.
+ * Skipped, with the reason, when the shared folder is not next to the repository.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { checkConfigFile, loadConfigFile, loadConfigText } from '../../../src/primary/config';
+import { lines, problems, SEEDS } from './helpers';
+
+const skip = existsSync(SEEDS) ? false : `seed configs not found at ${SEEDS}`;
+const seed = (name: string): string => path.join(SEEDS, name);
+
+test('seed0: healthchecks on a service is rejected with where each field belongs', { skip }, () => {
+  const r = checkConfigFile(seed('seed0-health-checks.kong.yml'), {});
+  assert.deepEqual(
+    r.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`),
+    [
+      "7:5 services[0].healthchecks: unknown field: healthchecks is an upstream field, not a service field: move it to an upstream named 'my-microservice' (with a target 'my-microservice:5000') and keep the service host 'my-microservice' pointing at it",
+      '12:9 services[0].healthchecks.active.http_status: unknown field: use active.healthy.http_statuses (and active.unhealthy.http_statuses for the failure codes)',
+      '14:9 services[0].healthchecks.active.interval: unknown field: use active.healthy.interval and active.unhealthy.interval (seconds between probes of healthy and of unhealthy targets)',
+    ],
+  );
+  assert.throws(() => loadConfigFile(seed('seed0-health-checks.kong.yml'), {}, 1), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
+});
+
+test('seed3-microservices: everything loads except the two plugins not implemented yet', { skip }, () => {
+  const r = checkConfigFile(seed('seed3-microservices.kong.yml'), {});
+  assert.deepEqual(
+    r.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`),
+    [
+      "89:11 plugins[0].name: plugin 'correlation-id' is a Kong plugin that Hyperway does not implement yet",
+      "94:11 plugins[1].name: plugin 'cors' is a Kong plugin that Hyperway does not implement yet",
+    ],
+  );
+  assert.deepEqual(lines(r.warnings), [
+    "upstreams[0].name: upstream 'user-service-upstream' is not used by any service (a service uses it by setting host: user-service-upstream)",
+  ]);
+});
+
+test('seed3-microservices without its plugins compiles to the services, routes and upstream it declares', { skip }, () => {
+  const text = readFileSync(seed('seed3-microservices.kong.yml'), 'utf8');
+  const withoutPlugins = text.slice(0, text.indexOf('\nplugins:'));
+  const { snapshot } = loadConfigText(withoutPlugins, 'seed3', {}, 1);
+  assert.deepEqual(snapshot.services.map((s) => [s.name, s.host, s.port, s.path, s.connectTimeout, s.retries]), [
+    ['user-service', 'user-service', 3000, null, 5000, 3],
+    ['order-service', 'order-service', 3001, null, 5000, 3],
+    ['product-service', 'product-service', 3002, null, 5000, 3],
+  ]);
+  assert.deepEqual(snapshot.routes.map((r) => [r.name, r.service, r.stripPath, r.preserveHost, r.methods?.length]), [
+    ['user-api', 0, false, true, 5],
+    ['order-api', 1, true, false, 4],
+    ['product-api', 2, true, false, 4],
+  ]);
+  const hc = snapshot.upstreams[0].healthchecks as { active: { http_path: string; timeout: number; healthy: { interval: number } } };
+  assert.deepEqual([hc.active.http_path, hc.active.timeout, hc.active.healthy.interval], ['/health/live', 3, 5]);
+  assert.deepEqual(snapshot.upstreams[0].targets.map((t) => `${t.target}/${t.weight}`), ['user-service-1:3000/100', 'user-service-2:3000/100']);
+  assert.deepEqual(snapshot.consumers.map((c) => c.username), ['mobile-app', 'web-app', 'partner-api']);
+});
+
+test('seed3-plugins.snippets is not a declarative file', { skip }, () => {
+  const r = checkConfigFile(seed('seed3-plugins.snippets.yml'), {});
+  assert.deepEqual(lines(r.problems), [
+    '_format_version: required field missing (a declarative config starts with _format_version: "3.0")',
+    "jwt_and_key_auth: unknown field: top-level keys are _format_version and entity lists (services, routes, plugins …); move the plugins of 'jwt_and_key_auth' to the top level",
+    "rate_limiting: unknown field: top-level keys are _format_version and entity lists (services, routes, plugins …); move the plugins of 'rate_limiting' to the top level",
+    "prometheus: unknown field: top-level keys are _format_version and entity lists (services, routes, plugins …); move the plugins of 'prometheus' to the top level",
+  ]);
+});
+
+test('seed3-plugins snippets wrapped in a file with the seed3 route and consumers', { skip }, () => {
+  const snippets = parse(readFileSync(seed('seed3-plugins.snippets.yml'), 'utf8')) as Record<string, { plugins: unknown[] }>;
+  const wrap = (plugins: unknown[]): string =>
+    JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 'user-service', url: 'http://user-service:3000', routes: [{ name: 'user-api', paths: ['/api/v1/users'] }] }],
+      consumers: [{ username: 'partner-api' }],
+      plugins,
+    });
+  assert.deepEqual(lines(problems(wrap(snippets.jwt_and_key_auth.plugins))), [
+    "plugins[0].name: plugin 'jwt' is a Kong plugin that Hyperway does not implement yet",
+    "plugins[1].name: plugin 'key-auth' is a Kong plugin that Hyperway does not implement yet",
+    "plugins[1].route: invalid reference 'route: partner-api' (no such entry in 'routes'); 'partner-api' is a consumer username, not a route",
+  ]);
+  assert.deepEqual(lines(problems(wrap(snippets.rate_limiting.plugins))), [
+    "plugins[0].name: plugin 'rate-limiting-advanced' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins: use 'rate-limiting' instead",
+    "plugins[1].name: plugin 'rate-limiting' is a Kong plugin that Hyperway does not implement yet",
+    "plugins[1].route: invalid reference 'route: user-auth' (no such entry in 'routes')",
+  ]);
+  assert.deepEqual(lines(problems(wrap(snippets.prometheus.plugins))), [
+    "plugins[0].name: plugin 'prometheus' is a Kong plugin that Hyperway does not implement yet",
+  ]);
+});

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { resolveSettings } from '../../../src/primary/config';
+import { DEFAULT_SETTINGS } from '../../../src/shared/settings';
+import { doc, lines, load, problems } from './helpers';
+
+test('no block and no env: the defaults', () => {
+  assert.deepEqual(resolveSettings(undefined, {}), { settings: { ...DEFAULT_SETTINGS }, problems: [] });
+});
+
+test('the hyperway block maps snake_case to Settings', () => {
+  const { settings, problems: ps } = resolveSettings(
+    {
+      proxy_listen: '0.0.0.0:9000 reuseport backlog=16384, 0.0.0.0:9443 http2 ssl',
+      admin_listen: '[::1]:9001',
+      workers: 'auto',
+      log_level: 'debug',
+      trusted_ips: ['10.0.0.0/8', '::1'],
+      real_ip_header: 'X-Forwarded-For',
+      real_ip_recursive: 'on',
+      allow_debug_header: true,
+      headers: 'Server_Tokens, X-Kong-Upstream-Status',
+      headers_upstream: 'off',
+      error_default_type: 'application/json',
+      upstream_keepalive_pool_size: 64,
+      upstream_keepalive_max_requests: 100,
+      upstream_keepalive_idle_timeout: 30,
+      drain_timeout: 5000,
+      worker_heartbeat_timeout: 3000,
+      max_request_headers: 200,
+    },
+    {},
+  );
+  assert.deepEqual(ps, []);
+  assert.deepEqual(settings, {
+    proxyListen: { host: '0.0.0.0', port: 9000 },
+    adminListen: { host: '::1', port: 9001 },
+    workers: 0,
+    logLevel: 'debug',
+    trustedIps: ['10.0.0.0/8', '::1'],
+    realIpHeader: 'x-forwarded-for',
+    realIpRecursive: true,
+    allowDebugHeader: true,
+    headers: ['server_tokens', 'x-kong-upstream-status'],
+    headersUpstream: [],
+    errorDefaultType: 'application/json',
+    upstreamKeepalivePoolSize: 64,
+    upstreamKeepaliveMaxRequests: 100,
+    upstreamKeepaliveIdleTimeout: 30,
+    drainTimeout: 5000,
+    workerHeartbeatTimeout: 3000,
+    maxRequestHeaders: 200,
+  });
+});
+
+test('env overrides the file; HYPERWAY_ wins over KONG_', () => {
+  const { settings } = resolveSettings(
+    { proxy_listen: '0.0.0.0:9000', workers: 2, log_level: 'info' },
+    { HYPERWAY_PROXY_LISTEN: '127.0.0.1:7000', KONG_PROXY_LISTEN: '127.0.0.1:6000', KONG_NGINX_WORKER_PROCESSES: '4', KONG_LOG_LEVEL: 'warn', KONG_LUA_MAX_REQ_HEADERS: '50' },
+  );
+  assert.deepEqual(settings.proxyListen, { host: '127.0.0.1', port: 7000 });
+  assert.equal(settings.workers, 4);
+  assert.equal(settings.logLevel, 'warn');
+  assert.equal(settings.maxRequestHeaders, 50);
+  assert.equal(resolveSettings({}, { HYPERWAY_WORKERS: '3', HYPERWAY_LOG_LEVEL: 'error' }).settings.workers, 3);
+});
+
+test('bad values are problems naming hyperway.<name> or the env var', () => {
+  const { problems: ps } = resolveSettings(
+    { proxy_listen: 'off', workers: -1, real_ip_recursive: 'maybe', trusted_ips: '10.0.0.0/33', headers: ['via', 'nope'], nginx_worker_processes: 2, typo: 1 },
+    { HYPERWAY_LOG_LEVEL: 'loud' },
+  );
+  assert.deepEqual(lines(ps), [
+    "hyperway.nginx_worker_processes: unknown field: use 'workers'",
+    'hyperway.typo: unknown field',
+    "hyperway.proxy_listen: 'off' is not supported for proxy_listen: Hyperway needs this listener",
+    'hyperway.workers: value should be between 0 and 1024 (or "auto" for one worker per core)',
+    'env HYPERWAY_LOG_LEVEL: expected one of: debug, info, notice, warn, error',
+    "hyperway.trusted_ips: invalid IP address or CIDR: '10.0.0.0/33'",
+    'hyperway.real_ip_recursive: expected on, off, true or false',
+    "hyperway.headers: invalid value 'nope': expected one of: server_tokens, latency_tokens, x-kong-upstream-latency, x-kong-proxy-latency, via, server, x-kong-upstream-status, x-kong-admin-latency, x-kong-response-latency, x-kong-request-id, off",
+  ]);
+});
+
+test('the hyperway block in a declarative file reaches the snapshot; its problems have lines', () => {
+  const r = load(doc('hyperway:\n  proxy_listen: 127.0.0.1:8080\n'), { HYPERWAY_ADMIN_LISTEN: '127.0.0.1:8081' });
+  assert.deepEqual(r.snapshot.settings.proxyListen, { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(r.snapshot.settings.adminListen, { host: '127.0.0.1', port: 8081 });
+  const ps = problems(doc('hyperway:\n  workers: many\n'), { HYPERWAY_PROXY_LISTEN: 'nonsense' });
+  assert.deepEqual(ps, [
+    { path: 'env HYPERWAY_PROXY_LISTEN', message: "invalid listen address 'nonsense': expected <ip>:<port>, e.g. 0.0.0.0:8000" },
+    { path: 'hyperway.workers', message: 'expected an integer (or "auto" for one worker per core)', line: 3, column: 12 },
+  ]);
+});
+
+test('a config whose only problems are settings fails with HW_ERR_SETTINGS_INVALID', () => {
+  assert.throws(() => load(doc('services: []\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_SETTINGS_INVALID');
+  assert.throws(() => load(doc('services: [1]\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
+});
