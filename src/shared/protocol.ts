@@ -3,7 +3,7 @@
  * the child_process channel (serialization 'advanced', so the buffer travels as bytes, not JSON).
  *
  *   primary → worker   config:apply {snapshot}    shutdown {drainTimeout}
- *   worker → primary   worker:listening {port}    config:ack {version}
+ *   worker → primary   worker:listening {port, uws}    config:ack {version}
  *                      config:rejected {version, error}    listen:failed {error}
  *
  * A worker acknowledges a snapshot only once it serves with it, so the primary always knows
@@ -19,7 +19,7 @@ export type PrimaryMessage =
 export interface WireError { code: string; message: string }
 
 export type WorkerMessage =
-  | { kind: 'worker:listening'; port: number }
+  | { kind: 'worker:listening'; port: number; uws: { source: string; version: string } }
   | { kind: 'config:ack'; version: number }
   | { kind: 'config:rejected'; version: number; error: WireError }
   | { kind: 'listen:failed'; error: WireError };

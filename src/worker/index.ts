@@ -25,9 +25,11 @@ export function startWorker(): void {
   setInterval(() => slot.beat(), HEARTBEAT_MS);
 
   let uws: UwsModule;
+  let build = { source: '', version: '' };
   try {
     const loaded = loadUws();
     uws = loaded.uws;
+    build = { source: loaded.source, version: loaded.version };
     log(workerId === 0 ? 'notice' : 'info', 'uWebSockets.js loaded', { source: loaded.source, version: loaded.version });
   } catch (e) {
     send({ kind: 'listen:failed', error: { code: 'HW_ERR_UWS_UNAVAILABLE', message: (e as Error).message } });
@@ -63,7 +65,7 @@ export function startWorker(): void {
         listenSocket = sock;
         slot.setState(WORKER_STATE.LISTENING);
         slot.setConfigVersion(snapshot.version);
-        send({ kind: 'worker:listening', port: uws.us_socket_local_port(sock) });
+        send({ kind: 'worker:listening', port: uws.us_socket_local_port(sock), uws: build });
         send({ kind: 'config:ack', version: snapshot.version });
       });
       return;

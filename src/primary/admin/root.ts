@@ -15,6 +15,7 @@ export function nodeInfo(ctx: AdminContext): AdminResponse {
       node_id: ctx.nodeId,
       hostname: os.hostname(),
       node: { version: process.version, platform: process.platform, arch: process.arch },
+      uws: ctx.supervisor.uws,
       pids: { master: process.pid, workers: ctx.supervisor.workers.map((w) => w.pid) },
       configuration: {
         database: 'off',

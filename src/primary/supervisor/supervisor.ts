@@ -28,6 +28,8 @@ export interface WorkerHandle {
 
 export class Supervisor extends EventEmitter {
   readonly workers: WorkerHandle[] = [];
+  /** The uWS build the workers loaded (reported when they listen). */
+  uws: { source: string; version: string } | null = null;
   readonly #seg: Segment;
   #snapshot: Snapshot;
   #stopping = false;
@@ -94,6 +96,7 @@ export class Supervisor extends EventEmitter {
     switch (msg.kind) {
       case 'worker:listening':
         w.listening = true;
+        this.uws = msg.uws;
         log('info', 'worker listening', { worker: w.id, workerPid: w.pid, port: msg.port });
         if (!this.#everReady && this.allListening()) {
           this.#everReady = true;

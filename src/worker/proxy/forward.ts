@@ -38,7 +38,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly t0: number;
   method = '';
   url = '';
-  query = '';
+  /** The raw query string with its `?` (kept for a bare trailing `?`), or '' when there is none. */
+  search = '';
   host = '';
   /** Client headers, flat [name, value, …], names lowercased by uWS. */
   headers: string[] = [];

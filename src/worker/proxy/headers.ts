@@ -14,7 +14,7 @@ export const SERVER_TOKEN = `${PRODUCT} (hyperway/${HYPERWAY_VERSION})`;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
 const HOP_BY_HOP_REQUEST = new Set([
-  'host', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'expect',
+  'host', 'connection', 'keep-alive', 'proxy', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'expect',
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path',
   'x-forwarded-prefix', 'x-real-ip', 'via', 'trailer',
 ]);

@@ -33,7 +33,9 @@ function collect(name: string, value: string): void {
 export function copyRequest(x: Exchange, req: HttpRequest): number {
   x.method = req.getCaseSensitiveMethod();
   x.url = req.getUrl();
-  x.query = req.getQuery() ?? ''; // uWS 20.30 returns undefined when there is no query
+  // uWS returns undefined without a `?`, and '' for a bare trailing `?`, which Kong preserves.
+  const q = req.getQuery() as string | undefined;
+  x.search = q === undefined ? '' : `?${q}`;
   target = x;
   contentLengths = hosts = transferEncodings = 0;
   req.forEach(collect);

@@ -56,11 +56,14 @@ test('the copy keeps method case, raw url, query, all headers in order, and the 
   copyRequest(x, fakeReq('PoSt', [['host', 'Example.com:8000'], ['connection', 'keep-alive, x-a'], ['x-a', '1'], ['x-a', '2']], '/a/../b', 'q=%2f'));
   assert.equal(x.method, 'PoSt');
   assert.equal(x.url, '/a/../b');
-  assert.equal(x.query, 'q=%2f');
+  assert.equal(x.search, '?q=%2f');
   assert.equal(x.host, 'Example.com:8000');
   assert.equal(x.connection, 'keep-alive, x-a');
   assert.deepEqual(x.headers, ['host', 'Example.com:8000', 'connection', 'keep-alive, x-a', 'x-a', '1', 'x-a', '2']);
   const y = blank();
   copyRequest(y, fakeReq('GET', [], '/', undefined));
-  assert.equal(y.query, '', 'uWS 20.30 returns undefined for no query');
+  assert.equal(y.search, '', 'uWS 20.30 returns undefined for no query');
+  const z = blank();
+  copyRequest(z, fakeReq('GET', [], '/', ''));
+  assert.equal(z.search, '?', 'a bare trailing ? is kept');
 });
