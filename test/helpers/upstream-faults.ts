@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
+import { listenLocal as listen } from './ports';
+
+/**
+ * - `hang`: accept, read the request, never answer (read timeout → 504).
+ * - `reset-before-response`: reset the connection as soon as request bytes arrive (→ 502).
+ * - `reset-mid-body`: send a 200 head announcing `announcedBytes`, then `sentBytes` of body, then RST.
+ */
+export type FaultMode = 'hang' | 'reset-before-response' | 'reset-mid-body';
+
+export interface FaultServer {
+  port: number;
+  /** Connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const MID_BODY = { announcedBytes: 1_000_000, sentBytes: 64 * 1024 } as const;
+
+export async function startFaultServer(mode: FaultMode): Promise<FaultServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((sock) => {
+    accepted++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let head = '';
+    let answered = false;
+    sock.on('data', (c: Buffer) => {
+      if (mode === 'hang' || answered) return;
+      if (mode === 'reset-before-response') {
+        sock.resetAndDestroy();
+        return;
+      }
+      head += c.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      answered = true;
+      sock.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${MID_BODY.announcedBytes}\r\n\r\n`,
+      );
+      // Reset only once the partial body is on the wire, so the gateway sees it before the RST.
+      sock.write(Buffer.alloc(MID_BODY.sentBytes, 0x61), () => setTimeout(() => sock.resetAndDestroy(), 50));
+    });
+  });
+  const port = await listen(server);
+  return {
+    port,
+    connections: () => accepted,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export interface BlackholeServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A port whose TCP handshakes never complete: a child process listens with backlog 1 and is then
+ * SIGSTOPped, so it never accepts; once the accept queue is filled, Linux drops further SYNs and a
+ * connect() to it hangs until the caller's connect timeout.
+ */
+export async function startBlackholeServer(): Promise<BlackholeServer> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('net').createServer();
+       s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => process.stdout.write(s.address().port + '\\n'));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`blackhole child exited early (${code})`)));
+  });
+  child.kill('SIGSTOP');
+  const fillers: Socket[] = [];
+  // Fill the accept queue: stop at the first connect that does not complete promptly.
+  for (let i = 0; i < 16; i++) {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.on('error', () => undefined);
+    fillers.push(s);
+    const connected = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 300);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    if (!connected) break;
+  }
+  return {
+    port,
+    close: async () => {
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
