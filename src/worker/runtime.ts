@@ -29,6 +29,8 @@ export class Runtime {
   readonly settings: Settings;
   readonly router: Router;
   readonly routes: RouteSnap[];
+  /** Per route: true when it accepts plain http (else the request gets 426 or a redirect). */
+  readonly acceptsHttp: boolean[];
   readonly services: ServiceRuntime[];
   readonly trusted: IpMatcher;
   readonly headers: HeaderSwitches;
@@ -39,6 +41,7 @@ export class Runtime {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
     this.routes = snapshot.routes;
+    this.acceptsHttp = snapshot.routes.map((r) => r.protocols.includes('http'));
     this.listenerPort = snapshot.settings.proxyListen.port;
     this.listenerPortText = String(this.listenerPort);
     this.router = new Router(snapshot.routes, snapshot.services);

@@ -20,7 +20,7 @@ import { RequestBody } from './stream-request';
 import { log, isLogEnabled } from '../../lib/log';
 import { upstreamHeaders, writeResponseHeaders, SERVER_TOKEN, VIA_TOKEN } from './headers';
 import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE } from './upstream-errors';
-import { statusLine, negotiate, errorBody, mimeFromDefaultType, MIME, NGINX_MESSAGES } from '../server/respond';
+import { statusLine, negotiate, errorBody, MIME, NGINX_MESSAGES } from '../server/respond';
 
 // Cork trampolines: res.cork() runs its callback synchronously, so a module-level target lets
 // one shared function do the work instead of a new closure per write.
@@ -62,7 +62,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #tDispatch = 0;
   #upstreamLatency = 0;
   #status = 0;
-  #resHeaders: Record<string, string | string[] | undefined> = {};
+  #resHeaders: Record<string, string | string[] | undefined> | null = null;
+  /** Body bytes handed to uWS so far (known-length responses). */
+  #bodySent = 0;
+  #onWritable: ((offset: number) => boolean) | null = null;
+  /** The upstream header list of the first try; retries only swap the Host value. */
+  #upstreamHeaders: string[] | null = null;
+  #hostIndex = -1;
   #contentLength = -1;
   #headOnly = false;
   #headSent = false;
@@ -137,13 +143,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
       {
         path: this.upstreamPath,
         method: this.method,
-        headers: upstreamHeaders(this, peer.hostHeader),
+        headers: this.#headersFor(peer),
         body: hasBody ? (this.body as RequestBody).stream() : null,
         headersTimeout: s.readTimeout,
         bodyTimeout: s.readTimeout,
       } as Dispatcher.DispatchOptions,
       this,
     );
+  }
+
+  #headersFor(peer: Peer): string[] {
+    let h = this.#upstreamHeaders;
+    if (h === null) {
+      h = upstreamHeaders(this, peer.hostHeader);
+      this.#upstreamHeaders = h;
+      this.#hostIndex = h.indexOf('host') + 1;
+    } else if (!(this.routeSnap as RouteSnap).preserveHost) {
+      h[this.#hostIndex] = peer.hostHeader;
+    }
+    return h;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -171,7 +189,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   writeHead(): void {
     const res = this.res;
     const rt = this.rt;
-    const h = this.#resHeaders;
+    const h = this.#resHeaders as Record<string, string | string[] | undefined>;
     this.#headSent = true;
     res.writeStatus(statusLine(this.#status));
     writeResponseHeaders(res, h);
@@ -189,11 +207,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.debug) this.writeDebugHeaders();
     if (this.#headOnly) {
       this.#resDone = true;
+      this.#releaseBody();
       if (this.#contentLength >= 0) res.endWithoutBody(this.#contentLength);
       else res.endWithoutBody();
       this.finish();
     } else if (this.#contentLength === 0) {
       this.#resDone = true;
+      this.#releaseBody();
       res.end();
       this.finish();
     }
@@ -211,6 +231,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   writeChunk(chunk: Buffer): void {
     const res = this.res;
     if (this.#contentLength >= 0) {
+      this.#bodySent += chunk.length;
+      // The last bytes are about to go: the request body is no longer wanted (see #releaseBody).
+      if (this.#bodySent >= this.#contentLength) this.#releaseBody();
       this.#pendingBase = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.#contentLength);
       if (done) {
@@ -218,11 +241,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.finish();
       } else if (!ok) {
         this.#pending = chunk;
-        res.onWritable(this.onWritable.bind(this));
+        res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
       }
     } else if (!res.write(chunk)) {
       this.#backpressured = true;
-      res.onWritable(this.onWritable.bind(this));
+      res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
     }
   }
 
@@ -265,6 +288,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Known length with a chunk still waiting for the socket: onWritable finishes the response.
     if (this.#pending !== null) return;
     this.#resDone = true;
+    this.#releaseBody();
     if (this.#contentLength < 0) this.res.end();
     else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
     this.finish();
@@ -286,7 +310,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (isLogEnabled('info')) log('info', 'upstream failure', { code: err.code, err: err.message, try: this.#tries, peer: this.#peer?.hostHeader });
     const s = (this.service as ServiceRuntime).snap;
     const bodySent = this.body !== null && this.body.consumed;
-    const retryable = failure !== FAILURE.BAD_RESPONSE && failure !== FAILURE.DNS &&
+    const retryable = failure !== FAILURE.BAD_RESPONSE && failure !== FAILURE.DNS && failure !== FAILURE.INTERNAL &&
       (isConnectPhase(err, failure) ? !bodySent : !bodySent && IDEMPOTENT.has(this.method));
     if (retryable && this.#tries <= s.retries) {
       this.dispatch();
@@ -317,9 +341,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   writeError(): void {
     const res = this.res;
     const rt = this.rt;
-    const accept = this.header('accept') ?? '';
-    const mime = negotiate(accept, this.#errKong ? MIME.json : mimeFromDefaultType(rt.settings.errorDefaultType));
+    // Kong: the Accept header decides; for nginx-level errors without Accept, the request's
+    // Content-Type, then error_default_type. Unknown types fall back to JSON.
+    let accept = this.header('accept');
+    if (accept === null && !this.#errKong) accept = this.header('content-type') ?? rt.settings.errorDefaultType;
+    const mime = negotiate(accept ?? '', MIME.json);
     this.#resDone = true;
+    this.#releaseBody();
     res.writeStatus(statusLine(this.#errStatus));
     res.writeHeader('Content-Type', mime);
     if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
@@ -328,7 +356,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.debug && this.routeSnap !== null) this.writeDebugHeaders();
     const extra = this.#errHeaders;
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
-    res.end(errorBody(mime, this.#errMessage, this.requestId), this.#errClose);
+    const body = errorBody(mime, this.#errMessage, this.requestId);
+    if (this.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), this.#errClose);
+    else res.end(body, this.#errClose);
     this.finish();
   }
 
@@ -342,6 +372,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.res.writeHeader('Kong-Service-Id', s.snap.id);
       if (s.snap.name !== null) this.res.writeHeader('Kong-Service-Name', s.snap.name);
     }
+  }
+
+  /**
+   * The response is about to end while the client may still be sending its body (an early 401
+   * or 413): resume the client if it was paused and drop the rest, so the keep-alive connection
+   * drains instead of stalling. MUST run before the final write, while `res` is still valid.
+   */
+  #releaseBody(): void {
+    if (this.body !== null) this.body.release();
   }
 
   finish(): void {

@@ -27,7 +27,7 @@ const SKIP_RESPONSE = new Set([
 
 /** Names listed in a Connection header, other than the standard tokens; null when none. */
 export function connectionTokens(value: string | null): Set<string> | null {
-  if (value === null) return null;
+  if (value === null || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return null;
   let set: Set<string> | null = null;
   for (const raw of value.split(',')) {
     const t = raw.trim().toLowerCase();
@@ -59,7 +59,8 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
   }
   out.push('host', x.route !== null && x.routeSnap!.preserveHost && x.host !== '' ? x.host : hostHeader);
   if (te) out.push('te', 'trailers');
-  out.push('x-forwarded-for', xff === null ? x.remote : `${xff}, ${x.remote}`);
+  // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
+  out.push('x-forwarded-for', xff === null ? x.realIp : `${xff}, ${x.realIp}`);
   out.push('x-forwarded-proto', (trusted && x.header('x-forwarded-proto')) || 'http');
   out.push('x-forwarded-host', (trusted && x.header('x-forwarded-host')) || x.hostName());
   out.push('x-forwarded-port', (trusted && x.header('x-forwarded-port')) || x.listenerPortText);
@@ -81,7 +82,14 @@ export function writeResponseHeaders(res: HttpResponse, headers: Record<string, 
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined || SKIP_RESPONSE.has(name) || (drop !== null && drop.has(name))) continue;
-    if (typeof v === 'string') res.writeHeader(name, v);
-    else for (let i = 0; i < v.length; i++) res.writeHeader(name, v[i]);
+    if (typeof v === 'string') res.writeHeader(name, headerBytes(v));
+    else for (let i = 0; i < v.length; i++) res.writeHeader(name, headerBytes(v[i]));
   }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** undici decodes header bytes as latin1 and uWS writes strings as UTF-8: send the original bytes. */
+function headerBytes(v: string): string | Buffer {
+  return NON_ASCII.test(v) ? Buffer.from(v, 'latin1') : v;
 }

@@ -20,6 +20,8 @@ export class RequestBody {
   #ended = false;
   #paused = false;
   #stream: BodyStream | null = null;
+  /** The exchange no longer wants the body: further chunks are dropped (never queued). */
+  #discarded = false;
   /** True once any byte left our queue: from then on the request cannot be retried. */
   consumed = false;
   received = 0;
@@ -30,6 +32,7 @@ export class RequestBody {
 
   /** uWS onData: copy, queue, push if the stream is waiting, pause the client above HIGH_WATER. */
   onData(chunk: ArrayBuffer, isLast: boolean): void {
+    if (this.#discarded) return;
     if (chunk.byteLength > 0) {
       const copy = Buffer.copyBytesFrom(new Uint8Array(chunk));
       this.#queue.push(copy);
@@ -74,8 +77,18 @@ export class RequestBody {
     }
   }
 
-  /** Client aborted or the exchange ended: drop what is queued. */
+  /** The response is ending: resume a paused client so the rest of its body drains, and drop it. */
+  release(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+    this.discard();
+  }
+
+  /** Client aborted or the exchange ended: drop what is queued. Never touches `res`. */
   discard(): void {
+    this.#discarded = true;
     this.#queue = [];
     this.#queued = 0;
     this.#ended = true;

@@ -1,11 +1,12 @@
 /**
  * undici failures → Kong's proxy statuses and retry classes.
  *   connect refused / reset / bad response → 502; connect, header or body timeout → 504;
- *   name resolution → 503 `name resolution failed` (Kong's balancer message).
+ *   name resolution → 503 `name resolution failed` (Kong's balancer message);
+ *   a request undici refuses to send (bad argument, closed pool) → 502, never retried.
  * "connect" errors never sent a byte, so nginx retries them for any method; other failures are
  * retried only for idempotent requests whose body was not sent (nginx proxy_next_upstream).
  */
-export const FAILURE = { CONNECT: 0, TIMEOUT: 1, RESET: 2, DNS: 3, BAD_RESPONSE: 4 } as const;
+export const FAILURE = { CONNECT: 0, TIMEOUT: 1, RESET: 2, DNS: 3, BAD_RESPONSE: 4, INTERNAL: 5 } as const;
 export type Failure = (typeof FAILURE)[keyof typeof FAILURE];
 
 export function classify(err: Error & { code?: string }): Failure {
@@ -25,6 +26,12 @@ export function classify(err: Error & { code?: string }): Failure {
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
       return FAILURE.DNS;
+    // The request could not be sent at all (bad argument, pool closed by a reload): a new try on
+    // the same pool would fail the same way.
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return FAILURE.INTERNAL;
     case 'HPE_INVALID_CONSTANT':
     case 'HPE_INVALID_STATUS':
     case 'HPE_INVALID_HEADER_TOKEN':

@@ -63,14 +63,7 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
   }
   const settings = rt.settings;
   x.trusted = rt.trusted(x.remote);
-  x.realIp = x.remote;
-  if (x.trusted) {
-    const real = x.header(settings.realIpHeader);
-    if (real !== null && real !== '') {
-      const parts = real.split(',');
-      x.realIp = (settings.realIpRecursive ? parts[0] : parts[parts.length - 1]).trim();
-    }
-  }
+  x.realIp = x.trusted ? realIp(x, rt) : x.remote;
   x.debug = settings.allowDebugHeader && x.header('kong-debug') === '1';
   const path = normalizePath(x.url);
   if (path === null) {
@@ -90,19 +83,53 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
     return;
   }
   x.service = rt.services[route.service];
-  if (!route.protocols.includes('http')) {
+  // A route without `http` only takes requests a trusted proxy says arrived over https.
+  if (!rt.acceptsHttp[m.route] && !(x.trusted && x.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
     httpsOnly(x, route.httpsRedirectStatusCode);
     return;
   }
   const svc = x.service.snap;
   const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.stripPath, path, m.prefix));
-  x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + x.search;
+  x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + escapeQuery(x.search);
   if (bodyLength !== 0) {
     const body = new RequestBody(res);
     x.body = body;
     res.onData(body.onData.bind(body));
   }
   x.dispatch();
+}
+
+/**
+ * nginx realip: the address in real_ip_header, believed only from a trusted peer. Without
+ * real_ip_recursive the last address counts; with it, the rightmost address that is not itself
+ * trusted (the leftmost ones are whatever the client wrote).
+ */
+function realIp(x: Exchange, rt: Runtime): string {
+  const real = x.header(rt.settings.realIpHeader);
+  if (real === null || real === '') return x.remote;
+  const parts = real.split(',');
+  if (!rt.settings.realIpRecursive) return parts[parts.length - 1].trim();
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const ip = parts[i].trim();
+    if (i === 0 || !rt.trusted(ip)) return ip;
+  }
+  return x.remote;
+}
+
+const NOT_URI_SAFE = /[^\x21-\x7e]/;
+
+/**
+ * uWS hands over the query decoded as UTF-8; undici refuses characters outside visible ASCII.
+ * Re-encode only those bytes, leaving the rest exactly as the client sent it (Kong passes $args raw).
+ */
+function escapeQuery(search: string): string {
+  if (!NOT_URI_SAFE.test(search)) return search;
+  let out = '';
+  for (const ch of search) {
+    if (!NOT_URI_SAFE.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
+  }
+  return out;
 }
 
 /** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
