@@ -19,7 +19,7 @@ import type { Peer } from '../balancer/peer';
 import { RequestBody } from './stream-request';
 import { log, isLogEnabled } from '../../lib/log';
 import { upstreamHeaders, writeResponseHeaders, SERVER_TOKEN, VIA_TOKEN } from './headers';
-import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE } from './upstream-errors';
+import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE } from './upstream-errors';
 import { statusLine, negotiate, errorBody, MIME, NGINX_MESSAGES } from '../server/respond';
 
 // Cork trampolines: res.cork() runs its callback synchronously, so a module-level target lets
@@ -130,6 +130,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const svc = this.service as ServiceRuntime;
     const peer = svc.balancer.next();
     if (peer === null) {
+      if (isLogEnabled('info')) log('info', 'no peer', { code: 'HW_ERR_BALANCER_NO_PEER', service: this.service?.snap.name, requestId: this.requestId });
       this.sendError(503, 'failure to get a peer from the ring-balancer', true);
       return;
     }
@@ -307,7 +308,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const failure = classify(err);
-    if (isLogEnabled('info')) log('info', 'upstream failure', { code: err.code, err: err.message, try: this.#tries, peer: this.#peer?.hostHeader });
+    if (isLogEnabled('info')) {
+      log('info', 'upstream failure', { code: FAILURE_CODE[failure], cause: err.code, err: err.message, try: this.#tries, peer: this.#peer?.hostHeader, requestId: this.requestId });
+    }
     const s = (this.service as ServiceRuntime).snap;
     const bodySent = this.body !== null && this.body.consumed;
     const retryable = failure !== FAILURE.BAD_RESPONSE && failure !== FAILURE.DNS && failure !== FAILURE.INTERNAL &&

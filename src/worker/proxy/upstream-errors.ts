@@ -6,8 +6,16 @@
  * "connect" errors never sent a byte, so nginx retries them for any method; other failures are
  * retried only for idempotent requests whose body was not sent (nginx proxy_next_upstream).
  */
+import type { ErrorCode } from '../../lib/errors';
+
 export const FAILURE = { CONNECT: 0, TIMEOUT: 1, RESET: 2, DNS: 3, BAD_RESPONSE: 4, INTERNAL: 5 } as const;
 export type Failure = (typeof FAILURE)[keyof typeof FAILURE];
+
+/** The stable error code logged for each failure class (lib/errors.ts). */
+export const FAILURE_CODE: readonly ErrorCode[] = [
+  'HW_ERR_UPSTREAM_CONNECT', 'HW_ERR_UPSTREAM_TIMEOUT', 'HW_ERR_UPSTREAM_RESET',
+  'HW_ERR_UPSTREAM_DNS', 'HW_ERR_UPSTREAM_BAD_RESPONSE', 'HW_ERR_UPSTREAM_DISPATCH',
+];
 
 export function classify(err: Error & { code?: string }): Failure {
   switch (err.code) {

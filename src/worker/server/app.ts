@@ -12,7 +12,7 @@ import { RequestBody } from '../proxy/stream-request';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
 import { NGINX_MESSAGES } from './respond';
-import { log } from '../../lib/log';
+import { log, isLogEnabled } from '../../lib/log';
 
 export interface ProxyState {
   runtime: Runtime | null;
@@ -58,7 +58,7 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
   res.onAborted(x.onAborted.bind(x));
   x.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
   if (bodyLength === -1) {
-    x.sendError(400, NGINX_MESSAGES[400], false, true);
+    badRequest(x, 'request framing');
     return;
   }
   const settings = rt.settings;
@@ -67,7 +67,7 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
   x.debug = settings.allowDebugHeader && x.header('kong-debug') === '1';
   const path = normalizePath(x.url);
   if (path === null) {
-    x.sendError(400, NGINX_MESSAGES[400], false, true);
+    badRequest(x, 'request path');
     return;
   }
   const m = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
@@ -97,6 +97,12 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
     res.onData(body.onData.bind(body));
   }
   x.dispatch();
+}
+
+/** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
+function badRequest(x: Exchange, what: string): void {
+  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: x.method, url: x.url, requestId: x.requestId });
+  x.sendError(400, NGINX_MESSAGES[400], false, true);
 }
 
 /**
