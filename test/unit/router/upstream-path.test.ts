@@ -6,73 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router, joinUpstreamPath, sanitizeUriPostfix } from '../../../src/worker/router';
 import { route } from './factory';
-
-type Row = [service: string, routePath: string | null, strip: boolean[], request: string, expected: string];
-const B = [false, true];
-const F = [false];
-const T = [true];
-
-const V0_ROWS: Row[] = [
-  ['/', '/', B, '/', '/'],
-  ['/', '/', B, '/route', '/route'],
-  ['/', '/', B, '/route/', '/route/'],
-  ['/', '/', B, '/routereq', '/routereq'],
-  ['/', '/', B, '/route/req', '/route/req'],
-  ['/', '/route', F, '/route', '/route'],
-  ['/', '/route', F, '/route/', '/route/'],
-  ['/', '/route', F, '/routereq', '/routereq'],
-  ['/', '/route', T, '/route', '/'],
-  ['/', '/route', T, '/route/', '/'],
-  ['/', '/route', T, '/routereq', '/req'],
-  ['/', '/route/', F, '/route/', '/route/'],
-  ['/', '/route/', F, '/route/req', '/route/req'],
-  ['/', '/route/', T, '/route/', '/'],
-  ['/', '/route/', T, '/route/req', '/req'],
-  ['/srv', '/rou', F, '/roureq', '/srv/roureq'],
-  ['/srv', '/rou', T, '/roureq', '/srv/req'],
-  ['/srv/', '/rou', F, '/rou', '/srv/rou'],
-  ['/srv/', '/rou', T, '/rou', '/srv'],
-  ['/service', '/', B, '/', '/service'],
-  ['/service', '/', B, '/route', '/service/route'],
-  ['/service', '/', B, '/route/', '/service/route/'],
-  ['/service', '/', B, '/routereq', '/service/routereq'],
-  ['/service', '/', B, '/route/req', '/service/route/req'],
-  ['/service', '/route', F, '/route', '/service/route'],
-  ['/service', '/route', F, '/route/', '/service/route/'],
-  ['/service', '/route', F, '/routereq', '/service/routereq'],
-  ['/service', '/route', T, '/route', '/service'],
-  ['/service', '/route', T, '/route/', '/service/'],
-  ['/service', '/route', T, '/routereq', '/service/req'],
-  ['/service', '/route/', F, '/route/', '/service/route/'],
-  ['/service', '/route/', F, '/route/req', '/service/route/req'],
-  ['/service', '/route/', T, '/route/', '/service/'],
-  ['/service', '/route/', T, '/route/req', '/service/req'],
-  ['/service/', '/', B, '/route/', '/service/route/'],
-  ['/service/', '/', B, '/', '/service/'],
-  ['/service/', '/', B, '/route', '/service/route'],
-  ['/service/', '/', B, '/routereq', '/service/routereq'],
-  ['/service/', '/', B, '/route/req', '/service/route/req'],
-  ['/service/', '/route', F, '/route', '/service/route'],
-  ['/service/', '/route', F, '/route/', '/service/route/'],
-  ['/service/', '/route', F, '/routereq', '/service/routereq'],
-  ['/service/', '/route', T, '/route', '/service'],
-  ['/service/', '/route', T, '/route/', '/service/'],
-  ['/service/', '/route', T, '/routereq', '/service/req'],
-  ['/service/', '/route/', F, '/route/', '/service/route/'],
-  ['/service/', '/route/', F, '/route/req', '/service/route/req'],
-  ['/service/', '/route/', T, '/route/', '/service/'],
-  ['/service/', '/route/', T, '/route/req', '/service/req'],
-  // routes matched on host, not paths
-  ['/', null, B, '/', '/'],
-  ['/', null, B, '/route', '/route'],
-  ['/', null, B, '/route/', '/route/'],
-  ['/service', null, B, '/', '/service'],
-  ['/service', null, B, '/route', '/service/route'],
-  ['/service', null, B, '/route/', '/service/route/'],
-  ['/service/', null, B, '/', '/service/'],
-  ['/service/', null, B, '/route', '/service/route'],
-  ['/service/', null, B, '/route/', '/service/route/'],
-];
+import { V0_ROWS } from '../../fixtures/kong-path-handling';
 
 for (const [servicePath, routePath, strips, request, expected] of V0_ROWS) {
   for (const strip of strips) {
