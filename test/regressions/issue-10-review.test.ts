@@ -1,0 +1,315 @@
+/**
+ * Regressions from review issue #10: each test pins what a client or upstream observes for one
+ * fixed behaviour (early upstream answers on big uploads, HEAD error bodies, non-ASCII bytes in the
+ * request line and response headers, trusted X-Forwarded-Proto, real_ip_recursive, error content
+ * type from Content-Type, httpoxy).
+ */
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { request } from '../helpers/http-client';
+import { closedPort, listenLocal } from '../helpers/ports';
+import { dechunk, parseRawResponse, rawExchange } from '../helpers/raw-http';
+import { startGateway, type Gateway } from '../helpers/start-gateway';
+import { startEchoServer, type EchoRecord, type EchoServer } from '../helpers/upstream';
+
+const MSG_502 = 'An invalid response was received from the upstream server';
+const UPLOAD_BYTES = 20 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+/** Answers 413 without reading the body: at once, or after `?delay=<ms>` (during which node's backpressure stops reading). */
+async function startEarlyAnswerServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createHttpServer((req, res) => {
+    const answer = (): void => {
+      res.writeHead(413, { 'content-type': 'text/plain', 'content-length': '8' });
+      res.end('too big\n');
+    };
+    const wait = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
+    if (wait > 0) setTimeout(answer, wait);
+    else answer();
+  });
+  const port = await listenLocal(server);
+  return {
+    port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A raw upstream whose response carries `X-Name: é` as the UTF-8 bytes c3 a9 (node's server would refuse to write them). */
+async function startRawHeaderServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let buf = Buffer.alloc(0);
+    sock.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      // Only bodiless GETs reach this server, so each head is one request.
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0; end = buf.indexOf('\r\n\r\n')) {
+        buf = buf.subarray(end + 4);
+        sock.write(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Name: ', 'latin1'),
+            Buffer.from([0xc3, 0xa9]),
+            Buffer.from('\r\n\r\nok', 'latin1'),
+          ]),
+        );
+      }
+    });
+  });
+  const port = await listenLocal(server);
+  return {
+    port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Bytes taken by the first complete response in `data`, or -1 while it is incomplete. */
+function firstResponseLength(data: Buffer): number {
+  const headEnd = data.indexOf('\r\n\r\n');
+  if (headEnd < 0) return -1;
+  const parsed = parseRawResponse(data);
+  if (!parsed.complete) return -1;
+  if (parsed.headers['transfer-encoding']?.toLowerCase() === 'chunked') return headEnd + 4 + dechunk(data.subarray(headEnd + 4)).consumed;
+  return headEnd + 4 + Number(parsed.headers['content-length'] ?? 0);
+}
+
+/**
+ * One raw keep-alive connection: uploads with a stall check and reads responses one at a time
+ * (the bytes of each are consumed, so the next call parses the following response).
+ */
+class KeepAliveClient {
+  #data = Buffer.alloc(0);
+  #waiters = new Set<() => void>();
+  /** Set once the server closed or reset the connection, with how much of the body had been written. */
+  closed: { bodyWritten: number; error?: string } | null = null;
+  #bodyWritten = 0;
+
+  private constructor(private readonly sock: Socket) {
+    sock.on('data', (c: Buffer) => {
+      this.#data = Buffer.concat([this.#data, c]);
+      this.#wake();
+    });
+    sock.on('error', (err) => (this.closed ??= { bodyWritten: this.#bodyWritten, error: err.message }));
+    sock.on('close', () => {
+      this.closed ??= { bodyWritten: this.#bodyWritten };
+      this.#wake();
+    });
+  }
+
+  static open(port: number): Promise<KeepAliveClient> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ port, host: '127.0.0.1' });
+      sock.once('connect', () => resolve(new KeepAliveClient(sock)));
+      sock.once('error', reject);
+    });
+  }
+
+  write(s: string): void {
+    this.sock.write(s);
+  }
+
+  /** Writes the head and `bytes` of body in 64 KiB chunks, honouring 'drain'; fails on a 5 s stall or a close. */
+  async upload(head: string, bytes: number): Promise<void> {
+    this.sock.write(head);
+    const chunk = Buffer.alloc(CHUNK, 0x61);
+    this.#bodyWritten = 0;
+    while (this.#bodyWritten < bytes) {
+      if (this.closed !== null) assert.fail(`connection closed after ${this.#bodyWritten} of ${bytes} body bytes: ${JSON.stringify(this.closed)}`);
+      const n = Math.min(CHUNK, bytes - this.#bodyWritten);
+      this.#bodyWritten += n;
+      if (this.sock.write(n === CHUNK ? chunk : chunk.subarray(0, n))) continue;
+      const drained = await new Promise<boolean>((r) => {
+        const t = setTimeout(() => r(false), 5000);
+        const done = (): void => {
+          clearTimeout(t);
+          r(true);
+        };
+        this.sock.once('drain', done);
+        this.sock.once('close', done);
+      });
+      assert.ok(drained, `upload stalled for 5 s at ${this.#bodyWritten} of ${bytes} bytes`);
+    }
+  }
+
+  /** The next complete response; fails if the connection closes first or after `timeoutMs`. */
+  nextResponse(what: string, timeoutMs = 10000): Promise<ReturnType<typeof parseRawResponse>> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const len = firstResponseLength(this.#data);
+        if (len < 0 && this.closed === null) return;
+        clearTimeout(t);
+        this.#waiters.delete(check);
+        if (len < 0) {
+          reject(new Error(`connection closed before ${what}: ${JSON.stringify(this.closed)}; got ${this.#preview()}`));
+          return;
+        }
+        const res = parseRawResponse(this.#data.subarray(0, len));
+        this.#data = this.#data.subarray(len);
+        resolve(res);
+      };
+      const t = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${this.#preview()}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  destroy(): void {
+    this.sock.destroy();
+  }
+
+  #wake(): void {
+    for (const f of [...this.#waiters]) f();
+  }
+
+  #preview(): string {
+    return JSON.stringify(this.#data.toString('latin1').slice(0, 400));
+  }
+}
+
+describe('issue #10 review regressions', () => {
+  let echo: EchoServer;
+  let early: { port: number; close(): Promise<void> };
+  let rawHeader: { port: number; close(): Promise<void> };
+  let gw: Gateway;
+
+  before(async () => {
+    let refused: number;
+    [echo, early, rawHeader, refused] = await Promise.all([
+      startEchoServer('echo-10'),
+      startEarlyAnswerServer(),
+      startRawHeaderServer(),
+      closedPort(),
+    ]);
+    const at = (port: number): string => `http://127.0.0.1:${port}`;
+    gw = await startGateway({
+      workers: 2,
+      // All test clients connect from 127.0.0.1, so the whole file runs as a trusted client.
+      env: { HYPERWAY_TRUSTED_IPS: '127.0.0.0/8', HYPERWAY_REAL_IP_RECURSIVE: 'on' },
+      config: {
+        _format_version: '3.0',
+        services: [
+          {
+            name: 'echo',
+            url: at(echo.port),
+            routes: [
+              { name: 'echo', paths: ['/echo'] },
+              { name: 'secure', paths: ['/secure'], protocols: ['https'] },
+            ],
+          },
+          { name: 'early', url: at(early.port), routes: [{ name: 'early', paths: ['/early'] }] },
+          { name: 'dead', url: at(refused), retries: 0, routes: [{ name: 'dead', paths: ['/dead'] }] },
+          { name: 'raw-header', url: at(rawHeader.port), routes: [{ name: 'raw-header', paths: ['/rawhdr'] }] },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await Promise.all([echo?.close(), early?.close(), rawHeader?.close()]);
+  });
+
+  it('drains a 20 MiB upload the upstream answered early and serves the next request on the same socket', async () => {
+    const client = await KeepAliveClient.open(gw.proxyPort);
+    try {
+      // delay=0 answers as the head arrives; delay=100 lets the gateway pause the client first
+      // (its queue fills while the upstream reads nothing), which is when an unfixed gateway
+      // never resumed it and the upload stalled at ~10 MiB.
+      for (const delay of [0, 100]) {
+        await client.upload(`POST /early/x?delay=${delay} HTTP/1.1\r\nHost: a\r\nContent-Length: ${UPLOAD_BYTES}\r\n\r\n`, UPLOAD_BYTES);
+        const early = await client.nextResponse(`the 413 (delay=${delay})`);
+        assert.equal(early.status, 413);
+        assert.equal(early.body.toString(), 'too big\n');
+      }
+      client.write('GET /echo/after HTTP/1.1\r\nHost: a\r\n\r\n');
+      const next = await client.nextResponse('the GET after the uploads');
+      assert.equal(next.status, 200);
+      assert.equal((JSON.parse(next.body.toString()) as EchoRecord).url, '/after');
+      assert.equal(client.closed, null, 'the gateway must keep the connection');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('answers HEAD to a refused upstream with a 502 head and no body bytes', async () => {
+    // Keep-alive socket: rawExchange waits out the timeout, well past 300 ms after the head.
+    const res = await rawExchange(gw.proxyPort, 'HEAD /dead HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'close', timeoutMs: 800 });
+    assert.equal(res.status, 502, res.data.toString('latin1'));
+    assert.ok(res.headers['content-length'] !== undefined, 'a Content-Length header');
+    const headEnd = res.data.indexOf('\r\n\r\n');
+    assert.ok(headEnd > 0);
+    assert.equal(res.data.length - (headEnd + 4), 0, `stray bytes after the head: ${JSON.stringify(res.data.subarray(headEnd + 4).toString('latin1'))}`);
+  });
+
+  it('percent-encodes UTF-8 bytes of the query before sending it upstream', async () => {
+    const res = await rawExchange(gw.proxyPort, Buffer.from('GET /echo/q?q=€&x=1 HTTP/1.1\r\nHost: a\r\n\r\n', 'utf8'), {
+      until: 'response',
+    });
+    assert.equal(res.status, 200, res.data.toString('latin1'));
+    const up = JSON.parse(res.body.toString()) as EchoRecord;
+    assert.equal(up.url, '/q?q=%E2%82%AC&x=1');
+  });
+
+  it('passes non-ASCII response header bytes through unchanged', async () => {
+    const res = await rawExchange(gw.proxyPort, 'GET /rawhdr/x HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'response' });
+    assert.equal(res.status, 200, res.data.toString('latin1'));
+    const head = res.data.subarray(0, res.data.indexOf('\r\n\r\n') + 2);
+    const start = head.toString('latin1').toLowerCase().indexOf('\r\nx-name:');
+    assert.ok(start >= 0, `no X-Name header in ${JSON.stringify(head.toString('latin1'))}`);
+    const valueStart = start + '\r\nx-name:'.length;
+    const value = head.subarray(valueStart, head.indexOf('\r\n', valueStart));
+    assert.deepEqual([...value.subarray(value[0] === 0x20 ? 1 : 0)], [0xc3, 0xa9]);
+  });
+
+  it('honours X-Forwarded-Proto from a trusted client on an https-only route', async () => {
+    const plain = await request(`${gw.proxyUrl}/secure/x`);
+    assert.equal(plain.status, 426, plain.text);
+    assert.match(plain.text, /Please use HTTPS protocol/);
+    const forwarded = await request(`${gw.proxyUrl}/secure/x`, { headers: { 'x-forwarded-proto': 'https' } });
+    assert.equal(forwarded.status, 200, forwarded.text);
+    assert.equal(forwarded.json<EchoRecord>().url, '/x');
+  });
+
+  it('real_ip_recursive takes the rightmost untrusted address of X-Real-IP', async () => {
+    const res = await request(`${gw.proxyUrl}/echo/ip`, { headers: { 'x-real-ip': '6.6.6.6, 1.1.1.1, 127.0.0.5' } });
+    assert.equal(res.status, 200, res.text);
+    const up = res.json<EchoRecord>();
+    assert.equal(up.headers['x-real-ip'], '1.1.1.1');
+    assert.match(String(up.headers['x-forwarded-for']), /(^|, )1\.1\.1\.1$/);
+  });
+
+  it('types a 502 by the request Content-Type when there is no Accept, else text/plain', async () => {
+    const json = await request(`${gw.proxyUrl}/dead`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(json.status, 502);
+    assert.equal(json.headers['content-type'], 'application/json; charset=utf-8');
+    const body = json.json<{ message: string; request_id: string }>();
+    assert.deepEqual(Object.keys(body), ['message', 'request_id']);
+    assert.equal(body.message, MSG_502);
+    assert.match(body.request_id, /^[0-9a-f]{32}$/);
+
+    const plain = await request(`${gw.proxyUrl}/dead`, { method: 'POST', body: 'x' });
+    assert.equal(plain.status, 502);
+    assert.equal(plain.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.match(plain.text, new RegExp(`^${MSG_502}\\nrequest_id: [0-9a-f]{32}\\n$`));
+  });
+
+  it('does not forward the Proxy request header (httpoxy)', async () => {
+    const res = await request(`${gw.proxyUrl}/echo/p`, { headers: { proxy: 'http://evil.test', 'x-control': 'kept' } });
+    assert.equal(res.status, 200, res.text);
+    const up = res.json<EchoRecord>();
+    assert.equal(up.headers['x-control'], 'kept');
+    assert.equal(up.headers.proxy, undefined);
+    assert.ok(!up.rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'proxy'));
+  });
+});
