@@ -1,0 +1,95 @@
+/**
+ * Hyperway as a bench target: `node dist/src/main.js start --config <tmp>/kong.yml`, pinned, with
+ * proxy/admin listen addresses and worker count from the environment; ready when the Admin API's
+ * GET /status answers 200 and a proxied request returns the upstream's body.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pinned, type CpuPlan } from './cpu-plan';
+import { freePort, httpGet, spawnCaptured, stopProcess, waitFor } from './processes';
+import { processTree } from './proc-stat';
+import { REPO_ROOT, type Target } from './target';
+
+/** The CLI entry: BENCH_HYPERWAY_ENTRY, else dist/src/main.js (package.json's bin). */
+export function hyperwayEntry(): string | null {
+  const candidates = [process.env.BENCH_HYPERWAY_ENTRY, join(REPO_ROOT, 'dist', 'src', 'main.js')];
+  return candidates.find((f): f is string => !!f && existsSync(f)) ?? null;
+}
+
+export function hyperwayBuilt(): boolean {
+  return hyperwayEntry() !== null;
+}
+
+export function kongConfig(upstreamPort: number): string {
+  return [
+    '_format_version: "3.0"',
+    'services:',
+    '  - name: bench-upstream',
+    `    url: http://127.0.0.1:${upstreamPort}`,
+    '    routes:',
+    '      - name: bench-root',
+    '        paths: [/]',
+    '',
+  ].join('\n');
+}
+
+interface StatusBody {
+  workers?: Array<{ pid?: number }>;
+}
+
+export interface HyperwayOptions {
+  key: string;
+  name: string;
+  upstreamPort: number;
+  workers: number;
+  plan: CpuPlan;
+  scratchDir: string;
+  /** The body the upstream returns, to prove requests really go through the proxy. */
+  expectBody: string;
+}
+
+export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
+  const configFile = join(opts.scratchDir, `${opts.key}.kong.yml`);
+  writeFileSync(configFile, kongConfig(opts.upstreamPort));
+  const [proxyPort, adminPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    HYPERWAY_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+    HYPERWAY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+    HYPERWAY_WORKERS: String(opts.workers),
+    HYPERWAY_LOG_LEVEL: 'warn',
+  };
+  const entry = hyperwayEntry();
+  if (!entry) throw new Error('Hyperway is not built (no dist/src/main.js)');
+  const [cmd, args] = pinned(opts.plan.target, process.execPath, [entry, 'start', '--config', configFile]);
+  const proc = spawnCaptured(cmd, args, env);
+  const url = `http://127.0.0.1:${proxyPort}/`;
+  try {
+    const status = await waitFor('hyperway /status', proc, async () => {
+      const reply = await httpGet(`http://127.0.0.1:${adminPort}/status`);
+      if (reply.status !== 200) return undefined;
+      const body = JSON.parse(reply.body) as StatusBody;
+      // Workers register asynchronously; wait until all of them are up.
+      return (body.workers?.length ?? 0) >= opts.workers ? body : undefined;
+    });
+    await waitFor('hyperway proxy', proc, async () => {
+      const reply = await httpGet(url);
+      if (reply.status === 200 && reply.body === opts.expectBody) return true;
+      throw new Error(`proxy answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+    }, 10000);
+    const root = proc.child.pid!;
+    return {
+      key: opts.key,
+      name: opts.name,
+      url,
+      plan: opts.plan,
+      workers: status.workers?.length ?? 0,
+      rootPid: root,
+      pids: () => processTree(root),
+      stop: () => stopProcess(proc.child, 15000),
+    };
+  } catch (err) {
+    await stopProcess(proc.child);
+    throw err;
+  }
+}
