@@ -27,8 +27,30 @@ import { statusLine, negotiate, errorBody, MIME, NGINX_MESSAGES } from '../serve
 let corkTarget: Exchange;
 let corkChunk: Buffer;
 function corkedHead(): void { corkTarget.writeHead(); }
-function corkedChunk(): void { corkTarget.writeChunk(corkChunk); }
-function corkedEnd(): void { corkTarget.writeEnd(); }
+function corkedChunk(): void {
+  if (corkTarget.headPending) corkTarget.writeHead();
+  corkTarget.writeChunk(corkChunk);
+}
+function corkedEnd(): void {
+  if (corkTarget.headPending) corkTarget.writeHead();
+  corkTarget.writeEnd();
+}
+
+// The response head waits for the first body bytes so that head and body leave in one send
+// (undici usually delivers both in the same parser pass). Heads still waiting when that pass
+// ends are flushed from one microtask for all exchanges: a slow body never delays the head.
+const waitingHeads: Exchange[] = [];
+let flushScheduled = false;
+function flushHeads(): void {
+  flushScheduled = false;
+  for (let i = 0; i < waitingHeads.length; i++) {
+    const x = waitingHeads[i];
+    if (!x.headPending) continue;
+    corkTarget = x;
+    x.res.cork(corkedHead);
+  }
+  waitingHeads.length = 0;
+}
 function corkedError(): void { corkTarget.writeError(); }
 
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -72,6 +94,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #contentLength = -1;
   #headOnly = false;
   #headSent = false;
+  /** The head is received from the upstream but not yet written (see waitingHeads). */
+  headPending = false;
   /** The uWS response is finished (ended, closed or aborted): it MUST NOT be touched again. */
   #resDone = false;
   #aborted = false;
@@ -182,8 +206,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const cl = headers['content-length'];
     this.#contentLength = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
     this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304 || statusCode < 200;
-    corkTarget = this;
-    this.res.cork(corkedHead);
+    if (this.#headOnly || this.#contentLength === 0) {
+      corkTarget = this;
+      this.res.cork(corkedHead);
+      return;
+    }
+    this.headPending = true;
+    waitingHeads.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushHeads);
+    }
   }
 
   /** MUST run corked. Status, headers, and for bodiless responses the end. */
@@ -192,6 +225,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const rt = this.rt;
     const h = this.#resHeaders as Record<string, string | string[] | undefined>;
     this.#headSent = true;
+    this.headPending = false;
     res.writeStatus(statusLine(this.#status));
     writeResponseHeaders(res, h);
     const server = h.server;
@@ -310,6 +344,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const failure = classify(err);
     if (isLogEnabled('info')) {
       log('info', 'upstream failure', { code: FAILURE_CODE[failure], cause: err.code, err: err.message, try: this.#tries, peer: this.#peer?.hostHeader, requestId: this.requestId });
+    }
+    if (this.headPending) {
+      // The upstream's head arrived but nothing was written yet: answer the failure instead,
+      // and never retry a request the upstream already answered.
+      this.headPending = false;
+      this.sendError(statusFor(failure), NGINX_MESSAGES[statusFor(failure)], false);
+      return;
     }
     const s = (this.service as ServiceRuntime).snap;
     const bodySent = this.body !== null && this.body.consumed;
