@@ -93,3 +93,43 @@ const NON_ASCII = /[^\x00-\x7f]/;
 function headerBytes(v: string): string | Buffer {
   return NON_ASCII.test(v) ? Buffer.from(v, 'latin1') : v;
 }
+
+/**
+ * The Kong headers of a proxied response: Server (the upstream's, else ours), Via appended,
+ * latencies, request id, upstream status, debug headers. MUST run inside res.cork().
+ */
+export function writeProxiedKongHeaders(
+  res: HttpResponse,
+  x: Exchange,
+  h: Record<string, string | string[] | undefined>,
+  status: number,
+  upstreamLatency: number,
+  proxyLatency: number,
+): void {
+  const switches = x.rt.headers;
+  const server = h.server;
+  if (server !== undefined) res.writeHeader('server', headerBytes(typeof server === 'string' ? server : server[0]));
+  else if (switches.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
+  const via = h.via;
+  res.writeHeader('Via', via === undefined ? VIA_TOKEN : `${typeof via === 'string' ? via : via.join(', ')}, ${VIA_TOKEN}`);
+  if (switches.latencyTokens) {
+    res.writeHeader('X-Kong-Upstream-Latency', String(upstreamLatency));
+    res.writeHeader('X-Kong-Proxy-Latency', String(proxyLatency));
+  }
+  if (switches.upstreamStatus) res.writeHeader('X-Kong-Upstream-Status', String(status));
+  if (switches.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
+  if (x.debug) writeDebugHeaders(res, x);
+}
+
+/** `Kong-Debug: 1` with allow_debug_header: which route and service handled the request. */
+export function writeDebugHeaders(res: HttpResponse, x: Exchange): void {
+  const r = x.routeSnap;
+  if (r === null) return;
+  res.writeHeader('Kong-Route-Id', r.id);
+  if (r.name !== null) res.writeHeader('Kong-Route-Name', r.name);
+  const s = x.service;
+  if (s !== null) {
+    res.writeHeader('Kong-Service-Id', s.snap.id);
+    if (s.snap.name !== null) res.writeHeader('Kong-Service-Name', s.snap.name);
+  }
+}

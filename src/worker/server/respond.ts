@@ -4,7 +4,10 @@
  * write, counted, never a throw.
  */
 import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from './uws';
+import type { Exchange } from '../proxy/forward';
+import { SERVER_TOKEN, writeDebugHeaders } from '../proxy/headers';
 
 export const MIME = {
   json: 'application/json; charset=utf-8',
@@ -71,10 +74,6 @@ export function negotiate(accept: string, fallback: Mime): Mime {
   return best;
 }
 
-export function mimeFromDefaultType(defaultType: string): Mime {
-  return TYPE_BY_MEDIA[defaultType.toLowerCase()] ?? MIME.plain;
-}
-
 export function errorBody(mime: Mime, message: string, requestId: string): string {
   switch (mime) {
     case MIME.json:
@@ -95,23 +94,37 @@ function htmlEscape(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
-/** Extra headers a gateway response may carry (debug headers, Upgrade …), flat [name, value, …]. */
-export type FlatHeaders = readonly string[];
+/** A gateway-generated answer: Kong's message, and whether Kong's Lua or nginx produced it. */
+export interface GatewayError {
+  status: number;
+  message: string;
+  /** true: kong.response.error (404 no route, 503 no service …); false: nginx-level (502/504, 400). */
+  kong: boolean;
+  /** Close the connection after the answer (framing that cannot be trusted). */
+  close: boolean;
+  /** Extra headers, flat [name, value, …] (Upgrade for 426, Location for redirects). */
+  headers: readonly string[] | null;
+}
 
 /**
- * Writes a complete gateway response. MUST be called either inside the uWS handler's synchronous
- * part or inside res.cork(): the caller corks, so status, headers and body leave in one send.
+ * Writes Kong's error response. MUST run inside res.cork(). The body type follows Kong: the
+ * Accept header decides; for nginx-level errors without Accept, the request's Content-Type, then
+ * error_default_type; unknown types give JSON. A HEAD request gets the head only.
  */
-export function writeGatewayResponse(
-  res: HttpResponse,
-  status: number,
-  contentType: string | null,
-  body: string,
-  headers: FlatHeaders,
-  closeConnection: boolean,
-): void {
-  res.writeStatus(statusLine(status));
-  if (contentType !== null) res.writeHeader('Content-Type', contentType);
-  for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i], headers[i + 1]);
-  res.end(body, closeConnection);
+export function writeGatewayError(res: HttpResponse, x: Exchange, e: GatewayError): void {
+  const rt = x.rt;
+  let accept = x.header('accept');
+  if (accept === null && !e.kong) accept = x.header('content-type') ?? rt.settings.errorDefaultType;
+  const mime = negotiate(accept ?? '', MIME.json);
+  res.writeStatus(statusLine(e.status));
+  res.writeHeader('Content-Type', mime);
+  if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
+  if (rt.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - x.t0)));
+  if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
+  if (x.debug) writeDebugHeaders(res, x);
+  const extra = e.headers;
+  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  const body = errorBody(mime, e.message, x.requestId);
+  if (x.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), e.close);
+  else res.end(body, e.close);
 }

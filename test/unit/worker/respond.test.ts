@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { negotiate, errorBody, MIME, mimeFromDefaultType, statusLine } from '../../../src/worker/server/respond';
+import { negotiate, errorBody, MIME, statusLine } from '../../../src/worker/server/respond';
 
 test('Accept negotiation follows Kong: highest q among known types, else the fallback', () => {
   assert.equal(negotiate('', MIME.json), MIME.json);
@@ -10,8 +10,6 @@ test('Accept negotiation follows Kong: highest q among known types, else the fal
   assert.equal(negotiate('text/html;q=0.9, application/json;q=0.4', MIME.plain), MIME.html);
   assert.equal(negotiate('image/png', MIME.plain), MIME.plain);
   assert.equal(negotiate('*/*', MIME.plain), MIME.json);
-  assert.equal(mimeFromDefaultType('text/plain'), MIME.plain);
-  assert.equal(mimeFromDefaultType('application/json'), MIME.json);
 });
 
 test('error bodies are byte-for-byte Kong templates', () => {
