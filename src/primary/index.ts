@@ -53,6 +53,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   process.on('exit', () => destroySegment(segment));
 
   supervisor.on('fatal', (err: { message: string }) => {
+    if (stopping) return; // every worker reports the same cause: say it once
     process.stderr.write(`hyperway: ${err.message}\n`);
     void shutdown('a worker could not start', 1);
   });

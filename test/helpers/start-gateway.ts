@@ -153,10 +153,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return gw;
 }
 
-/** Runs the CLI to completion (for `check`): exit code and both streams. */
-export function runCli(args: string[], timeoutMs = 15000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion (`check`, or a `start` that must fail): exit code and both streams. */
+export function runCli(
+  args: string[],
+  timeoutMs = 15000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

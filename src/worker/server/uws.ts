@@ -69,6 +69,9 @@ const CANDIDATES = [
 export function loadUws(forced = process.env.HYPERWAY_UWS): LoadedUws {
   const file = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   const reasons: string[] = [];
+  if (forced && !CANDIDATES.some((c) => c.pkg === forced)) {
+    reasons.push(`HYPERWAY_UWS=${forced} is not one of: ${CANDIDATES.map((c) => c.pkg).join(', ')}`);
+  }
   for (const c of CANDIDATES) {
     if (forced && forced !== c.pkg) continue;
     let main: string;
