@@ -2,7 +2,8 @@
  * Structured one-line JSON logs on stderr. The level is set once per process (settings.logLevel).
  * Kong's levels: debug < info < notice < warn < error.
  */
-import type { LogLevel } from '../shared/settings';
+/** Kong's log levels, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, notice: 30, warn: 40, error: 50 };
 let threshold = LEVELS.notice;

@@ -3,6 +3,8 @@
  * and KONG_<NAME> environment variables. Names follow kong.conf where kong.conf has the property.
  * Resolved once by the primary (primary/config/settings.ts) and shipped to workers in the Snapshot.
  */
+import type { LogLevel } from '../lib/log';
+
 export interface ListenAddress {
   host: string;
   port: number;
@@ -45,7 +47,7 @@ export interface Settings {
   maxRequestHeaders: number;
 }
 
-export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error';
+export type { LogLevel } from '../lib/log';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   proxyListen: { host: '0.0.0.0', port: 8000 },
