@@ -1,7 +1,9 @@
 /**
  * One proxied request: the copied client request, the chosen route and service, the tries against
- * upstream peers, and the streamed response. The Exchange is itself the undici dispatch handler
- * (onRequestStart … onResponseError), so a request costs one object, not a closure per event.
+ * upstream peers, and the streamed response. The Exchange is itself the undici dispatch handler,
+ * in undici's core interface (onConnect, onHeaders, onData, onComplete, onError): the newer
+ * onRequestStart API wraps that one with a controller and a parsed header object per response,
+ * which the hot path does not need. A request costs one object, not a closure per event.
  *
  * Failure flows, never throws: connect-phase failures are retried on the next peer while tries
  * remain (Kong `retries`); other failures are retried only for idempotent requests whose body
@@ -18,7 +20,8 @@ import type { RouteMatch } from '../router';
 import type { Peer } from '../balancer/peer';
 import { RequestBody } from './stream-request';
 import { log, isLogEnabled } from '../../lib/log';
-import { upstreamHeaders, writeResponseHeaders, writeProxiedKongHeaders } from './headers';
+import { upstreamHeaders, writeProxiedHeaders } from './headers';
+import { headerKind, parseLength, KIND } from './raw-headers';
 import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE } from './upstream-errors';
 import { statusLine, writeGatewayError, NGINX_MESSAGES, type GatewayError } from '../server/respond';
 
@@ -27,6 +30,9 @@ import { statusLine, writeGatewayError, NGINX_MESSAGES, type GatewayError } from
 let corkTarget: Exchange;
 let corkChunk: Buffer;
 const pendingError: GatewayError = { status: 0, message: '', kong: false, close: false, headers: null };
+const NO_HEADERS: Buffer[] = [];
+// One reason object for every abort: the client went away; nobody reads its stack.
+const CLIENT_ABORTED = new Error('client aborted');
 function corkedHead(): void { corkTarget.writeHead(); }
 function corkedChunk(): void {
   if (corkTarget.headPending) corkTarget.writeHead();
@@ -54,7 +60,7 @@ function flushHeads(): void {
 }
 function corkedError(): void { corkTarget.writeError(); }
 
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange {
   readonly res: HttpResponse;
   readonly rt: Runtime;
   readonly slot: WorkerSlot;
@@ -81,11 +87,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #tries = 0;
   #peer: Peer | null = null;
-  #controller: Dispatcher.DispatchController | null = null;
+  /** undici's abort for the current try, and the resume after a paused onData. */
+  #abort: ((err: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
   #tDispatch = 0;
   #upstreamLatency = 0;
   #status = 0;
-  #resHeaders: Record<string, string | string[] | undefined> | null = null;
+  /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
+  #rawHeaders: Buffer[] = NO_HEADERS;
   /** Body bytes handed to uWS so far (known-length responses). */
   #bodySent = 0;
   #onWritable: ((offset: number) => boolean) | null = null;
@@ -140,7 +149,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onAborted(): void {
     this.#aborted = true;
     this.#resDone = true;
-    if (this.#controller !== null) this.#controller.abort(new Error('client aborted'));
+    if (this.#abort !== null) this.#abort(CLIENT_ABORTED);
     this.finish();
   }
 
@@ -156,7 +165,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.#peer = peer;
     this.#tries++;
-    this.#controller = null;
+    this.#abort = null;
     this.#tDispatch = performance.now();
     const s = svc.snap;
     const hasBody = this.body !== null;
@@ -185,27 +194,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return h;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#aborted) controller.abort(new Error('client aborted'));
+  onConnect(abort: (err: Error) => void): void {
+    this.#abort = abort;
+    if (this.#aborted) abort(CLIENT_ABORTED);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.#controller = controller;
+  /** Returns false to pause the upstream (undici's contract); `resume` continues it. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.#resume = resume;
     if (this.#resDone) {
-      controller.abort(new Error('client gone'));
-      return;
+      this.#abort?.(CLIENT_ABORTED);
+      return false;
     }
     this.#upstreamLatency = Math.round(performance.now() - this.#tDispatch);
     this.#status = statusCode;
-    this.#resHeaders = headers;
-    const cl = headers['content-length'];
-    this.#contentLength = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
+    this.#rawHeaders = rawHeaders;
+    let length = -1;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (headerKind(rawHeaders[i]) === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
+    }
+    this.#contentLength = length;
     this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304 || statusCode < 200;
     if (this.#headOnly || this.#contentLength === 0) {
       corkTarget = this;
       this.res.cork(corkedHead);
-      return;
+      return true;
     }
     this.headPending = true;
     waitingHeads.push(this);
@@ -213,17 +226,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       flushScheduled = true;
       queueMicrotask(flushHeads);
     }
+    return true;
   }
 
   /** MUST run corked. Status, headers, and for bodiless responses the end. */
   writeHead(): void {
     const res = this.res;
-    const h = this.#resHeaders as Record<string, string | string[] | undefined>;
     this.#headSent = true;
     this.headPending = false;
     res.writeStatus(statusLine(this.#status));
-    writeResponseHeaders(res, h);
-    writeProxiedKongHeaders(res, this, h, this.#status, this.#upstreamLatency, Math.round(this.#tDispatch - this.t0));
+    writeProxiedHeaders(res, this, this.#rawHeaders, this.#status, this.#upstreamLatency, Math.round(this.#tDispatch - this.t0));
     if (this.#headOnly) {
       this.#resDone = true;
       this.#releaseBody();
@@ -238,12 +250,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#resDone) return;
+  /** Returns false while uWS has unsent bytes: undici stops reading until `resume`. */
+  onData(chunk: Buffer): boolean {
+    if (this.#resDone) return true;
     corkTarget = this;
     corkChunk = chunk;
     this.res.cork(corkedChunk);
-    if (this.#pending !== null || this.#backpressured) controller.pause();
+    return this.#pending === null && !this.#backpressured;
   }
 
   /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
@@ -291,11 +304,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     this.#backpressured = false;
-    this.#controller?.resume();
+    this.#resume?.();
     return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#resDone) return;
     corkTarget = this;
     this.res.cork(corkedEnd);
@@ -313,7 +326,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finish();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+  onError(err: Error & { code?: string }): void {
     if (this.#resDone) {
       this.finish();
       return;

@@ -5,6 +5,7 @@
  */
 import type { Exchange } from './forward';
 import type { HttpResponse } from '../server/uws';
+import { headerKind, KIND } from './raw-headers';
 
 import { HYPERWAY_VERSION, KONG_COMPAT_VERSION } from '../../shared/version';
 
@@ -19,11 +20,6 @@ const HOP_BY_HOP_REQUEST = new Set([
   'x-forwarded-prefix', 'x-real-ip', 'via', 'trailer',
 ]);
 
-/** Response headers the gateway never copies: hop-by-hop, and those uWS writes itself. */
-const SKIP_RESPONSE = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
-  'content-length', 'date', 'server', 'via',
-]);
 
 /** Names listed in a Connection header, other than the standard tokens; null when none. */
 export function connectionTokens(value: string | null): Set<string> | null {
@@ -74,44 +70,43 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
 }
 
 /**
- * Copies the upstream's response headers to uWS. MUST run inside res.cork(). Content-Length is
- * returned, not written: uWS writes its own framing (tryEnd with the total, or chunked).
- */
-export function writeResponseHeaders(res: HttpResponse, headers: Record<string, string | string[] | undefined>): void {
-  const drop = connectionTokens(typeof headers.connection === 'string' ? headers.connection : null);
-  for (const name in headers) {
-    const v = headers[name];
-    if (v === undefined || SKIP_RESPONSE.has(name) || (drop !== null && drop.has(name))) continue;
-    if (typeof v === 'string') res.writeHeader(name, headerBytes(v));
-    else for (let i = 0; i < v.length; i++) res.writeHeader(name, headerBytes(v[i]));
-  }
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** undici decodes header bytes as latin1 and uWS writes strings as UTF-8: send the original bytes. */
-function headerBytes(v: string): string | Buffer {
-  return NON_ASCII.test(v) ? Buffer.from(v, 'latin1') : v;
-}
-
-/**
- * The Kong headers of a proxied response: Server (the upstream's, else ours), Via appended,
+ * The proxied response's headers: the upstream's, raw, minus hop-by-hop ones (and every name its
+ * Connection header lists), then Kong's: Server (the upstream's, else ours), Via appended,
  * latencies, request id, upstream status, debug headers. MUST run inside res.cork().
+ * Content-Length is not copied: uWS writes its own framing (tryEnd with the total, or chunked).
  */
-export function writeProxiedKongHeaders(
+export function writeProxiedHeaders(
   res: HttpResponse,
   x: Exchange,
-  h: Record<string, string | string[] | undefined>,
+  raw: readonly Buffer[],
   status: number,
   upstreamLatency: number,
   proxyLatency: number,
 ): void {
+  let server: Buffer | null = null;
+  let via: string | null = null;
+  let drop: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (headerKind(raw[i]) === KIND.CONNECTION) drop = connectionTokens(raw[i + 1].toString('latin1'));
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    switch (headerKind(name)) {
+      case KIND.PASS:
+        if (drop === null || !drop.has(name.toString('latin1').toLowerCase())) res.writeHeader(name, raw[i + 1]);
+        break;
+      case KIND.SERVER:
+        server ??= raw[i + 1];
+        break;
+      case KIND.VIA:
+        via = via === null ? raw[i + 1].toString('latin1') : `${via}, ${raw[i + 1].toString('latin1')}`;
+        break;
+    }
+  }
   const switches = x.rt.headers;
-  const server = h.server;
-  if (server !== undefined) res.writeHeader('server', headerBytes(typeof server === 'string' ? server : server[0]));
+  if (server !== null) res.writeHeader('Server', server);
   else if (switches.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
-  const via = h.via;
-  res.writeHeader('Via', via === undefined ? VIA_TOKEN : `${typeof via === 'string' ? via : via.join(', ')}, ${VIA_TOKEN}`);
+  res.writeHeader('Via', via === null ? VIA_TOKEN : Buffer.from(`${via}, ${VIA_TOKEN}`, 'latin1'));
   if (switches.latencyTokens) {
     res.writeHeader('X-Kong-Upstream-Latency', String(upstreamLatency));
     res.writeHeader('X-Kong-Proxy-Latency', String(proxyLatency));
