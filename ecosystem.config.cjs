@@ -9,7 +9,8 @@ module.exports = {
       args: 'start',
       exec_mode: 'fork',
       instances: 1,
-      // SIGTERM drains in-flight requests (drain_timeout, 10 s by default); give pm2 a little longer.
+      // pm2 stops with SIGINT, which drains in-flight requests (drain_timeout, 10 s by default)
+      // like SIGTERM does; give pm2 a little longer before it kills.
       kill_timeout: 15000,
       env: {
         NODE_ENV: 'production',

@@ -11,6 +11,6 @@ export function startDemoUpstreams(): Promise<() => Promise<void>> {
   });
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(stop));
-    child.once('exit', (code) => reject(new Error(`demo upstreams exited (${code}); are ports 9001/9002 free? set HYPERWAY_DEMO_PORTS`)));
+    child.once('exit', (code) => reject(new Error(`the demo upstreams could not start (exit ${code}): are 127.0.0.1:9001 and :9002 free?`)));
   });
 }

@@ -1,13 +1,12 @@
 /**
- * Two demo upstreams for `npm start` (ports 9001 and 9002, or HYPERWAY_DEMO_PORTS=a,b): each
+ * Two demo upstreams for `npm start`, on 127.0.0.1:9001 and :9002 (the targets of
+ * native-config/hyperway.yaml): each
  * answers JSON saying which instance served and what request it received, so a newcomer sees
  * the gateway route, rewrite headers and balance. Runs in its own process, never in the gateway's.
  */
 import http from 'node:http';
 
-export function demoPorts(env: NodeJS.ProcessEnv = process.env): number[] {
-  return (env.HYPERWAY_DEMO_PORTS ?? '9001,9002').split(',').map((p) => Number(p.trim()));
-}
+export const DEMO_PORTS = [9001, 9002];
 
 export function serveDemo(ports: number[]): Promise<http.Server[]> {
   return Promise.all(ports.map((port, i) => new Promise<http.Server>((resolve, reject) => {
@@ -27,7 +26,7 @@ export function serveDemo(ports: number[]): Promise<http.Server[]> {
 }
 
 if (require.main === module) {
-  serveDemo(demoPorts()).then(
+  serveDemo(DEMO_PORTS).then(
     () => process.send?.('ready'),
     (e: Error) => {
       process.stderr.write(`demo upstreams: ${e.message}\n`);

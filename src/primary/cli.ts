@@ -41,10 +41,15 @@ export function runCli(argv: string[]): void {
     process.stdout.write(`hyperway ${HYPERWAY_VERSION}\n`);
     return;
   }
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const args = parse(argv);
   if (typeof args === 'string' || (args.command !== 'start' && args.command !== 'check')) {
-    process.stderr.write(`${typeof args === 'string' ? `hyperway: ${args}\n` : ''}${USAGE}\n`);
-    process.exitCode = argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' ? 0 : 2;
+    const why = typeof args === 'string' ? args : argv.length === 0 ? 'a command is needed' : `unknown command: ${argv[0]}`;
+    process.stderr.write(`hyperway: ${why}\n${USAGE}\n`);
+    process.exitCode = 2;
     return;
   }
   const file = path.resolve(args.config ?? process.env.HYPERWAY_CONFIG ?? DEFAULT_CONFIG);
@@ -68,8 +73,9 @@ async function start(file: string, demo: boolean): Promise<void> {
     process.stderr.write(`hyperway: config file not found: ${file}\n`);
     process.exit(1);
   }
-  const stopDemo = demo ? await startDemoUpstreams() : null;
+  let stopDemo: (() => Promise<void>) | null = null;
   try {
+    if (demo) stopDemo = await startDemoUpstreams();
     await startPrimary({
       configFile: file,
       env: process.env,
@@ -86,11 +92,9 @@ async function start(file: string, demo: boolean): Promise<void> {
     });
   } catch (e) {
     const err = e as ConfigError;
-    if (typeof err.code === 'string' && err.code.startsWith('HW_ERR_CONFIG')) {
-      process.stderr.write(err.message + '\n');
-    } else {
-      process.stderr.write(`hyperway: ${(e as Error).stack}\n`);
-    }
+    if (typeof err.code === 'string' && err.code.startsWith('HW_ERR_')) process.stderr.write(err.message + '\n');
+    else if (!(e instanceof Error) || err.code === undefined) process.stderr.write(`hyperway: ${(e as Error).message}\n`);
+    else process.stderr.write(`hyperway: ${(e as Error).stack}\n`);
     await stopDemo?.();
     process.exit(1);
   }

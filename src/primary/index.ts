@@ -9,7 +9,8 @@ import type { Server } from 'node:http';
 import { loadConfigFileAsync, closeCompilePool } from './config';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
-import { createSegment, destroySegment } from '../shared/shm';
+import { createSegment, destroySegment, stampAlive } from '../shared/shm';
+import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
 
@@ -37,7 +38,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   let stopping = false;
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal while draining: the operator wants out now.
+      log('warn', 'second signal while draining: killing workers', { reason });
+      supervisor.kill();
+      destroySegment(segment);
+      process.exit(1);
+    }
     stopping = true;
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
     admin?.close();
@@ -48,9 +55,12 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     log('notice', 'stopped');
     process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  // SIGTERM (systemd), SIGINT (Ctrl-C, pm2) and SIGQUIT (Kong's `kong quit`, its Docker
+  // STOPSIGNAL) all drain gracefully. SIGHUP is nginx's reload, which arrives with hot reload.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
+  process.on('SIGHUP', () => log('warn', 'SIGHUP ignored: config reload is not implemented yet; restart to apply a new config'));
   process.on('exit', () => destroySegment(segment));
+  setInterval(() => stampAlive(segment), 1000).unref();
 
   supervisor.on('fatal', (err: { message: string }) => {
     if (stopping) return; // every worker reports the same cause: say it once
@@ -58,9 +68,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     void shutdown('a worker could not start', 1);
   });
   supervisor.on('ready', () => {
-    const p = settings.proxyListen;
-    const a = settings.adminListen;
-    opts.onReady?.({ proxy: `http://${p.host}:${p.port}`, admin: `http://${a.host}:${a.port}`, workers: count });
+    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: `http://${formatAddress(settings.adminListen)}`, workers: count });
   });
 
   try {
@@ -69,7 +77,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     });
   } catch (e) {
     destroySegment(segment);
-    process.stderr.write(`hyperway: cannot listen on admin_listen ${settings.adminListen.host}:${settings.adminListen.port}: ${(e as Error).message}\n`);
+    process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(settings.adminListen)}: ${(e as Error).message}\n`);
     process.exit(1);
   }
   supervisor.start();

@@ -68,3 +68,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   workerHeartbeatTimeout: 10000,
   maxRequestHeaders: 100,
 } satisfies Settings);
+
+/** `host:port`, with IPv6 hosts bracketed. */
+export function formatAddress(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

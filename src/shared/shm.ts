@@ -1,19 +1,23 @@
 /**
  * The POSIX shared-memory segment every process maps (shm-typed-array: shm_open + mmap).
  *
- * The primary creates one segment per primary process, named `/hyperway.<primary pid>`, and
- * removes stale segments of dead primaries at start. Workers attach by name (env HYPERWAY_SHM).
- * All cross-process reads and writes go through `Atomics` on the Int32Array view; `Atomics.wait`
- * does not work on this mapping, so nobody blocks on it: the primary polls.
+ * The primary creates one segment per primary process, named `/hyperway.<primary pid>.<random>`
+ * (pids repeat across containers that share an IPC namespace, so the pid alone is no identity),
+ * and stamps its header every second. At start it removes segments whose stamp is older than
+ * STALE_AFTER_S: their primary is gone, whatever its pid now means. Workers attach by name
+ * (env HYPERWAY_SHM). All cross-process reads and writes go through `Atomics` on the Int32Array
+ * view; `Atomics.wait` does not work on this mapping, so nobody blocks on it: the primary polls.
  *
- *   word  0            1               2              3                4 .. 15
- *   +-----------+----------------+-------------+----------------+--------------+
- *   |   MAGIC   | LAYOUT_VERSION | slot count  | words per slot |   reserved   |
- *   +-----------+----------------+-------------+----------------+--------------+
+ *   word  0         1                2            3               4          5          6 .. 15
+ *   +---------+----------------+------------+----------------+----------+----------+----------+
+ *   |  MAGIC  | LAYOUT_VERSION | slot count | words per slot | owner    | alive at | reserved |
+ *   |         |                |            |                | pid      | (unix s) |          |
+ *   +---------+----------------+------------+----------------+----------+----------+----------+
  *   word 16: worker slot 0, then slot 1 … (layout in counter-slab.ts)
  *   after the slots: reserved for the target table and rate-limit windows (later issues)
  */
 import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { HyperwayError } from '../lib/errors';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -24,6 +28,9 @@ export const SHM_LAYOUT_VERSION = 1;
 export const HEADER_WORDS = 16;
 export const SLOT_WORDS = 16;
 export const SHM_PREFIX = 'hyperway.';
+export const STALE_AFTER_S = 10;
+const OWNER_PID = 4;
+const ALIVE_AT = 5;
 
 export interface Segment {
   name: string;
@@ -32,14 +39,13 @@ export interface Segment {
 }
 
 export function segmentName(primaryPid: number): string {
-  return `/${SHM_PREFIX}${primaryPid}`;
+  return `/${SHM_PREFIX}${primaryPid}.${randomBytes(4).toString('hex')}`;
 }
 
 /** Primary: remove segments left by primaries that no longer run, then create ours. */
 export function createSegment(primaryPid: number, slots: number): Segment {
   removeStaleSegments();
   const name = segmentName(primaryPid);
-  shm.destroy(name); // a leftover with our own pid (pid reuse) is stale too
   const total = HEADER_WORDS + slots * SLOT_WORDS + 1024;
   const words = shm.create(total, 'Int32Array', name, '0600');
   if (!words) throw new HyperwayError('HW_ERR_SHM_UNAVAILABLE', `cannot create shared memory ${name}`);
@@ -47,8 +53,15 @@ export function createSegment(primaryPid: number, slots: number): Segment {
   Atomics.store(words, 1, SHM_LAYOUT_VERSION);
   Atomics.store(words, 2, slots);
   Atomics.store(words, 3, SLOT_WORDS);
+  Atomics.store(words, OWNER_PID, primaryPid);
+  stampAlive({ name, words, slots });
   Atomics.store(words, 0, SHM_MAGIC); // last: a reader that sees MAGIC sees the rest
   return { name, words, slots };
+}
+
+/** The primary's proof of life, every second: segments without a recent stamp are stale. */
+export function stampAlive(seg: Segment): void {
+  Atomics.store(seg.words, ALIVE_AT, Math.floor(Date.now() / 1000));
 }
 
 /** Worker: map the primary's segment and check that its layout is the one this build knows. */
@@ -64,26 +77,33 @@ export function destroySegment(seg: Segment): void {
   shm.destroy(seg.name);
 }
 
-function removeStaleSegments(): void {
+/** Removes segments whose primary stopped stamping them (or that never got a valid header). */
+export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000)): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync('/dev/shm');
   } catch {
-    return;
+    return [];
   }
+  const removed: string[] = [];
   for (const e of entries) {
     if (!e.startsWith(SHM_PREFIX)) continue;
-    const pid = Number(e.slice(SHM_PREFIX.length));
-    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
-    shm.destroy('/' + e);
+    const name = '/' + e;
+    let stale = false;
+    try {
+      const words = shm.get(name, 'Int32Array');
+      if (words === null) continue; // not ours to read (another user's): leave it alone
+      // A header without MAGIC is a primary that died while creating it, or an older layout.
+      stale = words.length <= ALIVE_AT || Atomics.load(words, 0) !== SHM_MAGIC ||
+        nowS - Atomics.load(words, ALIVE_AT) > STALE_AFTER_S;
+      shm.detach(name); // unmapped: `words` MUST NOT be touched after this line
+    } catch {
+      continue;
+    }
+    if (stale) {
+      shm.destroy(name);
+      removed.push(name);
+    }
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return removed;
 }

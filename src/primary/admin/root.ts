@@ -2,7 +2,8 @@
 import os from 'node:os';
 import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
-import { HYPERWAY_VERSION } from '../../shared/version';
+import { formatAddress } from '../../shared/settings';
+import { HYPERWAY_VERSION, KONG_COMPAT_VERSION } from '../../shared/version';
 
 export function nodeInfo(ctx: AdminContext): AdminResponse {
   const s = ctx.settings;
@@ -10,19 +11,21 @@ export function nodeInfo(ctx: AdminContext): AdminResponse {
     status: 200,
     body: {
       tagline: 'Welcome to hyperway',
-      version: HYPERWAY_VERSION,
-      kong_compatibility: '3.10',
+      // Kong clients (decK, Kong Manager, scripts) pick features by this field: it names the Kong
+      // version whose Admin API and behaviour Hyperway follows. Hyperway's own is below.
+      version: KONG_COMPAT_VERSION,
+      hyperway: { version: HYPERWAY_VERSION },
       node_id: ctx.nodeId,
       hostname: os.hostname(),
       node: { version: process.version, platform: process.platform, arch: process.arch },
       uws: ctx.supervisor.uws,
-      pids: { master: process.pid, workers: ctx.supervisor.workers.map((w) => w.pid) },
+      pids: { master: process.pid, workers: ctx.supervisor.workers.filter((w) => w.child !== null).map((w) => w.pid) },
       configuration: {
         database: 'off',
         declarative_config: ctx.configFile,
         router_flavor: 'traditional_compatible',
-        proxy_listen: [`${s.proxyListen.host}:${s.proxyListen.port}`],
-        admin_listen: [`${s.adminListen.host}:${s.adminListen.port}`],
+        proxy_listen: [formatAddress(s.proxyListen)],
+        admin_listen: [formatAddress(s.adminListen)],
         nginx_worker_processes: ctx.supervisor.workers.length,
         trusted_ips: s.trustedIps,
         real_ip_header: s.realIpHeader,

@@ -1,12 +1,15 @@
 /**
  * The Admin API server (node:http on admin_listen, 127.0.0.1:8001 by default). Control plane
  * only: it never sees proxy traffic. Resources live one per file; this file routes and answers
- * Kong's 404/405 shapes.
+ * Kong's 404/405 shapes. Nothing a client sends may take the primary down: every handler runs
+ * inside a try, and server errors are logged, never thrown.
  */
 import http from 'node:http';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
+import { log } from '../../lib/log';
+import { SERVER_HEADER } from '../../shared/version';
 
 export interface AdminResponse {
   status: number;
@@ -21,34 +24,62 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/status/ready': { GET: readyBody },
 };
 
+/** The request path without query; absolute-form targets give their path; null when unusable. */
+export function adminPath(url: string | undefined): string | null {
+  if (url === undefined || url === '') return null;
+  let path = url;
+  if (!url.startsWith('/')) {
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      return null;
+    }
+  }
+  const q = path.indexOf('?');
+  if (q !== -1) path = path.slice(0, q);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse {
+  const path = adminPath(req.url);
+  if (path === null) return { status: 400, body: { message: 'Bad request' } };
+  const resource = ROUTES[path];
+  if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const handler = resource[method];
+  if (handler === undefined) return { status: 405, body: { message: 'Method not allowed' } };
+  return handler(ctx, req);
+}
+
 export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const path = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-    const route = ROUTES[path];
     let out: AdminResponse;
-    if (route === undefined) out = { status: 404, body: { message: 'Not found' } };
-    else {
-      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-      const h = route[method];
-      out = h === undefined ? { status: 405, body: { message: 'Method not allowed' } } : h(ctx, req);
+    try {
+      out = route(ctx, req);
+    } catch (e) {
+      log('error', 'admin API handler failed', { err: (e as Error).stack, url: req.url });
+      out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     const text = JSON.stringify(out.body);
     res.writeHead(out.status, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(text),
       'Access-Control-Allow-Origin': '*',
-      'X-Kong-Admin-Latency': '0',
-      Server: 'kong/3.10.0 (hyperway)',
+      Server: SERVER_HEADER,
     });
     res.end(req.method === 'HEAD' ? undefined : text);
   });
   server.keepAliveTimeout = 5000;
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 26\r\nConnection: close\r\n\r\n{"message":"Bad request"}\n');
+    else socket.destroy(err);
+  });
   const { host, port } = ctx.settings.adminListen;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      server.on('error', (err) => log('error', 'admin API server error', { err: err.message }));
       resolve(server);
     });
   });

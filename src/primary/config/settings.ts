@@ -43,8 +43,10 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('upstream_keepalive_pool_size', 'upstreamKeepalivePoolSize', (x) => v.parseInt_(x, 0, 2 ** 31 - 1)),
   spec('upstream_keepalive_max_requests', 'upstreamKeepaliveMaxRequests', (x) => v.parseInt_(x, 0, 2 ** 31 - 1)),
   spec('upstream_keepalive_idle_timeout', 'upstreamKeepaliveIdleTimeout', (x) => v.parseNumber(x, 0, 2 ** 31 - 1)),
-  spec('drain_timeout', 'drainTimeout', (x) => v.parseInt_(x, 0, 2 ** 31 - 1), null),
-  spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 100, 2 ** 31 - 1), null),
+  // Timers take at most 2^31-1 ms; the supervisor adds a grace period to the drain timeout.
+  spec('drain_timeout', 'drainTimeout', (x) => v.parseInt_(x, 0, 24 * 3600 * 1000), null),
+  // Workers beat every 250 ms: below 1 s a busy but healthy worker would be killed.
+  spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 1000, 24 * 3600 * 1000), null),
   spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
 ];
 

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Segment } from '../../shared/shm';
-import { clearSlot, readSlot, WORKER_STATE_NAME } from '../../shared/counter-slab';
+import { clearSlot, readSlot } from '../../shared/counter-slab';
 import type { Snapshot } from '../../shared/snapshot';
 import { encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
 import { forkWorker } from './spawn';
@@ -24,7 +24,13 @@ export interface WorkerHandle {
   backoffMs: number;
   heartbeat: HeartbeatWatch;
   restartTimer: NodeJS.Timeout | null;
+  /** Exits before the gateway was ever ready (a crash loop at start is fatal). */
+  startFailures: number;
 }
+
+export const MAX_START_FAILURES = 3;
+/** A worker that has not listened yet is booting Node and loading modules: give it this long. */
+export const STARTUP_HEARTBEAT_MS = 30_000;
 
 export class Supervisor extends EventEmitter {
   readonly workers: WorkerHandle[] = [];
@@ -43,7 +49,7 @@ export class Supervisor extends EventEmitter {
     for (let id = 0; id < count; id++) {
       this.workers.push({
         id, child: null, pid: 0, startedAt: 0, restarts: 0, listening: false, ackedVersion: 0,
-        backoffMs: 0, heartbeat: new HeartbeatWatch(), restartTimer: null,
+        backoffMs: 0, heartbeat: new HeartbeatWatch(), restartTimer: null, startFailures: 0,
       });
     }
   }
@@ -109,6 +115,7 @@ export class Supervisor extends EventEmitter {
         break;
       case 'config:rejected':
         log('error', 'worker rejected config', { worker: w.id, version: msg.version, err: msg.error.message });
+        if (!this.#everReady) this.emit('fatal', { message: `worker ${w.id} rejected the config: ${msg.error.message}` });
         break;
       case 'listen:failed':
         log('error', 'worker cannot serve', { worker: w.id, err: msg.error.message });
@@ -125,6 +132,11 @@ export class Supervisor extends EventEmitter {
       this.emit('exit', w.id);
       return;
     }
+    if (!this.#everReady && ++w.startFailures >= MAX_START_FAILURES) {
+      // Never served: restarting forever would hide the cause from systemd and the operator.
+      this.emit('fatal', { message: `worker ${w.id} exited ${w.startFailures} times before serving (last: ${signal ?? `code ${code}`})` });
+      return;
+    }
     const uptime = Date.now() - w.startedAt;
     w.backoffMs = nextBackoff(w.backoffMs, uptime);
     w.restarts++;
@@ -138,8 +150,9 @@ export class Supervisor extends EventEmitter {
     for (const w of this.workers) {
       if (w.child === null || this.#stopping) continue;
       const slot = readSlot(this.#seg, w.id);
-      if (w.heartbeat.stale(slot.heartbeat, now, timeout)) {
-        log('error', 'worker heartbeat stopped; killing it', { worker: w.id, workerPid: w.pid, timeoutMs: timeout });
+      const limit = w.listening ? timeout : Math.max(timeout, STARTUP_HEARTBEAT_MS);
+      if (w.heartbeat.stale(slot.heartbeat, now, limit)) {
+        log('error', 'worker heartbeat stopped; killing it', { worker: w.id, workerPid: w.pid, timeoutMs: limit });
         w.heartbeat.reset(now);
         w.child.kill('SIGKILL');
       }
@@ -158,7 +171,7 @@ export class Supervisor extends EventEmitter {
     await Promise.all(live.map((w) => new Promise<void>((resolve) => {
       const child = w.child as ChildProcess;
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const kill = setTimeout(() => child.kill('SIGKILL'), drainTimeoutMs + 2000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), Math.min(drainTimeoutMs + 2000, 2 ** 31 - 1));
       child.once('exit', () => {
         clearTimeout(kill);
         resolve();
@@ -169,7 +182,12 @@ export class Supervisor extends EventEmitter {
     })));
   }
 
-  slotState(id: number): string {
-    return WORKER_STATE_NAME[readSlot(this.#seg, id).state] ?? 'unknown';
+  /** Second signal: no more draining. */
+  kill(): void {
+    this.#stopping = true;
+    for (const w of this.workers) {
+      if (w.restartTimer !== null) clearTimeout(w.restartTimer);
+      w.child?.kill('SIGKILL');
+    }
   }
 }

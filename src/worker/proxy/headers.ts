@@ -7,11 +7,10 @@ import type { Exchange } from './forward';
 import type { HttpResponse } from '../server/uws';
 import { headerKind, KIND } from './raw-headers';
 
-import { HYPERWAY_VERSION, KONG_COMPAT_VERSION } from '../../shared/version';
+import { SERVER_HEADER } from '../../shared/version';
 
-export const PRODUCT = `kong/${KONG_COMPAT_VERSION}`;
 /** Server and Via tokens: Kong's product token (clients and dashboards key on it) plus ours as a comment. */
-export const SERVER_TOKEN = `${PRODUCT} (hyperway/${HYPERWAY_VERSION})`;
+export const SERVER_TOKEN = SERVER_HEADER;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
 const HOP_BY_HOP_REQUEST = new Set([
