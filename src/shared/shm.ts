@@ -29,6 +29,8 @@ export const HEADER_WORDS = 16;
 export const SLOT_WORDS = 16;
 export const SHM_PREFIX = 'hyperway.';
 export const STALE_AFTER_S = 10;
+/** shm-typed-array stores the data size (a size_t) before the data in a POSIX object. */
+const OBJECT_PREFIX_BYTES = 8;
 const OWNER_PID = 4;
 const ALIVE_AT = 5;
 
@@ -89,17 +91,23 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000)): strin
   for (const e of entries) {
     if (!e.startsWith(SHM_PREFIX)) continue;
     const name = '/' + e;
-    let stale = false;
+    // The header is read through the file, not mapped: shm-typed-array keys mappings by name per
+    // process, and unmapping one this process also holds would leave a dangling view.
+    const header = Buffer.alloc((ALIVE_AT + 1) * 4);
+    let read = 0;
     try {
-      const words = shm.get(name, 'Int32Array');
-      if (words === null) continue; // not ours to read (another user's): leave it alone
-      // A header without MAGIC is a primary that died while creating it, or an older layout.
-      stale = words.length <= ALIVE_AT || Atomics.load(words, 0) !== SHM_MAGIC ||
-        nowS - Atomics.load(words, ALIVE_AT) > STALE_AFTER_S;
-      shm.detach(name); // unmapped: `words` MUST NOT be touched after this line
+      const fd = fs.openSync(`/dev/shm/${e}`, 'r');
+      try {
+        read = fs.readSync(fd, header, 0, header.length, OBJECT_PREFIX_BYTES);
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch {
-      continue;
+      continue; // not ours to read (another user's): leave it alone
     }
+    // A header without MAGIC is a primary that died while creating it, or an older layout.
+    const stale = read < header.length || header.readInt32LE(0) !== SHM_MAGIC ||
+      nowS - header.readInt32LE(ALIVE_AT * 4) > STALE_AFTER_S;
     if (stale) {
       shm.destroy(name);
       removed.push(name);
