@@ -12,7 +12,6 @@ import { buildRouterTable, type SkippedRoute } from './build';
 import type { RadixNode, TreeEntry } from './node';
 import { HOST_EXACT, HOST_SUFFIX, type CompiledRoute, type RouteMatch } from './types';
 
-
 /** ASCII case-insensitive compare of `s[from, from + t.length)` with lowercase `t`. */
 function equalsLower(s: string, from: number, t: string): boolean {
   for (let k = 0; k < t.length; k++) {
