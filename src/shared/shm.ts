@@ -95,19 +95,23 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000)): strin
     // process, and unmapping one this process also holds would leave a dangling view.
     const header = Buffer.alloc((ALIVE_AT + 1) * 4);
     let read = 0;
+    let createdS = 0;
     try {
       const fd = fs.openSync(`/dev/shm/${e}`, 'r');
       try {
         read = fs.readSync(fd, header, 0, header.length, OBJECT_PREFIX_BYTES);
+        createdS = fs.fstatSync(fd).mtimeMs / 1000;
       } finally {
         fs.closeSync(fd);
       }
     } catch {
       continue; // not ours to read (another user's): leave it alone
     }
-    // A header without MAGIC is a primary that died while creating it, or an older layout.
-    const stale = read < header.length || header.readInt32LE(0) !== SHM_MAGIC ||
-      nowS - header.readInt32LE(ALIVE_AT * 4) > STALE_AFTER_S;
+    // A header without MAGIC is a primary creating it right now, one that died doing so, or an
+    // older layout: only the last two are old.
+    const stale = read < header.length || header.readInt32LE(0) !== SHM_MAGIC
+      ? nowS - createdS > STALE_AFTER_S
+      : nowS - header.readInt32LE(ALIVE_AT * 4) > STALE_AFTER_S;
     if (stale) {
       shm.destroy(name);
       removed.push(name);

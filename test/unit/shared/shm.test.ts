@@ -37,3 +37,17 @@ test('a segment whose stamp is older than the stale limit is reaped; a fresh one
     if (exists(dead.name)) destroySegment(dead);
   }
 });
+
+test('a segment without a header is left alone while young (it may be being created), reaped when old', () => {
+  const name = `/hyperway.${process.pid}.00000000`;
+  fs.writeFileSync(`/dev/shm${name}`, Buffer.alloc(4096), { mode: 0o600 });
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    assert.deepEqual(removeStaleSegments(now).filter((n) => n === name), []);
+    assert.ok(exists(name));
+    assert.deepEqual(removeStaleSegments(now + STALE_AFTER_S + 5).filter((n) => n === name), [name]);
+    assert.equal(exists(name), false);
+  } finally {
+    fs.rmSync(`/dev/shm${name}`, { force: true });
+  }
+});
