@@ -153,12 +153,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return gw;
 }
 
-/** Runs the CLI to completion (`check`, or a `start` that must fail): exit code and both streams. */
-export function runCli(
-  args: string[],
-  timeoutMs = 15000,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface CliResult {
+  code: number | null;
+  /** Signal that ended the process, if any (null when it exited on its own). */
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The CLI process's pid: the primary's, for a `start` (names its `hyperway.<pid>.*` segment). */
+  pid: number;
+}
+
+/** Runs the CLI to completion (`check`, or a `start` that must fail): exit code, both streams and the pid. */
+export function runCli(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
@@ -169,9 +175,20 @@ export function runCli(
       child.kill('SIGKILL');
       reject(new Error(`hyperway ${args.join(' ')} did not exit within ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
+      const done = (): void => resolvePromise({ code, signal, stdout, stderr, pid: child.pid ?? 0 });
+      // Output still in the pipes arrives before 'close'; a worker that outlived the primary keeps
+      // the pipes open, so do not wait for it forever.
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        done();
+      }, 1000);
+      child.once('close', () => {
+        clearTimeout(grace);
+        done();
+      });
     });
   });
 }

@@ -1,16 +1,27 @@
 // A gateway that cannot serve says why and exits 1 — never half-started, never a JS imitation of
-// uWS, never a leftover shared-memory segment.
+// uWS, never a crash-looping worker, never a leftover shared-memory segment.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { runCli } from '../helpers/start-gateway';
+import { runCli, startGateway, type CliResult, type Gateway } from '../helpers/start-gateway';
 import { freePorts, listenLocal } from '../helpers/ports';
+import { waitFor } from '../helpers/wait';
 
-function segments(): string[] {
-  return fs.readdirSync('/dev/shm').filter((e) => e.startsWith('hyperway.')).sort();
+/**
+ * Segments of the primary with this pid (`hyperway.<pid>.<8 hex>`). Only its own: other gateways
+ * (other test files, a developer's) may legitimately have live segments at the same time.
+ */
+function segmentsOf(pid: number): string[] {
+  return fs.readdirSync('/dev/shm').filter((e) => e.startsWith(`hyperway.${pid}.`));
+}
+
+function assertNoSegment(r: CliResult): void {
+  assert.ok(r.pid > 0, 'runCli reports the pid');
+  assert.deepEqual(segmentsOf(r.pid), [], `the segment of primary ${r.pid} is removed`);
 }
 
 describe('startup failures', () => {
@@ -19,6 +30,8 @@ describe('startup failures', () => {
   let proxyPort: number;
   let adminPort: number;
   let busy: Server;
+  let gw: Gateway | undefined;
+  let fake: string | undefined;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hw-startup-'));
@@ -28,7 +41,9 @@ describe('startup failures', () => {
     busy = createServer();
   });
 
-  after(() => {
+  after(async () => {
+    await gw?.stop(); // SIGTERM: a SIGKILLed primary would leave its segment behind (until reaped)
+    if (fake !== undefined) fs.rmSync(fake, { force: true });
     busy.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -41,29 +56,74 @@ describe('startup failures', () => {
   });
 
   it('exits 1 naming the reason when no uWS binary can be loaded', async () => {
-    const before = segments();
     const r = await runCli(['start', '--config', config], 20000, { ...env(), HYPERWAY_UWS: 'no-such-package' });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /hyperway: no uWebSockets\.js native binary could be loaded:\n  HYPERWAY_UWS=no-such-package is not one of/);
     assert.equal(r.stderr.match(/^hyperway: no uWebSockets/gm)?.length, 1, 'said once, not once per worker');
-    assert.deepEqual(segments(), before, 'the shared-memory segment is removed');
+    assertNoSegment(r);
   });
 
   it('exits 1 when the proxy port is taken by another program', async () => {
     const port = await listenLocal(busy);
     const r = await runCli(['start', '--config', config], 20000, { ...env(), HYPERWAY_PROXY_LISTEN: `127.0.0.1:${port}` });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`hyperway: cannot listen on 127\\.0\\.0\\.1:${port}`));
+    assertNoSegment(r);
   });
 
   it('exits 1 listing every problem of a bad config, with file, line and field path, before starting anything', async () => {
     const bad = path.join(dir, 'bad.yml');
     fs.writeFileSync(bad, '_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:9\n    retries: -1\n    routes:\n      - paths: [nope]\n');
-    const r = await runCli(['start', '--config', bad], 20000, env());
-    assert.equal(r.code, 1);
+    // At info level every started worker would log `uWebSockets.js loaded` (notice for worker 0,
+    // info for the others), so its absence shows that no worker ran.
+    const r = await runCli(['start', '--config', bad], 20000, { ...env(), HYPERWAY_LOG_LEVEL: 'info' });
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /bad\.yml: 2 errors in declarative config/);
     assert.match(r.stderr, /bad\.yml:5:\d+: services\[0\]\.retries: /);
     assert.match(r.stderr, /bad\.yml:7:\d+: services\[0\]\.routes\[0\]\.paths\[0\]: /);
-    assert.doesNotMatch(r.stderr, /worker/, 'no worker was started');
+    assert.doesNotMatch(r.stderr, /uWebSockets\.js loaded/, 'no worker was started');
+    assertNoSegment(r);
+  });
+
+  it('exits 1 when a worker keeps dying before it ever serves', { timeout: 30000 }, async () => {
+    // Preloaded into every node process of the gateway; only workers carry HYPERWAY_ROLE=worker.
+    const crash = path.join(dir, 'crash-worker.js');
+    fs.writeFileSync(crash, "if (process.env.HYPERWAY_ROLE === 'worker') throw new Error('injected worker crash');\n");
+    const t0 = Date.now();
+    const r = await runCli(['start', '--config', config], 25000, { ...env(), NODE_OPTIONS: `--require ${crash}` });
+    const took = Date.now() - t0;
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(took < 15000, `exited after ${took} ms`);
+    assert.match(r.stderr, /injected worker crash/, 'the worker really ran the preload');
+    const lines = r.stderr.match(/^hyperway: worker \d+ exited 3 times before serving.*$/gm) ?? [];
+    assert.equal(lines.length, 1, `said once:\n${r.stderr}`);
+    // The last exit: code 1 (uncaught exception).
+    assert.match(lines[0] ?? '', /serving\b.*\b1\b/, 'the line names the last exit code');
+    assertNoSegment(r);
+  });
+
+  it('a start reaps a stale segment and leaves a running gateway\'s segment alone', { timeout: 30000 }, async () => {
+    gw = await startGateway({ config: fs.readFileSync(config, 'utf8') });
+    const live = segmentsOf(gw.child.pid ?? 0);
+    assert.equal(live.length, 1, `the running gateway has one segment: ${fs.readdirSync('/dev/shm').join(' ')}`);
+    // Stale by its header (no magic, no heartbeat) and its age, though the pid in its name (ours)
+    // is alive. A header without magic younger than the stale limit could be one being created.
+    fake = `/dev/shm/hyperway.${process.pid}.${randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(fake, Buffer.alloc(4096), { mode: 0o600 });
+    const minuteAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(fake, minuteAgo, minuteAgo);
+    const r = await runCli(['start', '--config', config], 20000, { ...env(), HYPERWAY_UWS: 'no-such-package' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(fs.existsSync(fake), false, 'the stale segment is removed');
+    assert.deepEqual(segmentsOf(gw.child.pid ?? 0), live, 'the live segment is kept');
+    // A replacement worker attaches to the segment by name: it must still be there to be found.
+    const victim = (await gw.status()).workers[0];
+    assert.ok(victim);
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor(
+      `worker ${victim.id} to be replaced`,
+      async () => (await gw?.status())?.workers.some((w) => w.id === victim.id && w.pid !== victim.pid && w.state === 'listening'),
+      { timeoutMs: 10000, intervalMs: 100 },
+    ).catch((e: Error) => assert.fail(`${e.message}\n${gw?.output()}`));
   });
 });

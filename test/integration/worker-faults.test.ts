@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { request } from '../helpers/http-client';
@@ -40,6 +41,19 @@ function startLoad(url: string): { ok: () => number; failed: () => number; recen
   };
 }
 
+/**
+ * The parent pid of `pid` (4th field of /proc/<pid>/stat), or null if there is no such process.
+ * The 2nd field, the command name in parentheses, may itself contain spaces and ')'.
+ */
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
 function workerById(st: GatewayStatus, id: number): WorkerStatus {
   const w = st.workers.find((x) => x.id === id);
   assert.ok(w, `no worker ${id} in ${JSON.stringify(st.workers)}`);
@@ -75,7 +89,10 @@ describe('worker faults', () => {
   });
 
   after(async () => {
+    // A stopped worker the primary failed to kill: free it, but only while the pid is still that
+    // worker (its parent is the primary), never a process that reused the pid since.
     for (const pid of stopped) {
+      if (gw === undefined || parentOf(pid) !== gw.child.pid) continue;
       killQuietly(pid, 'SIGCONT');
       killQuietly(pid, 'SIGKILL');
     }
@@ -118,24 +135,41 @@ describe('worker faults', () => {
     }
   });
 
-  it('replaces a hung (SIGSTOPped) worker after the heartbeat timeout', { timeout: 30000 }, async (t) => {
+  it('replaces a hung (SIGSTOPped) worker after the heartbeat timeout, under load', { timeout: 30000 }, async (t) => {
     const st = await gw.status();
     const victim = st.workers[st.workers.length - 1] as WorkerStatus;
     const other = st.workers[0] as WorkerStatus;
-    stopped.push(victim.pid);
-    const t0 = Date.now();
-    process.kill(victim.pid, 'SIGSTOP');
-    const replaced = await waitReplaced(gw, victim.id, victim.pid, 8000);
-    const took = Date.now() - t0;
-    t.diagnostic(`hung worker ${victim.pid} replaced by ${replaced.pid} after ${took} ms`);
-    assert.ok(took < 5000 + HEARTBEAT_TIMEOUT_MS, `replaced after ${took} ms`);
-    assert.ok(replaced.restarts >= 1, `restarts = ${replaced.restarts}`);
-    assert.equal(workerById(await gw.status(), other.id).pid, other.pid);
-    // The hung process must be killed, or its listen socket keeps taking (and stalling) connections.
-    await waitFor(`hung worker ${victim.pid} to be killed`, () => !isAlive(victim.pid), { timeoutMs: 3000 });
-    for (let i = 0; i < 20; i++) {
-      assert.equal((await request(`${gw.proxyUrl}/w/${i}`, { timeoutMs: 3000 })).status, 200, `request ${i}`);
+    const load = startLoad(gw.proxyUrl);
+    try {
+      await waitFor('load to warm up', () => load.ok() >= 200, { timeoutMs: 10000 });
+      const failedBeforeStop = load.failed();
+      stopped.push(victim.pid);
+      const t0 = Date.now();
+      process.kill(victim.pid, 'SIGSTOP');
+      const replaced = await waitReplaced(gw, victim.id, victim.pid, 8000);
+      const took = Date.now() - t0;
+      // The hung process must be killed, or its listen socket keeps taking (and stalling) connections.
+      await waitFor(`hung worker ${victim.pid} to be killed`, () => !isAlive(victim.pid), { timeoutMs: 3000 });
+      const okAtReplace = load.ok();
+      await waitFor('more traffic after the replacement', () => load.ok() >= okAtReplace + 200, { timeoutMs: 10000 });
+      await load.stop();
+      t.diagnostic(
+        `hung worker ${victim.pid} replaced by ${replaced.pid} after ${took} ms; ${load.ok()} ok, ${load.failed()} failed`,
+      );
+
+      assert.equal(failedBeforeStop, 0, 'no failures before the stop');
+      assert.ok(took < 5000 + HEARTBEAT_TIMEOUT_MS, `replaced after ${took} ms`);
+      assert.ok(replaced.restarts >= 1, `restarts = ${replaced.restarts}`);
+      // Only requests on connections the hung worker held (or had queued to accept) may fail.
+      assert.ok(load.failed() <= 2 * CONNECTIONS, `${load.failed()} failed of ${load.ok() + load.failed()}`);
+      assert.equal(load.recentFailures(150), 0, 'failures must stop once the hung worker is replaced');
+      assert.equal(workerById(await gw.status(), other.id).pid, other.pid, 'the other worker was not touched');
+      for (let i = 0; i < 20; i++) {
+        assert.equal((await request(`${gw.proxyUrl}/w/${i}`, { timeoutMs: 3000 })).status, 200, `request ${i}`);
+      }
+      assert.equal(gw.child.exitCode, null, 'the primary must stay up');
+    } finally {
+      await load.stop();
     }
-    assert.equal(gw.child.exitCode, null);
   });
 });
