@@ -7,7 +7,8 @@ import { listenLocal as listen } from './ports';
  * - `reset-before-response`: reset the connection as soon as request bytes arrive (→ 502).
  * - `reset-mid-body`: send a 200 head announcing `announcedBytes`, then `sentBytes` of body, then RST.
  */
-export type FaultMode = 'hang' | 'reset-before-response' | 'reset-mid-body';
+/** hang: reads, never answers; no-read: never reads a byte (the request's bytes pile up in TCP). */
+export type FaultMode = 'hang' | 'no-read' | 'reset-before-response' | 'reset-mid-body';
 
 export interface FaultServer {
   port: number;
@@ -26,6 +27,10 @@ export async function startFaultServer(mode: FaultMode): Promise<FaultServer> {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
+    if (mode === 'no-read') {
+      sock.pause();
+      return;
+    }
     let head = '';
     let answered = false;
     sock.on('data', (c: Buffer) => {

@@ -20,6 +20,7 @@ const MSG_504 = 'The upstream server is timing out';
 describe('upstream errors', () => {
   let echo: EchoServer;
   let hang: FaultServer;
+  let noRead: FaultServer;
   let resetEarly: FaultServer;
   let resetMid: FaultServer;
   let blackhole: BlackholeServer;
@@ -28,9 +29,10 @@ describe('upstream errors', () => {
   let pidsAtStart: number[];
 
   before(async () => {
-    [echo, hang, resetEarly, resetMid, blackhole, refused] = await Promise.all([
+    [echo, hang, noRead, resetEarly, resetMid, blackhole, refused] = await Promise.all([
       startEchoServer('good'),
       startFaultServer('hang'),
+      startFaultServer('no-read'),
       startFaultServer('reset-before-response'),
       startFaultServer('reset-mid-body'),
       startBlackholeServer(),
@@ -44,6 +46,14 @@ describe('upstream errors', () => {
           { name: 'good', url: at(echo.port), routes: [{ name: 'good', paths: ['/good'] }] },
           { name: 'refused', url: at(refused), retries: 0, routes: [{ name: 'refused', paths: ['/refused'] }] },
           { name: 'hang', url: at(hang.port), retries: 0, read_timeout: 500, routes: [{ name: 'hang', paths: ['/hang'] }] },
+          {
+            name: 'no-read',
+            url: at(noRead.port),
+            retries: 0,
+            write_timeout: 500,
+            read_timeout: 30000,
+            routes: [{ name: 'no-read', paths: ['/no-read'] }],
+          },
           { name: 'reset-early', url: at(resetEarly.port), retries: 0, routes: [{ name: 'reset-early', paths: ['/reset-early'] }] },
           { name: 'reset-mid', url: at(resetMid.port), retries: 0, routes: [{ name: 'reset-mid', paths: ['/reset-mid'] }] },
           {
@@ -71,7 +81,7 @@ describe('upstream errors', () => {
 
   after(async () => {
     await gw?.stop();
-    await Promise.all([echo?.close(), hang?.close(), resetEarly?.close(), resetMid?.close(), blackhole?.close()]);
+    await Promise.all([echo?.close(), hang?.close(), noRead?.close(), resetEarly?.close(), resetMid?.close(), blackhole?.close()]);
   });
 
   function assertNginxError(res: HttpResult, status: number, message: string): void {
@@ -97,6 +107,14 @@ describe('upstream errors', () => {
     const took = Date.now() - t0;
     assertNginxError(res, 504, MSG_504);
     assert.ok(took >= 400 && took < 3000, `504 after ${took} ms, read_timeout is 500 ms`);
+  });
+
+  it('answers 504 after write_timeout when the upstream stops taking the request body', async () => {
+    const t0 = Date.now();
+    const res = await request(`${gw.proxyUrl}/no-read`, { method: 'POST', body: Buffer.alloc(32 * 1024 * 1024, 0x61), timeoutMs: 20000 });
+    assertNginxError(res, 504, MSG_504);
+    // The TCP buffers fill first; then the gateway waits write_timeout (500 ms), not read_timeout (30 s).
+    assert.ok(Date.now() - t0 < 15000, `took ${Date.now() - t0} ms`);
   });
 
   it('answers 504 as JSON when Accept asks for it', async () => {

@@ -33,6 +33,7 @@ const pendingError: GatewayError = { status: 0, message: '', kong: false, close:
 const NO_HEADERS: Buffer[] = [];
 // One reason object for every abort: the client went away; nobody reads its stack.
 const CLIENT_ABORTED = new Error('client aborted');
+const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took no request bytes'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
 function corkedHead(): void { corkTarget.writeHead(); }
 function corkedChunk(): void {
   if (corkTarget.headPending) corkTarget.writeHead();
@@ -144,6 +145,11 @@ export class Exchange {
     const r = this.routeSnap;
     const p = this.route === null ? '' : this.route.prefix;
     return r !== null && r.stripPath && p !== '' && p !== '/' ? p : null;
+  }
+
+  /** The upstream took no request bytes for write_timeout: fail this try as a timeout (504). */
+  onWriteTimeout(): void {
+    if (this.#abort !== null) this.#abort(WRITE_TIMEOUT);
   }
 
   onAborted(): void {

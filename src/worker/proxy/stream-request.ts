@@ -6,6 +6,10 @@
  * while nothing has been handed over, a failed connect can be retried with a fresh stream that
  * starts from the same queue. Above HIGH_WATER queued bytes the client socket is paused; below
  * LOW_WATER it is resumed.
+ *
+ * Kong's write_timeout is the longest gap between two successive writes to the upstream: when the
+ * upstream stops taking bytes (undici stops asking), a timer runs until the next ask; if it fires,
+ * the exchange fails the try with a timeout (504).
  */
 import { Readable } from 'node:stream';
 import type { HttpResponse } from '../server/uws';
@@ -25,9 +29,14 @@ export class RequestBody {
   /** True once any byte left our queue: from then on the request cannot be retried. */
   consumed = false;
   received = 0;
+  readonly #writeTimeout: number;
+  readonly #onWriteTimeout: () => void;
+  #stallTimer: NodeJS.Timeout | null = null;
 
-  constructor(res: HttpResponse) {
+  constructor(res: HttpResponse, writeTimeoutMs: number, onWriteTimeout: () => void) {
     this.#res = res;
+    this.#writeTimeout = writeTimeoutMs;
+    this.#onWriteTimeout = onWriteTimeout;
   }
 
   /** uWS onData: copy, queue, push if the stream is waiting, pause the client above HIGH_WATER. */
@@ -58,12 +67,18 @@ export class RequestBody {
   pull(s: BodyStream): void {
     if (s !== this.#stream) return;
     s.wanting = true;
+    if (this.#stallTimer !== null) {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = null;
+    }
     while (this.#queue.length > 0) {
       const c = this.#queue.shift() as Buffer;
       this.#queued -= c.length;
       this.consumed = true;
       if (!s.push(c)) {
         s.wanting = false;
+        // The upstream is not taking bytes: it has write_timeout to ask for more.
+        this.#stallTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout);
         break;
       }
     }
@@ -89,6 +104,8 @@ export class RequestBody {
   /** Client aborted or the exchange ended: drop what is queued. Never touches `res`. */
   discard(): void {
     this.#discarded = true;
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
     this.#queue = [];
     this.#queued = 0;
     this.#ended = true;

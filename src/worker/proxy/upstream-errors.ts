@@ -26,6 +26,7 @@ export function classify(err: Error & { code?: string }): Failure {
       return FAILURE.CONNECT;
     case 'UND_ERR_CONNECT_TIMEOUT':
       return FAILURE.TIMEOUT;
+    case 'HW_ERR_UPSTREAM_TIMEOUT': // write_timeout (stream-request.ts)
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'ETIMEDOUT':

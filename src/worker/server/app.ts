@@ -92,7 +92,7 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
   const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.stripPath, path, m.prefix));
   x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + escapeQuery(x.search);
   if (bodyLength !== 0) {
-    const body = new RequestBody(res);
+    const body = new RequestBody(res, svc.writeTimeout, x.onWriteTimeout.bind(x));
     x.body = body;
     res.onData(body.onData.bind(body));
   }
