@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /**
  * A port that was free a moment ago: bind :0 on 127.0.0.1, read the port, close.
@@ -53,5 +53,17 @@ export function listenLocal(server: import('node:net').Server): Promise<number> 
       if (addr === null || typeof addr === 'string') reject(new Error('no port'));
       else resolve(addr.port);
     });
+  });
+}
+
+/** Resolves true when a TCP connect to 127.0.0.1:port is refused, false when it is accepted. */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
   });
 }

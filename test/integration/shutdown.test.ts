@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request, type HttpResult } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
 import { isAlive } from '../helpers/proc';
 import { waitFor } from '../helpers/wait';
-
-/** Resolves true when a TCP connect is refused, false when it is accepted. */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
+import { refused } from '../helpers/ports';
 
 function config(echoPort: number): object {
   return {

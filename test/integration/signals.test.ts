@@ -2,14 +2,13 @@
 // can lead its own process group, as it does when started from a shell: Ctrl-C reaches the group.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { request, type HttpResult } from '../helpers/http-client';
-import { freePort } from '../helpers/ports';
+import { freePort, refused } from '../helpers/ports';
 import { CLI_PATH, killQuietly, type GatewayStatus } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
 import { isAlive } from '../helpers/proc';
@@ -41,18 +40,6 @@ process.once('exit', killGroups);
 
 function segmentsOf(pid: number): string[] {
   return fs.readdirSync('/dev/shm').filter((e) => e.startsWith(`hyperway.${pid}.`));
-}
-
-/** Resolves true when a TCP connect is refused, false when it is accepted. */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
 }
 
 describe('signals', () => {
