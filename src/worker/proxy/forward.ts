@@ -155,6 +155,7 @@ export class Exchange {
   onAborted(): void {
     this.#aborted = true;
     this.#resDone = true;
+    this.headPending = false; // flushHeads MUST NOT touch an aborted response
     if (this.#abort !== null) this.#abort(CLIENT_ABORTED);
     this.finish();
   }
@@ -193,7 +194,8 @@ export class Exchange {
     if (h === null) {
       h = upstreamHeaders(this, peer.hostHeader);
       this.#upstreamHeaders = h;
-      this.#hostIndex = h.indexOf('host') + 1;
+      // Names sit at even indexes; a header *value* may well be the word 'host'.
+      for (let i = 0; i < h.length; i += 2) if (h[i] === 'host') this.#hostIndex = i + 1;
     } else if (!(this.routeSnap as RouteSnap).preserveHost) {
       h[this.#hostIndex] = peer.hostHeader;
     }
