@@ -161,6 +161,17 @@ describe('upstream errors', () => {
     }
   });
 
+  it('a retry sends the new target\'s Host and leaves other headers alone, even one whose value is "host"', async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await request(`${gw.proxyUrl}/retry/h${i}`, { headers: { 'x-word': 'host', 'x-other': 'kept' } });
+      assert.equal(res.status, 200, res.text);
+      const seen = res.json<EchoRecord>();
+      assert.equal(seen.headers.host, `127.0.0.1:${echo.port}`);
+      assert.equal(seen.headers['x-word'], 'host');
+      assert.equal(seen.headers['x-other'], 'kept');
+    }
+  });
+
   it('does not retry when retries is 0 (the refused target shows as 502)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) statuses.push((await request(`${gw.proxyUrl}/no-retry/${i}`)).status);
