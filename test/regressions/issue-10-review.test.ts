@@ -170,6 +170,9 @@ describe('issue #10 review regressions', () => {
     const plain = await request(`${gw.proxyUrl}/secure/x`);
     assert.equal(plain.status, 426, plain.text);
     assert.match(plain.text, /Please use HTTPS protocol/);
+    // Kong's 426 headers (kong/runloop/handler.lua)
+    assert.equal(plain.headers.connection, 'Upgrade');
+    assert.equal(plain.headers.upgrade, 'TLS/1.2, HTTP/1.1');
     const forwarded = await request(`${gw.proxyUrl}/secure/x`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(forwarded.status, 200, forwarded.text);
     assert.equal(forwarded.json<EchoRecord>().url, '/x');

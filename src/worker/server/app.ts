@@ -141,7 +141,7 @@ function escapeQuery(search: string): string {
 /** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
 function httpsOnly(x: Exchange, code: number): void {
   if (code === 426) {
-    x.sendError(426, 'Please use HTTPS protocol', true, false, ['Upgrade', 'TLS/1.2, HTTP/1.1']);
+    x.sendError(426, 'Please use HTTPS protocol', true, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
     return;
   }
   const location = `https://${x.hostName()}${x.url}${x.search}`;
