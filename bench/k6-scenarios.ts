@@ -16,6 +16,7 @@ import { numberEnv } from './lib/knobs';
 import { mergeSparse, percentileMs } from './lib/latency-histogram';
 import { runLoadWorker, type LoadOutcome } from './lib/load-autocannon';
 import { markdownTable } from './lib/report';
+import { runMain } from './lib/processes';
 import type { Target } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
 import { startUpstream, type UpstreamProcess } from './lib/upstream-process';
@@ -82,12 +83,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain(main);

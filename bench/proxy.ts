@@ -15,7 +15,7 @@ import { runAutocannon, runLoadWorker } from './lib/load-autocannon';
 import { runWrk, wrkPath } from './lib/load-wrk';
 import { describeMachine, toolVersions } from './lib/machine';
 import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
-import { sleep } from './lib/processes';
+import { runMain, sleep } from './lib/processes';
 import { writeRecord, type RunSummary } from './lib/record';
 import { ratiosTable, resultsTable, type Row } from './lib/report';
 import type { Target } from './lib/target';
@@ -148,12 +148,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain(main);

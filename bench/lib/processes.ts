@@ -93,3 +93,23 @@ export async function waitFor<T>(what: string, proc: Spawned, probe: () => Promi
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Waits until `url` answers 200 with exactly `expectBody`: requests really go through the target. */
+export function waitForBody(what: string, proc: Spawned, url: string, expectBody: string): Promise<boolean> {
+  return waitFor(what, proc, async () => {
+    const reply = await httpGet(url);
+    if (reply.status === 200 && reply.body === expectBody) return true;
+    throw new Error(`${what} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+  }, 10000);
+}
+
+/** Runs a bench's main(): its number is the exit code; a throw prints and exits 1. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

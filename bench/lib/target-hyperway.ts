@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinned, type CpuPlan } from './cpu-plan';
-import { freePort, httpGet, spawnCaptured, stopProcess, waitFor } from './processes';
+import { freePort, httpGet, spawnCaptured, stopProcess, waitFor, waitForBody } from './processes';
 import { processTree } from './proc-stat';
 import { REPO_ROOT, type Target } from './target';
 
@@ -72,11 +72,7 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
       // Workers register asynchronously; wait until all of them are up.
       return (body.workers?.length ?? 0) >= opts.workers ? body : undefined;
     });
-    await waitFor('hyperway proxy', proc, async () => {
-      const reply = await httpGet(url);
-      if (reply.status === 200 && reply.body === opts.expectBody) return true;
-      throw new Error(`proxy answered ${reply.status}: ${reply.body.slice(0, 200)}`);
-    }, 10000);
+    await waitForBody('hyperway proxy', proc, url, opts.expectBody);
     const root = proc.child.pid!;
     return {
       key: opts.key,

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinned, which, type CpuPlan } from './cpu-plan';
-import { freePort, httpGet, spawnCaptured, stopProcess, waitFor } from './processes';
+import { freePort, spawnCaptured, stopProcess, waitForBody } from './processes';
 import { processTree } from './proc-stat';
 import type { Target } from './target';
 
@@ -64,11 +64,7 @@ export async function startNginx(opts: NginxOptions): Promise<Target> {
   const proc = spawnCaptured(cmd, args);
   const url = `http://127.0.0.1:${port}/`;
   try {
-    await waitFor('nginx', proc, async () => {
-      const reply = await httpGet(url);
-      if (reply.status === 200 && reply.body === opts.expectBody) return true;
-      throw new Error(`nginx answered ${reply.status}: ${reply.body.slice(0, 200)}`);
-    }, 10000);
+    await waitForBody('nginx', proc, url, opts.expectBody);
     const root = proc.child.pid!;
     return {
       key: opts.key,
