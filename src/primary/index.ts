@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { loadConfigFileAsync, closeCompilePool } from './config';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
+import { Reloader } from './reload';
 import { createSegment, destroySegment, stampAlive } from '../shared/shm';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
@@ -56,9 +57,12 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     process.exit(code);
   };
   // SIGTERM (systemd), SIGINT (Ctrl-C, pm2) and SIGQUIT (Kong's `kong quit`, its Docker
-  // STOPSIGNAL) all drain gracefully. SIGHUP is nginx's reload, which arrives with hot reload.
+  // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file, as it does for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  process.on('SIGHUP', () => log('warn', 'SIGHUP ignored: config reload is not implemented yet; restart to apply a new config'));
+  const reloader = new Reloader(file, opts.env, supervisor);
+  process.on('SIGHUP', () => {
+    if (!stopping) void reloader.reload();
+  });
   process.on('exit', () => destroySegment(segment));
   setInterval(() => stampAlive(segment), 1000).unref();
 

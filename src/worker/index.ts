@@ -53,6 +53,7 @@ export function startWorker(): void {
       return;
     }
     state.runtime = rt;
+    configureLog(snapshot.settings.logLevel, `worker-${workerId}`);
     if (app === null) {
       app = createProxyApp(uws, state);
       const { host, port } = snapshot.settings.proxyListen;

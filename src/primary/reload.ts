@@ -1,0 +1,79 @@
+/**
+ * Hot reload (SIGHUP, as nginx does): load, validate and compile the config file again, then send
+ * the new Snapshot to every worker, which swaps it in between two requests. A file that does not
+ * validate changes nothing: the errors go to stderr and the running config stays in place.
+ * Listen addresses and the worker count need a restart; a reload keeps the running ones.
+ */
+import type { Snapshot } from '../shared/snapshot';
+import type { Settings } from '../shared/settings';
+import { loadConfigFileAsync, closeCompilePool } from './config';
+import type { Supervisor } from './supervisor/supervisor';
+import { configureLog, log } from '../lib/log';
+import { formatProblems, type ConfigError } from '../lib/errors';
+
+const RESTART_ONLY: ReadonlyArray<keyof Settings> = ['proxyListen', 'adminListen', 'workers'];
+
+export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected' | 'queued';
+
+export class Reloader {
+  readonly #file: string;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #supervisor: Supervisor;
+  #running: Promise<ReloadOutcome> | null = null;
+  #again = false;
+
+  constructor(file: string, env: NodeJS.ProcessEnv, supervisor: Supervisor) {
+    this.#file = file;
+    this.#env = env;
+    this.#supervisor = supervisor;
+  }
+
+  /** One reload at a time; a request during a reload runs once more after it. */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#running !== null) {
+      this.#again = true;
+      return Promise.resolve('queued');
+    }
+    this.#running = this.#reloadOnce().finally(() => {
+      this.#running = null;
+      if (this.#again) {
+        this.#again = false;
+        void this.reload();
+      }
+    });
+    return this.#running;
+  }
+
+  async #reloadOnce(): Promise<ReloadOutcome> {
+    const current = this.#supervisor.snapshot;
+    let next: Snapshot;
+    try {
+      const loaded = await loadConfigFileAsync(this.#file, this.#env, current.version + 1);
+      next = loaded.snapshot;
+      if (loaded.warnings.length > 0) process.stderr.write(formatProblems(this.#file, loaded.warnings).replace(/error(s?) in/, 'warning$1 in') + '\n');
+    } catch (e) {
+      const err = e as ConfigError;
+      process.stderr.write(`${err.message}\nhyperway: reload rejected; config version ${current.version} stays in place\n`);
+      log('error', 'reload rejected', { code: err.code, version: current.version });
+      return 'rejected';
+    } finally {
+      await closeCompilePool();
+    }
+    if (next.hash === current.hash) {
+      log('notice', 'reload: config unchanged', { version: current.version });
+      return 'unchanged';
+    }
+    const settings = { ...next.settings };
+    for (const key of RESTART_ONLY) {
+      if (JSON.stringify(settings[key]) !== JSON.stringify(current.settings[key])) {
+        log('warn', `reload: ${key} changes only with a restart; keeping the running value`, { running: current.settings[key] });
+        (settings as Record<string, unknown>)[key] = current.settings[key];
+      }
+    }
+    next = { ...next, settings };
+    configureLog(settings.logLevel, 'primary');
+    this.#supervisor.apply(next);
+    log('notice', 'config reloaded', { version: next.version, hash: next.hash });
+    return 'applied';
+  }
+}
