@@ -1,6 +1,8 @@
 // pm2 process file. Hyperway runs its own worker processes (one per core, HYPERWAY_WORKERS), so pm2
 // manages ONE primary in fork mode — never cluster mode, which would start several primaries.
 //   npm ci && pm2 start ecosystem.config.cjs && pm2 save
+// Config changes: `pm2 sendSignal SIGHUP hyperway` reloads the file in place (pm2's own `reload`
+// restarts the process instead).
 module.exports = {
   apps: [
     {
