@@ -1,6 +1,7 @@
 /**
  * Validated model → Snapshot (src/shared/snapshot.ts): references become array indexes, Kong's
- * snake_case becomes camelCase, match values are lowercased once here so workers never do it.
+ * snake_case becomes camelCase, match values are lowercased once here so workers never do it,
+ * and route regexes are translated once into the JS dialect the router compiles (regex.ts).
  * The input model is read, never mutated.
  */
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import type { ConsumerSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, Target
 import type { Entry } from './entities';
 import type { ResolvedEntry } from './references';
 import { normalizeTarget } from './entities/targets';
+import { routerHeaderText, routerPathText } from './regex';
 import type { Model } from './validate';
 
 type Rec = Record<string, unknown>;
@@ -97,8 +99,9 @@ function compileRoute(e: Entry): RouteSnap {
   if (rec.headers && typeof rec.headers === 'object' && Object.keys(rec.headers).length > 0) {
     headers = {};
     for (const [name, values] of Object.entries(rec.headers as Record<string, string[]>)) {
-      // Kong compares plain header values case-insensitively; `~*` values are regexes, kept as written.
-      const vals = values.map((v) => (v.startsWith('~*') ? v : v.toLowerCase()));
+      // Kong compares plain header values case-insensitively; `~*` values are regexes, in the JS
+      // form the router compiles (regex.ts).
+      const vals = values.map((v) => (v.startsWith('~*') ? routerHeaderText(v) : v.toLowerCase()));
       const key = name.toLowerCase();
       headers[key] = [...(headers[key] ?? []), ...vals];
     }
@@ -109,7 +112,8 @@ function compileRoute(e: Entry): RouteSnap {
     protocols: strs(rec.protocols),
     methods: list(rec.methods, (m) => m.toUpperCase()),
     hosts: list(rec.hosts, (h) => h.toLowerCase()),
-    paths: list(rec.paths),
+    // Regex paths carry the router-ready text (regex.ts): Rust-only syntax is translated here.
+    paths: list(rec.paths, (p) => (p.startsWith('~') ? routerPathText(p) : p)),
     headers,
     snis: list(rec.snis, (s) => s.toLowerCase()),
     stripPath: rec.strip_path as boolean,

@@ -32,6 +32,7 @@ interface Checked {
 function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
   const parsed = parseConfigText(text, file);
   const pr = new Problems();
+  pr.quotedScalar = (path) => parsed.isQuotedScalar(path);
   const model = validateDeclarative(parsed.value, pr);
   const block = isRecord(parsed.value) ? parsed.value.hyperway : undefined;
   const before = pr.count;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../lib/errors';
-import { pathToString, type RawProblem } from './problems';
+import { pathToString, type Path, type RawProblem } from './problems';
 
 export interface ParsedConfig {
   value: unknown;
@@ -13,6 +13,8 @@ export interface ParsedConfig {
   locate(p: RawProblem): ConfigProblem;
   /** YAML-level warnings (unknown tags …), already located. */
   warnings: ConfigProblem[];
+  /** Whether the value at `path` is a quoted scalar in the file (JSON strings are). */
+  isQuotedScalar(path: Path): boolean;
 }
 
 export function readConfigText(file: string): string {
@@ -47,6 +49,11 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   return {
     value,
     warnings,
+    isQuotedScalar(path: Path): boolean {
+      // Not found (merge keys, aliases): not known to be quoted.
+      const node = findNode(doc, { path, message: '' }, true);
+      return isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
+    },
     locate(p: RawProblem): ConfigProblem {
       const node = p.at === 'none' ? undefined : findNode(doc, p);
       const out: ConfigProblem = { path: pathToString(p.path), message: p.message };
@@ -56,8 +63,11 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   };
 }
 
-/** Walks the document along the path; stops at the deepest node that exists. */
-function findNode(doc: Document, p: RawProblem): Node | undefined {
+/**
+ * Walks the document along the path; stops at the deepest node that exists (or, when `exact`,
+ * gives undefined for a path that is not all there).
+ */
+function findNode(doc: Document, p: RawProblem, exact = false): Node | undefined {
   let node = doc.contents as Node | null;
   if (!node) return undefined;
   for (let i = 0; i < p.path.length; i++) {
@@ -65,18 +75,18 @@ function findNode(doc: Document, p: RawProblem): Node | undefined {
     const last = i === p.path.length - 1;
     if (typeof seg === 'number' && isSeq(node)) {
       const item = node.items[seg] as Node | undefined;
-      if (!item) return node;
+      if (!item) return exact ? undefined : node;
       node = item;
     } else if (typeof seg === 'string' && isMap(node)) {
       const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
-      if (!pair) return node;
+      if (!pair) return exact ? undefined : node;
       const key = pair.key as Node;
       const val = pair.value as Node | null;
       if (last && p.at === 'key') return key;
       if (!val || !val.range) return key;
       node = val;
     } else {
-      return node;
+      return exact ? undefined : node;
     }
   }
   return node;

@@ -20,6 +20,11 @@ export interface RawProblem {
 export class Problems {
   readonly errors: RawProblem[] = [];
   readonly warnings: RawProblem[] = [];
+  /**
+   * Whether the value at `path` was written as a quoted scalar; set by the loader. YAML 1.1 reads
+   * only unquoted `yes`/`off` … as booleans; quoted ones stay strings (schema.ts).
+   */
+  quotedScalar?: (path: Path) => boolean;
 
   err(path: Path, message: string, at?: At): void {
     this.errors.push({ path, message, at });

@@ -150,8 +150,9 @@ export function resolveReferences(entries: Entries, pr: Problems): void {
 
 export function crossChecks(entries: Entries, pr: Problems): void {
   const r = (e: Entry): Record<string, number> => (e as ResolvedEntry).resolved;
-  dupCheck(pr, entries.targets, 'target', (e) => (r(e).upstream >= 0 ? `${r(e).upstream}/${String(e.rec.target)}` : null), (k) => `target set to '${k.slice(k.indexOf('/') + 1)}' for the same upstream`);
-  dupCheck(pr, entries.acls, 'group', (e) => (r(e).consumer >= 0 ? `${r(e).consumer}/${String(e.rec.group)}` : null), (k) => `group set to '${k.slice(k.indexOf('/') + 1)}' for the same consumer`);
+  // Entries whose key field is invalid (already reported) take no part in uniqueness.
+  dupCheck(pr, entries.targets, 'target', (e) => (r(e).upstream >= 0 && typeof e.rec.target === 'string' ? `${r(e).upstream}/${e.rec.target}` : null), (k) => `target set to '${k.slice(k.indexOf('/') + 1)}' for the same upstream`);
+  dupCheck(pr, entries.acls, 'group', (e) => (r(e).consumer >= 0 && typeof e.rec.group === 'string' ? `${r(e).consumer}/${e.rec.group}` : null), (k) => `group set to '${k.slice(k.indexOf('/') + 1)}' for the same consumer`);
   dupCheck(
     pr,
     entries.plugins,

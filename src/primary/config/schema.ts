@@ -30,6 +30,21 @@ export interface Field {
 /** Kong accepts these in every record and ignores them. */
 const IGNORED_KEYS = new Set(['_comment', '_ignore']);
 
+/**
+ * Kong reads kong.yml with lyaml (YAML 1.1), where these plain scalars are booleans; the yaml
+ * package (1.2 core schema) leaves them strings. Accepted only where a boolean is expected, so
+ * the parser can stay on 1.2 (no sexagesimal `12:30`, no `no` country codes turned false).
+ */
+const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s) => [s, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false] as const),
+]);
+
+/** The boolean a YAML 1.1 parser would have read from this plain scalar, or undefined. */
+export function yaml11Boolean(v: unknown): boolean | undefined {
+  return typeof v === 'string' ? YAML11_BOOLEANS.get(v) : undefined;
+}
+
 export function clone<T>(v: T): T {
   return v === undefined ? v : (structuredClone(v) as T);
 }
@@ -47,7 +62,11 @@ export function validateField(f: Field, v: unknown, path: Path, pr: Problems): u
       if (typeof v !== 'number' || !Number.isFinite(v)) return typeError(pr, path, 'expected a number');
       break;
     case 'boolean':
-      if (typeof v !== 'boolean') return typeError(pr, path, 'expected a boolean');
+      if (typeof v !== 'boolean') {
+        const b = yaml11Boolean(v);
+        if (b === undefined || pr.quotedScalar?.(path) === true) return typeError(pr, path, 'expected a boolean');
+        return b;
+      }
       break;
     case 'array':
     case 'set':

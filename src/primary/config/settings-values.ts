@@ -3,19 +3,34 @@
  * what an environment variable gives (always a string), and returns a value or an error message.
  */
 import { isIP } from 'node:net';
-import type { ListenAddress, LogLevel } from '../../shared/settings';
+import { formatAddress, type ListenAddress, type LogLevel } from '../../shared/settings';
 import { parseHostPort } from './typedefs';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+/** `warning`: accepted, but the user should hear how it was taken. */
+export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; error: string };
+const ok = <T>(value: T, warning?: string): Parsed<T> => (warning === undefined ? { ok: true, value } : { ok: true, value, warning });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
-/** Kong's listen form: `0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 ssl` → first address. */
-export function parseListen(v: unknown, name: string): Parsed<ListenAddress> {
-  const text = Array.isArray(v) ? v[0] : v;
-  if (typeof text !== 'string') return fail(`expected a string such as '0.0.0.0:8000'`);
-  const first = text.split(',')[0].trim().split(/\s+/)[0] ?? '';
-  if (first === 'off') return fail(`'off' is not supported for ${name}: Hyperway needs this listener`);
+/**
+ * Kong's listen form: `0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 ssl` → the first
+ * address. Flags Hyperway cannot honour (`ssl`, `http2`) on any entry are errors rather than a
+ * listener that silently speaks plain HTTP/1.1 (or is silently left out).
+ * @param off the value `off` stands for (with a warning), or null when `off` is an error
+ */
+export function parseListen(v: unknown, name: string, off: ListenAddress | null = null): Parsed<ListenAddress> {
+  const entries = Array.isArray(v) ? v : [v];
+  if (entries.some((e) => typeof e !== 'string')) return fail(`expected a string such as '0.0.0.0:8000'`);
+  const parts = (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== '');
+  for (const part of parts) {
+    const flags = part.split(/\s+/).slice(1);
+    if (flags.includes('ssl')) return fail(`ssl listeners are not supported yet: '${part}' (Hyperway serves plain HTTP; remove this entry)`);
+    if (flags.includes('http2')) return fail(`http2 listeners are not supported yet: '${part}' (Hyperway serves HTTP/1.1; remove the http2 flag)`);
+  }
+  const first = parts[0]?.split(/\s+/)[0] ?? '';
+  if (first === 'off') {
+    if (off === null) return fail(`'off' is not supported for ${name}: Hyperway needs this listener`);
+    return ok(off, `'off' is not supported for ${name}: the Admin API stays on ${formatAddress(off)}`);
+  }
   const p = parseHostPort(first);
   if (!p || p.port === null) return fail(`invalid listen address '${first}': expected <ip>:<port>, e.g. 0.0.0.0:8000`);
   return ok({ host: p.host, port: p.port });
@@ -52,9 +67,12 @@ export function parseWorkers(v: unknown): Parsed<number> {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warn', 'error'];
+/** Kong's (nginx's) levels above error; Hyperway logs nothing more severe than error. */
+const SEVERE_LEVELS = new Set(['crit', 'alert', 'emerg']);
 
 export function parseLogLevel(v: unknown): Parsed<LogLevel> {
   const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
+  if (typeof s === 'string' && SEVERE_LEVELS.has(s)) return ok('error');
   return LOG_LEVELS.includes(s as LogLevel) ? ok(s as LogLevel) : fail(`expected one of: ${LOG_LEVELS.join(', ')}`);
 }
 

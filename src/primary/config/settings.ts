@@ -30,7 +30,7 @@ const spec = <K extends keyof Settings>(name: string, key: K, parse: (x: unknown
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('proxy_listen', 'proxyListen', (x) => v.parseListen(x, 'proxy_listen')),
-  spec('admin_listen', 'adminListen', (x) => v.parseListen(x, 'admin_listen')),
+  spec('admin_listen', 'adminListen', (x) => v.parseListen(x, 'admin_listen', DEFAULT_SETTINGS.adminListen)),
   spec('workers', 'workers', v.parseWorkers, 'nginx_worker_processes'),
   spec('log_level', 'logLevel', v.parseLogLevel),
   spec('trusted_ips', 'trustedIps', v.parseCidrs),
@@ -69,30 +69,48 @@ export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: 
     if (!known.has(k)) pr.err(['hyperway', k], HINTS[k] ?? 'unknown field', 'key');
   }
   for (const s of SETTING_SPECS) {
-    const source = pick(s, env, fileValues);
-    if (!source) continue;
-    const r = s.parse(source.value);
-    if (r.ok) (settings as unknown as Record<string, unknown>)[s.key] = r.value;
-    else pr.err(source.path, r.error, source.path.length === 1 ? 'none' : 'value');
+    // The file's value is checked even when the environment overrides it: a bad value must not
+    // lie in wait for the day the variable is unset.
+    const sources = [envSource(s, env), fileSource(s, fileValues)].filter((x) => x !== null);
+    sources.forEach((source, i) => {
+      const r = s.parse(source.value);
+      const at = source.path.length === 1 ? 'none' : 'value';
+      if (!r.ok) {
+        pr.err(source.path, r.error, at);
+      } else if (i === 0) {
+        (settings as unknown as Record<string, unknown>)[s.key] = r.value;
+        if (r.warning) pr.warn(source.path, r.warning, at);
+      }
+    });
   }
   return settings;
 }
 
-function pick(s: SettingSpec, env: NodeJS.ProcessEnv, file: Record<string, unknown>): { value: unknown; path: Path } | null {
+interface Source {
+  value: unknown;
+  path: Path;
+}
+
+function envSource(s: SettingSpec, env: NodeJS.ProcessEnv): Source | null {
   const names = [`HYPERWAY_${s.name.toUpperCase()}`];
   if (s.kong) names.push(`KONG_${s.kong.toUpperCase()}`);
   for (const n of names) {
     const val = env[n];
     if (val !== undefined && val !== '') return { value: val, path: [`env ${n}`] };
   }
+  return null;
+}
+
+function fileSource(s: SettingSpec, file: Record<string, unknown>): Source | null {
   const fv = file[s.name];
   if (fv === undefined || fv === null) return null;
   return { value: fv, path: ['hyperway', s.name] };
 }
 
 /** Settings only (the `hyperway:` block + env), used before any worker starts. */
-export function resolveSettings(block: unknown, env: NodeJS.ProcessEnv): { settings: Settings; problems: ConfigProblem[] } {
+export function resolveSettings(block: unknown, env: NodeJS.ProcessEnv): { settings: Settings; problems: ConfigProblem[]; warnings: ConfigProblem[] } {
   const pr = new Problems();
   const settings = resolveSettingsInto(block, env, pr);
-  return { settings, problems: pr.errors.map((p) => ({ path: pathToString(p.path), message: p.message })) };
+  const plain = (p: { path: Path; message: string }): ConfigProblem => ({ path: pathToString(p.path), message: p.message });
+  return { settings, problems: pr.errors.map(plain), warnings: pr.warnings.map(plain) };
 }

@@ -6,6 +6,8 @@
 import { ENTITY_DEFS, ENTITY_ORDER, UNSUPPORTED_ENTITIES, type EntityName, type Entry, type Ref } from './entities';
 import { isRecord, withArticle, type Path, type Problems } from './problems';
 import { assignIds, checkUniqueness, resolveReferences, crossChecks } from './references';
+import { migrateRoutePaths } from './migrate-paths';
+import { yaml11Boolean } from './schema';
 
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'];
 
@@ -18,13 +20,16 @@ export interface Model {
 
 const TOP_LEVEL = new Set(['_format_version', '_transform', '_comment', '_ignore', 'hyperway']);
 
-export function validateDeclarative(value: unknown, pr: Problems): Model | undefined {
-  if (!isRecord(value)) {
-    pr.err([], value === null || value === undefined ? 'expected a declarative config, the file is empty' : 'expected a record at the top level');
+export function validateDeclarative(input: unknown, pr: Problems): Model | undefined {
+  if (!isRecord(input)) {
+    pr.err([], input === null || input === undefined ? 'expected a declarative config, the file is empty' : 'expected a record at the top level');
     return undefined;
   }
-  const formatVersion = checkFormatVersion(value, pr);
-  if (value._transform !== undefined && typeof value._transform !== 'boolean') pr.err(['_transform'], 'expected a boolean');
+  const formatVersion = checkFormatVersion(input, pr);
+  const value = migrateRoutePaths(input, formatVersion, pr);
+  if (value._transform !== undefined && typeof value._transform !== 'boolean' && (yaml11Boolean(value._transform) === undefined || pr.quotedScalar?.(['_transform']))) {
+    pr.err(['_transform'], 'expected a boolean');
+  }
   if (value._comment !== undefined && typeof value._comment !== 'string') pr.err(['_comment'], 'expected a string');
   if (value._ignore !== undefined && !Array.isArray(value._ignore)) pr.err(['_ignore'], 'expected an array');
 
@@ -34,7 +39,7 @@ export function validateDeclarative(value: unknown, pr: Problems): Model | undef
     if (Object.prototype.hasOwnProperty.call(ENTITY_DEFS, key)) {
       walk(key as EntityName, v, [key], undefined, entries, pr);
     } else if (UNSUPPORTED_ENTITIES.includes(key)) {
-      if (Array.isArray(v) && v.length === 0) continue;
+      if (v === null || (Array.isArray(v) && v.length === 0)) continue;
       pr.err([key], `'${key}' entities are not supported by Hyperway yet`, 'key');
     } else if (isRecord(v) && ENTITY_ORDER.some((e) => e in v)) {
       pr.err([key], `unknown field: top-level keys are _format_version and entity lists (services, routes, plugins …); move the ${ENTITY_ORDER.filter((e) => e in v).join(', ')} of '${key}' to the top level`, 'key');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { normalizePath } from '../../../src/primary/config/uri';
+import { normalizePath } from '../../../src/lib/uri-normalize';
 import { pcreToJs } from '../../../src/primary/config/entities/routes';
 import { doc, lines, load, problems } from './helpers';
 

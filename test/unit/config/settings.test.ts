@@ -5,13 +5,13 @@ import { DEFAULT_SETTINGS } from '../../../src/shared/settings';
 import { doc, lines, load, problems } from './helpers';
 
 test('no block and no env: the defaults', () => {
-  assert.deepEqual(resolveSettings(undefined, {}), { settings: { ...DEFAULT_SETTINGS }, problems: [] });
+  assert.deepEqual(resolveSettings(undefined, {}), { settings: { ...DEFAULT_SETTINGS }, problems: [], warnings: [] });
 });
 
 test('the hyperway block maps snake_case to Settings', () => {
   const { settings, problems: ps } = resolveSettings(
     {
-      proxy_listen: '0.0.0.0:9000 reuseport backlog=16384, 0.0.0.0:9443 http2 ssl',
+      proxy_listen: '0.0.0.0:9000 reuseport backlog=16384, 0.0.0.0:9001 reuseport',
       admin_listen: '[::1]:9001',
       workers: 'auto',
       log_level: 'debug',
@@ -96,4 +96,30 @@ test('the hyperway block in a declarative file reaches the snapshot; its problem
 test('a config whose only problems are settings fails with HW_ERR_SETTINGS_INVALID', () => {
   assert.throws(() => load(doc('services: []\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_SETTINGS_INVALID');
   assert.throws(() => load(doc('services: [1]\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
+});
+
+test('ssl/http2 listeners are errors; admin_listen off is a warning; Kong log levels', () => {
+  const { problems: ps } = resolveSettings({ proxy_listen: '0.0.0.0:8000, 0.0.0.0:8443 http2 ssl reuseport' }, { KONG_ADMIN_LISTEN: '127.0.0.1:8001 http2' });
+  assert.deepEqual(lines(ps), [
+    "hyperway.proxy_listen: ssl listeners are not supported yet: '0.0.0.0:8443 http2 ssl reuseport' (Hyperway serves plain HTTP; remove this entry)",
+    "env KONG_ADMIN_LISTEN: http2 listeners are not supported yet: '127.0.0.1:8001 http2' (Hyperway serves HTTP/1.1; remove the http2 flag)",
+  ]);
+  for (const r of [resolveSettings({ admin_listen: 'off' }, {}), resolveSettings({}, { KONG_ADMIN_LISTEN: 'off' })]) {
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.settings.adminListen, { host: '127.0.0.1', port: 8001 });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0].message, /'off' is not supported for admin_listen: the Admin API stays on 127\.0\.0\.1:8001/);
+  }
+  const w = load(doc('hyperway:\n  admin_listen: "off"\n')).warnings;
+  assert.deepEqual(w.map((x) => [x.path, x.line]), [['hyperway.admin_listen', 3]]);
+  for (const [given, level] of [['crit', 'error'], ['alert', 'error'], ['EMERG', 'error'], ['warn', 'warn']]) {
+    assert.deepEqual(resolveSettings({ log_level: given }, {}), { settings: { ...DEFAULT_SETTINGS, logLevel: level }, problems: [], warnings: [] });
+  }
+});
+
+test('a bad file value is reported even when the environment overrides it', () => {
+  const r = resolveSettings({ workers: 'many', log_level: 'info' }, { HYPERWAY_WORKERS: '2', KONG_LOG_LEVEL: 'debug' });
+  assert.equal(r.settings.workers, 2);
+  assert.equal(r.settings.logLevel, 'debug');
+  assert.deepEqual(lines(r.problems), ['hyperway.workers: expected an integer (or "auto" for one worker per core)']);
 });

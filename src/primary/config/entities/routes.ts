@@ -2,22 +2,11 @@
 import { validateRecord, type Field } from '../schema';
 import * as t from '../typedefs';
 import type { Path, Problems } from '../problems';
-import { normalizePath } from '../uri';
+import { normalizePath } from '../../../lib/uri-normalize';
+import { pcreToJs, RegexError } from '../regex';
 import type { EntityDef } from './types';
 
-/**
- * PCRE spellings JavaScript lacks: `(?P<name>` named groups become `(?<name>`, and a leading
- * `(?i)` becomes the `i` flag. The router must compile route regexes through this same function.
- */
-export function pcreToJs(re: string): { source: string; flags: string } {
-  let source = re.replace(/\(\?P</g, '(?<');
-  let flags = '';
-  if (source.startsWith('(?i)')) {
-    source = source.slice(4);
-    flags = 'i';
-  }
-  return { source, flags };
-}
+export { pcreToJs } from '../regex';
 
 function checkRegex(re: string): string | null {
   try {
@@ -25,6 +14,7 @@ function checkRegex(re: string): string | null {
     new RegExp(source, flags);
     return null;
   } catch (e) {
+    if (e instanceof RegexError) return `invalid regex: '${re}' (${e.message})`;
     // V8 says `Invalid regular expression: /<re>/<flags>: <why>`; keep only <why>.
     const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') : String(e);
     return `invalid regex: '${re}' (PCRE returned: ${why})`;
@@ -38,7 +28,9 @@ function checkRouterPath(v: unknown): string | null {
   if (p.startsWith('~')) return checkRegex(p.slice(1));
   const chars = t.checkPathChars(p);
   if (chars) return chars;
+  // The worker's own normalization: a path that differs from it can never match a request.
   const normalized = normalizePath(p);
+  if (normalized === null) return `invalid path: '${p}' (%00 can never match a request)`;
   if (normalized !== p) return `non-normalized path, consider use '${normalized}' instead`;
   return null;
 }

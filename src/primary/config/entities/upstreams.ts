@@ -60,7 +60,8 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
 
 /**
  * Kong's shorthands: least-connections/latency clear hash_on; a non-none hash_on switches the
- * algorithm to consistent-hashing. Done as a warning here so the user sees the switch.
+ * algorithm to consistent-hashing, an explicit `hash_on: none` switches consistent-hashing to
+ * round-robin (nothing to hash on). Done as a warning here so the user sees the switch.
  */
 function applyShorthands(raw: Record<string, unknown>, rec: Record<string, unknown>, path: Path, pr: Problems): void {
   const algo = rec.algorithm;
@@ -70,6 +71,11 @@ function applyShorthands(raw: Record<string, unknown>, rec: Record<string, unkno
     }
     rec.hash_on = 'none';
     rec.hash_fallback = 'none';
+    return;
+  }
+  if (algo === 'consistent-hashing' && raw.hash_on === 'none') {
+    pr.warn([...path, 'algorithm'], "algorithm 'consistent-hashing' becomes 'round-robin' because hash_on is 'none'");
+    rec.algorithm = 'round-robin';
     return;
   }
   if (typeof rec.hash_on === 'string' && rec.hash_on !== 'none' && algo !== 'consistent-hashing') {
