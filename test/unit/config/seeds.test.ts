@@ -37,6 +37,7 @@ test('seed3-microservices: everything loads except the two plugins not implement
   );
   assert.deepEqual(lines(r.warnings), [
     "upstreams[0].name: upstream 'user-service-upstream' is not used by any service (a service uses it by setting host: user-service-upstream)",
+    'upstreams[0].healthchecks: health checks are validated but not run yet: every target with weight > 0 takes traffic',
   ]);
 });
 

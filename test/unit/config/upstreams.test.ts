@@ -75,8 +75,19 @@ test('hash_on switches the algorithm; least-connections clears hashing', () => {
   assert.deepEqual([b.algorithm, b.hashOn], ['least-connections', 'none']);
   assert.equal(c.algorithm, 'consistent-hashing');
   assert.deepEqual(
-    r.warnings.filter((w) => !w.message.includes('not used')).map((w) => w.path),
+    r.warnings.filter((w) => !w.message.includes('not used') && !w.message.includes('not implemented yet')).map((w) => w.path),
     ['upstreams[1].hash_on', 'upstreams[2].algorithm'],
+  );
+});
+
+test('what loads but does not run yet says so: balancers other than round-robin, health checks', () => {
+  const r = load(up('  - name: a\n    algorithm: least-connections\n  - name: b\n    healthchecks:\n      active:\n        healthy:\n          interval: 5\n  - name: c\n    healthchecks:\n      active:\n        http_path: /health\n'));
+  assert.deepEqual(
+    r.warnings.filter((w) => !w.message.includes('not used')).map((w) => `${w.path}: ${w.message}`),
+    [
+      "upstreams[0].algorithm: algorithm 'least-connections' is not implemented yet: Hyperway balances this upstream round-robin by weight",
+      'upstreams[1].healthchecks: health checks are validated but not run yet: every target with weight > 0 takes traffic',
+    ],
   );
 });
 
