@@ -100,6 +100,7 @@ describe('issue #10 review regressions', () => {
             routes: [
               { name: 'echo', paths: ['/echo'] },
               { name: 'secure', paths: ['/secure'], protocols: ['https'] },
+              { name: 'secure-301', paths: ['/moved'], protocols: ['https'], https_redirect_status_code: 301 },
             ],
           },
           { name: 'early', url: at(early.port), routes: [{ name: 'early', paths: ['/early'] }] },
@@ -169,13 +170,22 @@ describe('issue #10 review regressions', () => {
   it('honours X-Forwarded-Proto from a trusted client on an https-only route', async () => {
     const plain = await request(`${gw.proxyUrl}/secure/x`);
     assert.equal(plain.status, 426, plain.text);
-    assert.match(plain.text, /Please use HTTPS protocol/);
+    // kong.response.exit: plain JSON, no request_id (kong/runloop/handler.lua)
+    assert.equal(plain.text, '{"message":"Please use HTTPS protocol"}');
+    assert.equal(plain.headers['content-type'], 'application/json; charset=utf-8');
     // Kong's 426 headers (kong/runloop/handler.lua)
     assert.equal(plain.headers.connection, 'Upgrade');
     assert.equal(plain.headers.upgrade, 'TLS/1.2, HTTP/1.1');
     const forwarded = await request(`${gw.proxyUrl}/secure/x`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(forwarded.status, 200, forwarded.text);
     assert.equal(forwarded.json<EchoRecord>().url, '/x');
+  });
+
+  it('an https-only route with https_redirect_status_code redirects to https with the same URI', async () => {
+    const res = await request(`${gw.proxyUrl}/moved/a?b=1`, { headers: { host: 'api.example.com:8000' } });
+    assert.equal(res.status, 301);
+    assert.equal(res.headers.location, 'https://api.example.com/moved/a?b=1');
+    assert.equal(res.body.length, 0);
   });
 
   it('real_ip_recursive takes the rightmost untrusted address of X-Real-IP', async () => {

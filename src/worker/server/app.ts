@@ -11,7 +11,7 @@ import { Exchange } from '../proxy/forward';
 import { RequestBody } from '../proxy/stream-request';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
-import { NGINX_MESSAGES } from './respond';
+import { NGINX_MESSAGES, ERROR_KIND } from './respond';
 import { log, isLogEnabled } from '../../lib/log';
 
 export interface ProxyState {
@@ -48,7 +48,7 @@ function onRequest(res: HttpResponse, req: HttpRequest): void {
   } catch (e) {
     // A bug must cost one request, never the worker.
     log('error', 'request handler failed', { err: (e as Error).stack });
-    x.sendError(500, NGINX_MESSAGES[500], false, true);
+    x.sendError(500, NGINX_MESSAGES[500], ERROR_KIND.NGINX, true);
   }
 }
 
@@ -72,14 +72,14 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
   }
   const m = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
   if (m === null) {
-    x.sendError(404, 'no Route matched with those values', true);
+    x.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
   const route = rt.routes[m.route];
   x.route = m;
   x.routeSnap = route;
   if (route.service < 0) {
-    x.sendError(503, 'no Service found with those values', true);
+    x.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
   x.service = rt.services[route.service];
@@ -102,7 +102,7 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
 /** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
 function badRequest(x: Exchange, what: string): void {
   if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: x.method, url: x.url, requestId: x.requestId });
-  x.sendError(400, NGINX_MESSAGES[400], false, true);
+  x.sendError(400, NGINX_MESSAGES[400], ERROR_KIND.NGINX, true);
 }
 
 /**
@@ -141,9 +141,9 @@ function escapeQuery(search: string): string {
 /** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
 function httpsOnly(x: Exchange, code: number): void {
   if (code === 426) {
-    x.sendError(426, 'Please use HTTPS protocol', true, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
+    x.sendError(426, 'Please use HTTPS protocol', ERROR_KIND.KONG_EXIT, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
     return;
   }
   const location = `https://${x.hostName()}${x.url}${x.search}`;
-  x.sendError(code, 'Moved', true, false, ['Location', location]);
+  x.sendError(code, '', ERROR_KIND.KONG_EXIT, false, ['Location', location]);
 }

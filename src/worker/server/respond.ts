@@ -94,12 +94,20 @@ function htmlEscape(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
-/** A gateway-generated answer: Kong's message, and whether Kong's Lua or nginx produced it. */
+/**
+ * Who produces a gateway answer in Kong, which decides its body:
+ *   NGINX       nginx-level errors (kong/error_handlers.lua): 400, 502/503/504 …
+ *   KONG_ERROR  kong.response.error: 404 no route, 503 no service / no peer — template with request_id
+ *   KONG_EXIT   kong.response.exit: 426 https-only — plain JSON `{"message":…}`; '' = no body (redirects)
+ */
+export const ERROR_KIND = { NGINX: 0, KONG_ERROR: 1, KONG_EXIT: 2 } as const;
+export type ErrorKind = (typeof ERROR_KIND)[keyof typeof ERROR_KIND];
+
+/** A gateway-generated answer: Kong's message, and who produces it in Kong. */
 export interface GatewayError {
   status: number;
   message: string;
-  /** true: kong.response.error (404 no route, 503 no service …); false: nginx-level (502/504, 400). */
-  kong: boolean;
+  kind: ErrorKind;
   /** Close the connection after the answer (framing that cannot be trusted). */
   close: boolean;
   /** Extra headers, flat [name, value, …] (Upgrade for 426, Location for redirects). */
@@ -113,18 +121,25 @@ export interface GatewayError {
  */
 export function writeGatewayError(res: HttpResponse, x: Exchange, e: GatewayError): void {
   const rt = x.rt;
-  let accept = x.header('accept');
-  if (accept === null && !e.kong) accept = x.header('content-type') ?? rt.settings.errorDefaultType;
-  const mime = negotiate(accept ?? '', MIME.json);
+  let mime: string | null;
+  let body: string;
+  if (e.kind === ERROR_KIND.KONG_EXIT) {
+    mime = e.message === '' ? null : MIME.json;
+    body = e.message === '' ? '' : JSON.stringify({ message: e.message });
+  } else {
+    let accept = x.header('accept');
+    if (accept === null && e.kind === ERROR_KIND.NGINX) accept = x.header('content-type') ?? rt.settings.errorDefaultType;
+    mime = negotiate(accept ?? '', MIME.json);
+    body = errorBody(mime as Mime, e.message, x.requestId);
+  }
   res.writeStatus(statusLine(e.status));
-  res.writeHeader('Content-Type', mime);
+  if (mime !== null) res.writeHeader('Content-Type', mime);
   if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
   if (rt.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - x.t0)));
   if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
   if (x.debug) writeDebugHeaders(res, x);
   const extra = e.headers;
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
-  const body = errorBody(mime, e.message, x.requestId);
   if (x.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), e.close);
   else res.end(body, e.close);
 }
