@@ -2,11 +2,14 @@
  * Per-worker counters in the shared segment. Each worker writes only its own slot; the primary
  * reads every slot for /status and metrics without asking the workers.
  *
- *   slot word  0     1       2          3         4        5        6        7        8 .. 15
- *   +-------+-------+-----------+---------+--------+--------+--------+--------+----------+
- *   |  pid  | state | heartbeat | config  | req lo | req hi | conns  | active | reserved |
- *   |       |       | (ticks)   | version | uint32 | uint32 | open   | reqs   |          |
- *   +-------+-------+-----------+---------+--------+--------+--------+--------+----------+
+ *   slot word  0     1       2          3         4        5        6          7        8 .. 15
+ *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+
+ *   |  pid  | state | heartbeat | config  | req lo | req hi | reserved | active | reserved |
+ *   |       |       | (ticks)   | version | uint32 | uint32 |          | reqs   |          |
+ *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+
+ *
+ * Open connections are not counted here: uWS.js reports no HTTP connection events, so the
+ * primary reads them from the kernel (primary/admin/connections.ts).
  *
  * `heartbeat` is a tick counter the worker bumps from a timer: a worker whose event loop is stuck
  * stops bumping it, and the primary replaces it. Requests are a 64-bit count in two words because
@@ -17,7 +20,7 @@ import { HEADER_WORDS, SLOT_WORDS, type Segment } from './shm';
 export const WORKER_STATE = { EMPTY: 0, STARTING: 1, LISTENING: 2, DRAINING: 3, EXITED: 4 } as const;
 export const WORKER_STATE_NAME = ['empty', 'starting', 'listening', 'draining', 'exited'] as const;
 
-const PID = 0, STATE = 1, HEARTBEAT = 2, CONFIG_VERSION = 3, REQ_LO = 4, REQ_HI = 5, CONNS = 6, ACTIVE = 7;
+const PID = 0, STATE = 1, HEARTBEAT = 2, CONFIG_VERSION = 3, REQ_LO = 4, REQ_HI = 5, ACTIVE = 7;
 
 export interface SlotView {
   pid: number;
@@ -25,7 +28,6 @@ export interface SlotView {
   heartbeat: number;
   configVersion: number;
   requests: number;
-  connections: number;
   active: number;
 }
 
@@ -54,8 +56,6 @@ export class WorkerSlot {
     Atomics.add(this.#w, b + ACTIVE, 1);
   }
   requestFinished(): void { Atomics.sub(this.#w, this.#base + ACTIVE, 1); }
-  connectionOpened(): void { Atomics.add(this.#w, this.#base + CONNS, 1); }
-  connectionClosed(): void { Atomics.sub(this.#w, this.#base + CONNS, 1); }
   active(): number { return Atomics.load(this.#w, this.#base + ACTIVE); }
 }
 
@@ -69,7 +69,6 @@ export function readSlot(seg: Segment, index: number): SlotView {
     heartbeat: Atomics.load(w, b + HEARTBEAT),
     configVersion: Atomics.load(w, b + CONFIG_VERSION),
     requests: Atomics.load(w, b + REQ_HI) * 0x1_0000_0000 + (Atomics.load(w, b + REQ_LO) >>> 0),
-    connections: Atomics.load(w, b + CONNS),
     active: Atomics.load(w, b + ACTIVE),
   };
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect, type Socket } from 'node:net';
 import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
@@ -74,6 +75,24 @@ describe('Admin API status endpoints', () => {
       for (const k of ['uptime', 'requests', 'connections'] as const) assert.equal(typeof w[k], 'number', k);
       assert.ok(w.uptime >= 0);
     }
+  });
+
+  it('counts open client connections per worker, from the kernel', async () => {
+    const base = (await gw.status()).server.connections_active;
+    const sockets = await Promise.all(Array.from({ length: 6 }, () => new Promise<Socket>((res, rej) => {
+      const s = connect({ port: gw.proxyPort, host: '127.0.0.1' }, () => res(s));
+      s.once('error', rej);
+    })));
+    try {
+      const st = await waitFor('6 more connections in /status', async () => {
+        const s = await gw.status();
+        return s.server.connections_active >= base + 6 ? s : null;
+      }, { timeoutMs: 5000 });
+      assert.equal(st.workers.reduce((n, w) => n + w.connections, 0), st.server.connections_active);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    await waitFor('the connections to be gone from /status', async () => (await gw.status()).server.connections_active <= base, { timeoutMs: 5000 });
   });
 
   it('GET /status/ready answers 200 once every worker listens', async () => {

@@ -16,7 +16,7 @@ export interface AdminResponse {
   body: unknown;
 }
 
-type Handler = (ctx: AdminContext, req: http.IncomingMessage) => AdminResponse;
+type Handler = (ctx: AdminContext, req: http.IncomingMessage) => AdminResponse | Promise<AdminResponse>;
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/': { GET: nodeInfo },
@@ -40,7 +40,7 @@ export function adminPath(url: string | undefined): string | null {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse {
+function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
   const resource = ROUTES[path];
@@ -52,14 +52,15 @@ function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse {
 }
 
 export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     let out: AdminResponse;
     try {
-      out = route(ctx, req);
+      out = await route(ctx, req);
     } catch (e) {
       log('error', 'admin API handler failed', { err: (e as Error).stack, url: req.url });
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
+    if (res.destroyed) return;
     const text = JSON.stringify(out.body);
     res.writeHead(out.status, {
       'Content-Type': 'application/json; charset=utf-8',

@@ -1,19 +1,25 @@
 /**
  * GET /status and GET /status/ready. Counters come straight from the workers' shared-memory
- * slots (Atomics loads), so /status asks no worker anything and works while one is stuck.
+ * slots (Atomics loads), so /status asks no worker anything and works while one is stuck;
+ * open connections come from the kernel (connections.ts).
  */
 import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
 import { readSlot, WORKER_STATE_NAME } from '../../shared/counter-slab';
+import { connectionsByPid } from './connections';
 
-export function statusBody(ctx: AdminContext): AdminResponse {
+export async function statusBody(ctx: AdminContext): Promise<AdminResponse> {
   const sup = ctx.supervisor;
+  const conns = await connectionsByPid(sup.workers.filter((w) => w.child !== null).map((w) => w.pid), ctx.settings.proxyListen.port);
   let totalRequests = 0;
-  let active = 0;
+  let inFlight = 0;
+  let connections = 0;
   const workers = sup.workers.map((w) => {
     const s = readSlot(ctx.segment, w.id);
+    const open = w.child === null ? 0 : conns.get(w.pid) ?? 0;
     totalRequests += s.requests;
-    active += s.active;
+    inFlight += s.active;
+    connections += Math.max(open, 0);
     return {
       id: w.id,
       pid: w.pid,
@@ -22,8 +28,8 @@ export function statusBody(ctx: AdminContext): AdminResponse {
       restarts: w.restarts,
       config_version: s.configVersion,
       requests: s.requests,
-      // uWS.js has no HTTP connection events; this counts requests in flight on the worker.
-      connections: s.active,
+      requests_in_flight: s.active,
+      connections: open,
     };
   });
   const snapshot = sup.snapshot;
@@ -33,7 +39,7 @@ export function statusBody(ctx: AdminContext): AdminResponse {
     body: {
       configuration_hash: snapshot.hash,
       config_version: snapshot.version,
-      server: { total_requests: totalRequests, connections_active: active },
+      server: { total_requests: totalRequests, connections_active: connections, requests_in_flight: inFlight },
       memory: { primary_rss_bytes: mem.rss, primary_heap_used_bytes: mem.heapUsed },
       workers,
     },
