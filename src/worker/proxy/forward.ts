@@ -46,7 +46,10 @@ function corkedEnd(): void {
 
 // The response head waits for the first body bytes so that head and body leave in one send
 // (undici usually delivers both in the same parser pass). Heads still waiting when that pass
-// ends are flushed from one microtask for all exchanges: a slow body never delays the head.
+// ends are flushed from one microtask for all exchanges. uWS sends the end of a head (its own
+// Date, framing and blank line) only with the first body write, so a known-length head is
+// pushed out with an empty tryEnd; a chunked head still waits for its first chunk (uWS 20.30
+// sends nothing for an empty write).
 const waitingHeads: Exchange[] = [];
 let flushScheduled = false;
 function flushHeads(): void {
@@ -55,10 +58,15 @@ function flushHeads(): void {
     const x = waitingHeads[i];
     if (!x.headPending) continue;
     corkTarget = x;
-    x.res.cork(corkedHead);
+    x.res.cork(corkedHeadFlush);
   }
   waitingHeads.length = 0;
 }
+function corkedHeadFlush(): void {
+  corkTarget.writeHead();
+  corkTarget.flushKnownLengthHead();
+}
+const EMPTY = Buffer.alloc(0);
 function corkedError(): void { corkTarget.writeError(); }
 
 export class Exchange {
@@ -147,9 +155,12 @@ export class Exchange {
     return r !== null && r.stripPath && p !== '' && p !== '/' ? p : null;
   }
 
-  /** The upstream took no request bytes for write_timeout: fail this try as a timeout (504). */
+  /**
+   * The upstream took no request bytes for write_timeout: fail this try as a timeout (504).
+   * Once it has answered, the rest of the body no longer matters (nginx stops sending it too).
+   */
   onWriteTimeout(): void {
-    if (this.#abort !== null) this.#abort(WRITE_TIMEOUT);
+    if (this.#status === 0 && this.#abort !== null) this.#abort(WRITE_TIMEOUT);
   }
 
   onAborted(): void {
@@ -209,6 +220,8 @@ export class Exchange {
 
   /** Returns false to pause the upstream (undici's contract); `resume` continues it. */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx interim responses (102, 103) precede the real one: nginx does not relay them either.
+    if (statusCode < 200) return true;
     this.#resume = resume;
     if (this.#resDone) {
       this.#abort?.(CLIENT_ABORTED);
@@ -222,7 +235,7 @@ export class Exchange {
       if (headerKind(rawHeaders[i]) === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
     }
     this.#contentLength = length;
-    this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304 || statusCode < 200;
+    this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     if (this.#headOnly || this.#contentLength === 0) {
       corkTarget = this;
       this.res.cork(corkedHead);
@@ -247,7 +260,8 @@ export class Exchange {
     if (this.#headOnly) {
       this.#resDone = true;
       this.#releaseBody();
-      if (this.#contentLength >= 0) res.endWithoutBody(this.#contentLength);
+      // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
+      if (this.#contentLength >= 0 && this.#status !== 204) res.endWithoutBody(this.#contentLength);
       else res.endWithoutBody();
       this.finish();
     } else if (this.#contentLength === 0) {
@@ -259,6 +273,13 @@ export class Exchange {
   }
 
   /** Returns false while uWS has unsent bytes: undici stops reading until `resume`. */
+  /** MUST run corked, right after writeHead: sends the rest of a known-length head now. */
+  flushKnownLengthHead(): void {
+    if (this.#resDone || this.#contentLength <= 0) return;
+    this.#pendingBase = this.res.getWriteOffset();
+    this.res.tryEnd(EMPTY, this.#contentLength);
+  }
+
   onData(chunk: Buffer): boolean {
     if (this.#resDone) return true;
     corkTarget = this;

@@ -85,9 +85,13 @@ export function writeProxiedHeaders(
   let server: Buffer | null = null;
   let via: string | null = null;
   let drop: Set<string> | null = null;
+  let connection: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (headerKind(raw[i]) === KIND.CONNECTION) drop = connectionTokens(raw[i + 1].toString('latin1'));
+    if (headerKind(raw[i]) !== KIND.CONNECTION) continue;
+    const v = raw[i + 1].toString('latin1');
+    connection = connection === null ? v : `${connection}, ${v}`;
   }
+  if (connection !== null) drop = connectionTokens(connection);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     switch (headerKind(name)) {

@@ -1,0 +1,141 @@
+// Regressions from the second review of issue #10's proxy: how upstream responses of unusual
+// shapes reach the client — interim 1xx, a head whose body comes late, several Connection
+// headers, a 204 with Content-Length, and write_timeout once the upstream has answered.
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { listenLocal } from '../helpers/ports';
+import { parseRawResponse, rawExchange } from '../helpers/raw-http';
+import { startGateway, type Gateway } from '../helpers/start-gateway';
+
+/** A raw upstream: for each request head on a connection it runs `answer(sock, head)` (bodiless requests, except the last case, which pauses the socket). */
+async function rawUpstream(answer: (sock: Socket, head: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    let buf = '';
+    sock.on('data', (c: Buffer) => {
+      buf += c.toString('latin1');
+      // The gateway keeps upstream connections alive: answer every head that arrives.
+      for (let end = buf.indexOf('\r\n\r\n'); end >= 0 && !sock.isPaused(); end = buf.indexOf('\r\n\r\n')) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        answer(sock, head);
+      }
+    });
+  });
+  const port = await listenLocal(server);
+  return {
+    port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('issue #10 review 2: upstream response shapes', () => {
+  let up: Awaited<ReturnType<typeof rawUpstream>>;
+  let gw: Gateway;
+
+  before(async () => {
+    up = await rawUpstream((sock, head) => {
+      const path = head.split(' ')[1];
+      if (path === '/early-hints') {
+        sock.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+        setTimeout(() => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'), 50);
+      } else if (path === '/late-body') {
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Late: 1\r\n\r\n');
+        setTimeout(() => sock.write('hello'), 800);
+      } else if (path === '/two-connection') {
+        sock.write('HTTP/1.1 200 OK\r\nConnection: X-A\r\nConnection: keep-alive, X-B\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nContent-Length: 2\r\n\r\nok');
+      } else if (path === '/no-content') {
+        sock.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n');
+      } else if (path === '/answers-without-reading') {
+        // Answers at once and streams its body for a while; it never reads the request body.
+        sock.pause();
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc');
+        setTimeout(() => sock.write('def'), 500);
+        setTimeout(() => sock.write('ghi'), 1000);
+      }
+    });
+    const svc = { name: 'raw', url: `http://127.0.0.1:${up.port}`, retries: 0, write_timeout: 200, routes: [{ name: 'raw', paths: ['/'], strip_path: false }] };
+    gw = await startGateway({ config: { _format_version: '3.0', services: [svc] } });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await up?.close();
+  });
+
+  it('skips interim 1xx responses and relays the final one', async () => {
+    const res = await rawExchange(gw.proxyPort, 'GET /early-hints HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'response', timeoutMs: 3000 });
+    assert.equal(res.status, 200, res.data.toString());
+    assert.equal(res.body.toString(), 'hello');
+    assert.doesNotMatch(res.data.toString(), /103/);
+  });
+
+  it('sends a known-length head as soon as it arrives, before a late body', async () => {
+    const t0 = Date.now();
+    let headAt = -1;
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect(gw.proxyPort, '127.0.0.1', () => s.write('GET /late-body HTTP/1.1\r\nHost: a\r\n\r\n'));
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        const all = Buffer.concat(chunks);
+        if (headAt < 0 && all.includes('\r\n\r\n')) headAt = Date.now() - t0;
+        if (parseRawResponse(all).complete) {
+          s.destroy();
+          resolve(all);
+        }
+      });
+      s.on('error', reject);
+      setTimeout(() => reject(new Error('no complete response')), 5000);
+    });
+    assert.ok(headAt >= 0 && headAt < 500, `complete head after ${headAt} ms (body comes at 800 ms)`);
+    const res = parseRawResponse(data);
+    assert.equal(res.headers['x-late'], '1');
+    assert.equal(res.body.toString(), 'hello');
+  });
+
+  it('drops every name listed in any of several Connection headers', async () => {
+    const res = await rawExchange(gw.proxyPort, 'GET /two-connection HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'response' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-a'], undefined);
+    assert.equal(res.headers['x-b'], undefined);
+    assert.equal(res.headers['x-c'], '3');
+  });
+
+  it('sends a 204 without Content-Length', async () => {
+    const res = await rawExchange(gw.proxyPort, 'GET /no-content HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'response', timeoutMs: 2000 });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers['content-length'], undefined);
+  });
+
+  it('an upstream that answered is not cut by write_timeout while it ignores the rest of the body', async () => {
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect(gw.proxyPort, '127.0.0.1', () => {
+        s.write('POST /answers-without-reading HTTP/1.1\r\nHost: a\r\nContent-Length: 33554432\r\n\r\n');
+        const block = Buffer.alloc(64 * 1024, 0x61);
+        for (let i = 0; i < 512; i++) s.write(block);
+      });
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (parseRawResponse(Buffer.concat(chunks)).complete) {
+          s.destroy();
+          resolve(Buffer.concat(chunks));
+        }
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      setTimeout(() => reject(new Error('no complete response')), 8000);
+    });
+    const res = parseRawResponse(data);
+    assert.equal(res.status, 200, data.toString('latin1').slice(0, 300));
+    assert.equal(res.body.toString(), 'abcdefghi', 'the whole body arrived (write_timeout 200 ms < 1 s of streaming)');
+  });
+});
