@@ -69,12 +69,3 @@ export function formatProblems(file: string, problems: ConfigProblem[]): string 
   const n = problems.length;
   return `${file}: ${n} error${n === 1 ? '' : 's'} in declarative config\n${lines.join('\n')}`;
 }
-
-/** UND_ERR_* and socket error codes from undici, mapped to Kong's proxy statuses. */
-export class UpstreamError extends HyperwayError {
-  readonly cause_code: string;
-  constructor(code: ErrorCode, causeCode: string) {
-    super(code, undefined, { cause: causeCode });
-    this.cause_code = causeCode;
-  }
-}
