@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
-import { listenLocal as listen } from './ports';
+import { connect, type Socket } from 'node:net';
+import { startRawServer } from './raw-server';
 
 /**
  * - `hang`: accept, read the request, never answer (read timeout → 504).
@@ -20,13 +20,9 @@ export interface FaultServer {
 export const MID_BODY = { announcedBytes: 1_000_000, sentBytes: 64 * 1024 } as const;
 
 export async function startFaultServer(mode: FaultMode): Promise<FaultServer> {
-  const sockets = new Set<Socket>();
   let accepted = 0;
-  const server = createServer((sock) => {
+  const server = await startRawServer((sock) => {
     accepted++;
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
     if (mode === 'no-read') {
       sock.pause();
       return;
@@ -49,15 +45,7 @@ export async function startFaultServer(mode: FaultMode): Promise<FaultServer> {
       sock.write(Buffer.alloc(MID_BODY.sentBytes, 0x61), () => setTimeout(() => sock.resetAndDestroy(), 50));
     });
   });
-  const port = await listen(server);
-  return {
-    port,
-    connections: () => accepted,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { port: server.port, connections: () => accepted, close: server.close };
 }
 
 export interface BlackholeServer {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
 import { dechunk } from './raw-http';
+import { startRawServer } from './raw-server';
 import { listenLocal as listen } from './ports';
 
 export { startFaultServer, startBlackholeServer, MID_BODY, type FaultMode, type FaultServer, type BlackholeServer } from './upstream-faults';
@@ -105,11 +105,7 @@ export interface RawEchoServer {
  */
 export async function startRawEchoServer(name: string): Promise<RawEchoServer> {
   const requests: RawEchoRecord[] = [];
-  const sockets = new Set<Socket>();
-  const server = createNetServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
+  const server = await startRawServer((sock) => {
     let buf = Buffer.alloc(0);
     sock.on('data', (c: Buffer) => {
       buf = Buffer.concat([buf, c]);
@@ -126,15 +122,7 @@ export async function startRawEchoServer(name: string): Promise<RawEchoServer> {
       }
     });
   });
-  const port = await listen(server);
-  return {
-    port,
-    requests,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { port: server.port, requests, close: server.close };
 }
 
 function parseRequest(buf: Buffer): { record: RawEchoRecord; consumed: number } | null {

@@ -2,19 +2,15 @@
 // shapes reach the client — interim 1xx, a head whose body comes late, several Connection
 // headers, a 204 with Content-Length, and write_timeout once the upstream has answered.
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { listenLocal } from '../helpers/ports';
+import { startRawServer, type RawServer } from '../helpers/raw-server';
 import { parseRawResponse, rawExchange } from '../helpers/raw-http';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 
 /** A raw upstream: for each request head on a connection it runs `answer(sock, head)` (bodiless requests, except the last case, which pauses the socket). */
-async function rawUpstream(answer: (sock: Socket, head: string) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
+function rawUpstream(answer: (sock: Socket, head: string) => void): Promise<RawServer> {
+  return startRawServer((sock) => {
     let buf = '';
     sock.on('data', (c: Buffer) => {
       buf += c.toString('latin1');
@@ -26,18 +22,10 @@ async function rawUpstream(answer: (sock: Socket, head: string) => void): Promis
       }
     });
   });
-  const port = await listenLocal(server);
-  return {
-    port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 describe('issue #10 review 2: upstream response shapes', () => {
-  let up: Awaited<ReturnType<typeof rawUpstream>>;
+  let up: RawServer;
   let gw: Gateway;
 
   before(async () => {

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { closedPort, listenLocal } from '../helpers/ports';
@@ -14,6 +13,7 @@ import { rawExchange } from '../helpers/raw-http';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoRecord, type EchoServer } from '../helpers/upstream';
 import { KeepAliveClient } from '../helpers/keep-alive-client';
+import { startRawServer, type RawServer } from '../helpers/raw-server';
 
 const MSG_502 = 'An invalid response was received from the upstream server';
 const UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -40,12 +40,8 @@ async function startEarlyAnswerServer(): Promise<{ port: number; close(): Promis
 }
 
 /** A raw upstream whose response carries `X-Name: é` as the UTF-8 bytes c3 a9 (node's server would refuse to write them). */
-async function startRawHeaderServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
+function startRawHeaderServer(): Promise<RawServer> {
+  return startRawServer((sock) => {
     let buf = Buffer.alloc(0);
     sock.on('data', (c: Buffer) => {
       buf = Buffer.concat([buf, c]);
@@ -62,20 +58,12 @@ async function startRawHeaderServer(): Promise<{ port: number; close(): Promise<
       }
     });
   });
-  const port = await listenLocal(server);
-  return {
-    port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 describe('issue #10 review regressions', () => {
   let echo: EchoServer;
   let early: { port: number; close(): Promise<void> };
-  let rawHeader: { port: number; close(): Promise<void> };
+  let rawHeader: RawServer;
   let gw: Gateway;
 
   before(async () => {
