@@ -20,7 +20,7 @@ import type { RouteMatch } from '../router';
 import type { Peer } from '../balancer/peer';
 import { RequestBody } from './stream-request';
 import { log, isLogEnabled } from '../../lib/log';
-import { upstreamHeaders, writeProxiedHeaders } from './headers';
+import { upstreamHeaders, writeProxiedHeaders, connectionTokens } from './headers';
 import { headerKind, parseLength, KIND } from './raw-headers';
 import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE } from './upstream-errors';
 import { statusLine, writeGatewayError, NGINX_MESSAGES, ERROR_KIND, type ErrorKind, type GatewayError } from '../server/respond';
@@ -104,6 +104,8 @@ export class Exchange {
   #status = 0;
   /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
   #rawHeaders: Buffer[] = NO_HEADERS;
+  /** Names the upstream's Connection headers list (hop-by-hop for this response), or null. */
+  #dropHeaders: Set<string> | null = null;
   /** Body bytes handed to uWS so far (known-length responses). */
   #bodySent = 0;
   #onWritable: ((offset: number) => boolean) | null = null;
@@ -230,11 +232,19 @@ export class Exchange {
     this.#upstreamLatency = Math.round(performance.now() - this.#tDispatch);
     this.#status = statusCode;
     this.#rawHeaders = rawHeaders;
+    // One scan of the head for what decides framing and filtering: Content-Length, Connection.
     let length = -1;
+    let connection: string | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (headerKind(rawHeaders[i]) === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
+      const kind = headerKind(rawHeaders[i]);
+      if (kind === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
+      else if (kind === KIND.CONNECTION) {
+        const v = rawHeaders[i + 1].toString('latin1');
+        connection = connection === null ? v : `${connection}, ${v}`;
+      }
     }
     this.#contentLength = length;
+    this.#dropHeaders = connection === null ? null : connectionTokens(connection);
     this.#headOnly = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     if (this.#headOnly || this.#contentLength === 0) {
       corkTarget = this;
@@ -256,7 +266,7 @@ export class Exchange {
     this.#headSent = true;
     this.headPending = false;
     res.writeStatus(statusLine(this.#status));
-    writeProxiedHeaders(res, this, this.#rawHeaders, this.#status, this.#upstreamLatency, Math.round(this.#tDispatch - this.t0));
+    writeProxiedHeaders(res, this, this.#rawHeaders, this.#dropHeaders, this.#status, this.#upstreamLatency, Math.round(this.#tDispatch - this.t0));
     if (this.#headOnly) {
       this.#resDone = true;
       this.#releaseBody();

@@ -69,8 +69,8 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
 }
 
 /**
- * The proxied response's headers: the upstream's, raw, minus hop-by-hop ones (and every name its
- * Connection header lists), then Kong's: Server (the upstream's, else ours), Via appended,
+ * The proxied response's headers: the upstream's, raw, minus hop-by-hop ones (and `drop`, the
+ * names its Connection headers list, gathered while the head was scanned), then Kong's: Server (the upstream's, else ours), Via appended,
  * latencies, request id, upstream status, debug headers. MUST run inside res.cork().
  * Content-Length is not copied: uWS writes its own framing (tryEnd with the total, or chunked).
  */
@@ -78,20 +78,13 @@ export function writeProxiedHeaders(
   res: HttpResponse,
   x: Exchange,
   raw: readonly Buffer[],
+  drop: ReadonlySet<string> | null,
   status: number,
   upstreamLatency: number,
   proxyLatency: number,
 ): void {
   let server: Buffer | null = null;
   let via: string | null = null;
-  let drop: Set<string> | null = null;
-  let connection: string | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (headerKind(raw[i]) !== KIND.CONNECTION) continue;
-    const v = raw[i + 1].toString('latin1');
-    connection = connection === null ? v : `${connection}, ${v}`;
-  }
-  if (connection !== null) drop = connectionTokens(connection);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     switch (headerKind(name)) {
