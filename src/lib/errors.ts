@@ -61,11 +61,12 @@ export class ConfigError extends HyperwayError {
   }
 }
 
-export function formatProblems(file: string, problems: ConfigProblem[]): string {
+/** `<file>: N errors in declarative config` and one line per problem; `kind` 'warning' for warnings. */
+export function formatProblems(file: string, problems: ConfigProblem[], kind: 'error' | 'warning' = 'error'): string {
   const lines = problems.map((p) => {
     const at = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
     return `  ${at}: ${p.path === '' ? '(root)' : p.path}: ${p.message}`;
   });
   const n = problems.length;
-  return `${file}: ${n} error${n === 1 ? '' : 's'} in declarative config\n${lines.join('\n')}`;
+  return `${file}: ${n} ${kind}${n === 1 ? '' : 's'} in declarative config\n${lines.join('\n')}`;
 }

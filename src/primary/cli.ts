@@ -59,7 +59,7 @@ export function runCli(argv: string[]): void {
 
 function check(file: string): void {
   const { problems, warnings } = checkConfigFile(file, process.env);
-  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings).replace(/error(s?) in/, 'warning$1 in') + '\n');
+  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
   if (problems.length > 0) {
     process.stderr.write(formatProblems(file, problems) + '\n');
     process.exitCode = 1;

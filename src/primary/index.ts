@@ -30,7 +30,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   await closeCompilePool();
   const settings = snapshot.settings;
   configureLog(settings.logLevel, 'primary');
-  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings).replace('error', 'warning') + '\n');
+  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count);

@@ -50,7 +50,7 @@ export class Reloader {
     try {
       const loaded = await loadConfigFileAsync(this.#file, this.#env, current.version + 1);
       next = loaded.snapshot;
-      if (loaded.warnings.length > 0) process.stderr.write(formatProblems(this.#file, loaded.warnings).replace(/error(s?) in/, 'warning$1 in') + '\n');
+      if (loaded.warnings.length > 0) process.stderr.write(formatProblems(this.#file, loaded.warnings, 'warning') + '\n');
     } catch (e) {
       const err = e as ConfigError;
       process.stderr.write(`${err.message}\nhyperway: reload rejected; config version ${current.version} stays in place\n`);

@@ -28,4 +28,5 @@ test('ConfigError names the file, the field path and the line of every problem',
   );
   assert.deepEqual(JSON.parse(JSON.stringify(err)).code, 'HW_ERR_CONFIG_INVALID');
   assert.match(formatProblems('f.yml', [{ path: '', message: 'x' }]), /f\.yml: \(root\): x/);
+  assert.match(formatProblems('/errors/f.yml', [{ path: 'a', message: 'x' }], 'warning'), /^\/errors\/f\.yml: 1 warning in declarative config\n/);
 });
