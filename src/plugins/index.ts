@@ -1,37 +1,24 @@
 /**
- * Plugin registry: which plugins exist, which Hyperway implements, and how their config is
- * checked. The primary's validator imports this file; workers import handlers directly.
+ * Plugin registry for the control plane: which plugins exist, which Hyperway implements, and the
+ * schema their config is checked with. The primary's validator imports this file; workers import
+ * `./handlers` instead and never load a schema.
  *
- * To implement a plugin, add an entry to IMPLEMENTED_PLUGINS (see PluginDefinition); the
- * declarative validator then accepts the name and runs `validateConfig` on its `config`.
+ * To implement a plugin, add its folder (schema.ts + handler.ts), its schema to SCHEMAS below and
+ * its handler to ./handlers.ts.
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
+import type { PluginSchema } from './schema-types';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
+export type { PluginSchema, PluginConfigReport } from './schema-types';
 
-export interface PluginConfigProblem {
-  /** Path inside `config` (`['key_names', 0]`); empty for `config` itself. */
-  path: (string | number)[];
-  message: string;
-}
+const SCHEMAS: readonly PluginSchema[] = [];
 
-export interface PluginDefinition {
-  name: string;
-  /** Kong's PRIORITY (kong-reference f): higher runs first. */
-  priority: number;
-  /** Kong's `consumer = typedefs.no_consumer`: the plugin cannot be scoped to a consumer. */
-  noConsumer?: boolean;
-  /** Protocols the plugin accepts (Kong's default: grpc, grpcs, http, https). */
-  protocols?: readonly string[];
-  /** Checks `config` (undefined when absent) and returns it with every default filled in. */
-  validateConfig(config: unknown): { config: Record<string, unknown>; problems: PluginConfigProblem[] };
-}
-
-/** name → definition. Empty until plugins land; later work only adds entries here. */
-export const IMPLEMENTED_PLUGINS: Readonly<Record<string, PluginDefinition>> = {};
+/** name → schema of every plugin Hyperway implements. */
+export const IMPLEMENTED_PLUGINS: Readonly<Record<string, PluginSchema>> = Object.fromEntries(SCHEMAS.map((s) => [s.name, s]));
 
 export type PluginStatus =
-  | { kind: 'implemented'; def: PluginDefinition }
+  | { kind: 'implemented'; def: PluginSchema }
   | { kind: 'not-implemented' }
   | { kind: 'enterprise'; alternative: string | null }
   | { kind: 'unknown' };

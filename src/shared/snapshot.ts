@@ -18,6 +18,8 @@ export interface Snapshot {
   routes: RouteSnap[];
   upstreams: UpstreamSnap[];
   consumers: ConsumerSnap[];
+  /** The auth plugins' credentials, each pointing at its consumer by index. */
+  credentials: CredentialsSnap;
   /** Plugin instances as data; the worker builds per-route chains from them (later issues). */
   plugins: PluginSnap[];
 }
@@ -117,4 +119,16 @@ export interface PluginSnap {
   /** The plugin's config with its schema's defaults filled in (Kong's keys, snake_case). */
   config: Record<string, unknown>;
   tags: string[];
+}
+
+/**
+ * Credentials of the implemented auth plugins. Secrets Kong generates when absent (key-auth key,
+ * jwt key and secret) are left out while absent: nobody could present them.
+ */
+export interface CredentialsSnap {
+  keyauth: { id: string; key: string; consumer: number }[];
+  /** `passwordHash` is Kong's: sha1 hex of password followed by the consumer id. */
+  basicauth: { id: string; username: string; passwordHash: string; consumer: number }[];
+  jwt: { id: string; key: string; secret: string | null; algorithm: string; rsaPublicKey: string | null; consumer: number }[];
+  acls: { id: string; group: string; consumer: number }[];
 }

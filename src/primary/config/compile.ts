@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Settings } from '../../shared/settings';
-import type { ConsumerSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, TargetSnap, UpstreamSnap } from '../../shared/snapshot';
+import type { ConsumerSnap, CredentialsSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, TargetSnap, UpstreamSnap } from '../../shared/snapshot';
 import type { Entry } from './entities';
 import type { ResolvedEntry } from './references';
 import { normalizeTarget } from './entities/targets';
@@ -77,6 +77,8 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     tags: strs(rec.tags),
   }));
 
+  const credentials = compileCredentials(model, consumers);
+
   const plugins: PluginSnap[] = entries.plugins.map((e) => ({
     id: e.rec.id as string,
     name: e.rec.name as string,
@@ -90,7 +92,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     tags: strs(e.rec.tags),
   }));
 
-  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, plugins };
+  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, credentials, plugins };
 }
 
 function compileRoute(e: Entry): RouteSnap {
@@ -125,6 +127,37 @@ function compileRoute(e: Entry): RouteSnap {
     responseBuffering: rec.response_buffering as boolean,
     tags: strs(rec.tags),
     service: idx(e, 'service'),
+  };
+}
+
+/** Kong's basic-auth `crypto.hash`: sha1 hex of the password followed by the consumer id. */
+export function basicAuthHash(password: string, consumerId: string): string {
+  return createHash('sha1').update(password + consumerId).digest('hex');
+}
+
+function compileCredentials({ entries }: Model, consumers: ConsumerSnap[]): CredentialsSnap {
+  const owned = (e: Entry): boolean => idx(e, 'consumer') >= 0;
+  return {
+    keyauth: entries.keyauth_credentials
+      .filter((e) => owned(e) && typeof e.rec.key === 'string')
+      .map((e) => ({ id: e.rec.id as string, key: e.rec.key as string, consumer: idx(e, 'consumer') })),
+    basicauth: entries.basicauth_credentials.filter(owned).map((e) => ({
+      id: e.rec.id as string,
+      username: e.rec.username as string,
+      passwordHash: basicAuthHash(e.rec.password as string, consumers[idx(e, 'consumer')].id),
+      consumer: idx(e, 'consumer'),
+    })),
+    jwt: entries.jwt_secrets
+      .filter((e) => owned(e) && typeof e.rec.key === 'string')
+      .map((e) => ({
+        id: e.rec.id as string,
+        key: e.rec.key as string,
+        secret: str(e.rec.secret),
+        algorithm: e.rec.algorithm as string,
+        rsaPublicKey: str(e.rec.rsa_public_key),
+        consumer: idx(e, 'consumer'),
+      })),
+    acls: entries.acls.filter(owned).map((e) => ({ id: e.rec.id as string, group: e.rec.group as string, consumer: idx(e, 'consumer') })),
   };
 }
 

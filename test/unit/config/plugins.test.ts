@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { IMPLEMENTED_PLUGINS, KONG_BUNDLED_PLUGINS, pluginNameProblem, type PluginDefinition } from '../../../src/plugins';
+import { IMPLEMENTED_PLUGINS, KONG_BUNDLED_PLUGINS, pluginNameProblem, type PluginSchema } from '../../../src/plugins';
 import { doc, lines, load, problems } from './helpers';
 
 const BASE = 'services:\n  - name: s\n    host: a.test\n    routes:\n      - name: r\n        paths: [/]\nconsumers:\n  - username: alice\n';
 
 /** Registers a fake implemented plugin for the duration of `fn` (the table is plain data). */
-function withPlugin(def: PluginDefinition, fn: () => void): void {
-  const table = IMPLEMENTED_PLUGINS as Record<string, PluginDefinition>;
+function withPlugin(def: PluginSchema, fn: () => void): void {
+  const table = IMPLEMENTED_PLUGINS as Record<string, PluginSchema>;
   table[def.name] = def;
   try {
     fn();
@@ -16,14 +16,12 @@ function withPlugin(def: PluginDefinition, fn: () => void): void {
   }
 }
 
-const fake: PluginDefinition = {
+const fake: PluginSchema = {
   name: 'key-auth',
-  priority: 1250,
   noConsumer: true,
-  validateConfig(config) {
-    const c = { key_names: ['apikey'], hide_credentials: false, ...(config as Record<string, unknown> | undefined) };
-    const problems = Array.isArray(c.key_names) ? [] : [{ path: ['key_names'], message: 'expected an array' }];
-    return { config: c, problems };
+  fields: {
+    key_names: { type: 'array', elements: { type: 'string' }, default: ['apikey'] },
+    hide_credentials: { type: 'boolean', default: false },
   },
 };
 

@@ -42,9 +42,12 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
   }
   const status = pluginStatus(rec.name);
   if (status.kind !== 'implemented') return rec;
-  const result = status.def.validateConfig(raw.config ?? undefined);
-  for (const p of result.problems) pr.err([...path, 'config', ...p.path], p.message);
-  rec.config = result.config;
+  const def = status.def;
+  const configPath = [...path, 'config'];
+  const before = pr.count;
+  const config = validateRecord(def.fields, raw.config ?? {}, configPath, pr);
+  if (config && pr.count === before) def.check?.(config, (p, message) => pr.err([...configPath, ...p], message));
+  rec.config = config ?? {};
   if (raw.protocols == null && status.def.protocols) rec.protocols = [...status.def.protocols];
   return rec;
 }

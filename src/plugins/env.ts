@@ -1,0 +1,53 @@
+/**
+ * What plugin handlers may look up besides their own config, built once per snapshot in each
+ * worker (never per request): consumers by id and username, and each auth plugin's credentials
+ * indexed by what a request presents.
+ */
+import type { ConsumerSnap, CredentialsSnap, Snapshot } from '../shared/snapshot';
+
+export interface KeyAuthCredential { id: string; key: string; consumer: ConsumerSnap }
+export interface BasicAuthCredential { id: string; username: string; passwordHash: string; consumer: ConsumerSnap }
+export interface JwtCredential {
+  id: string;
+  key: string;
+  secret: string | null;
+  algorithm: string;
+  rsaPublicKey: string | null;
+  consumer: ConsumerSnap;
+}
+
+export interface PluginEnv {
+  /** Consumer by id (lowercase) or by username (as written). */
+  findConsumer(idOrUsername: string): ConsumerSnap | null;
+  keyauthByKey: ReadonlyMap<string, KeyAuthCredential>;
+  basicauthByUsername: ReadonlyMap<string, BasicAuthCredential>;
+  jwtByKey: ReadonlyMap<string, JwtCredential>;
+  /** ACL groups per consumer id, in file order. */
+  aclGroups: ReadonlyMap<string, readonly string[]>;
+}
+
+export function buildPluginEnv(snapshot: Pick<Snapshot, 'consumers' | 'credentials'>): PluginEnv {
+  const consumers = snapshot.consumers;
+  const byId = new Map<string, ConsumerSnap>();
+  const byName = new Map<string, ConsumerSnap>();
+  for (const c of consumers) {
+    byId.set(c.id.toLowerCase(), c);
+    if (c.username !== null) byName.set(c.username, c);
+  }
+  const creds: CredentialsSnap = snapshot.credentials ?? { keyauth: [], basicauth: [], jwt: [], acls: [] };
+  const aclGroups = new Map<string, string[]>();
+  for (const a of creds.acls) {
+    const id = consumers[a.consumer].id;
+    const list = aclGroups.get(id);
+    if (list) list.push(a.group);
+    else aclGroups.set(id, [a.group]);
+  }
+  return {
+    // Kong's anonymous lookup: an id first, then a username.
+    findConsumer: (v) => byId.get(v.toLowerCase()) ?? byName.get(v) ?? null,
+    keyauthByKey: new Map(creds.keyauth.map((c) => [c.key, { id: c.id, key: c.key, consumer: consumers[c.consumer] }])),
+    basicauthByUsername: new Map(creds.basicauth.map((c) => [c.username, { id: c.id, username: c.username, passwordHash: c.passwordHash, consumer: consumers[c.consumer] }])),
+    jwtByKey: new Map(creds.jwt.map((c) => [c.key, { ...c, consumer: consumers[c.consumer] }])),
+    aclGroups,
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * Plugin registry for the data plane: name → handler. Workers import this file, never the
+ * schemas (./index.ts), so the validator stays out of worker processes.
+ */
+import type { PluginHandler } from './types';
+
+const HANDLERS: readonly PluginHandler<any>[] = [];
+
+export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));
