@@ -1,0 +1,125 @@
+// Kong's lookup_cfg precedence and PRIORITY order (kong/runloop/plugins_iterator.lua,
+// spec/01-unit/12-plugins_order_spec.lua), on chains built from snapshot data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PluginSnap, Snapshot } from '../../../src/shared/snapshot';
+import type { PluginHandler } from '../../../src/plugins/types';
+import { buildChain, confFor, configureInstances, NO_CONF } from '../../../src/worker/pipeline/chain';
+import { buildPluginEnv } from '../../../src/plugins/env';
+
+const CONSUMERS = [
+  { id: 'c0', username: 'alice', customId: null, tags: [] },
+  { id: 'c1', username: 'bob', customId: null, tags: [] },
+];
+
+function plugin(name: string, scope: { route?: number; service?: number; consumer?: number }, tag: string, extra: Partial<PluginSnap> = {}): PluginSnap {
+  return {
+    id: `${name}-${tag}`,
+    name,
+    instanceName: null,
+    enabled: true,
+    service: scope.service ?? -1,
+    route: scope.route ?? -1,
+    consumer: scope.consumer ?? -1,
+    protocols: ['http', 'https'],
+    config: { tag },
+    tags: [],
+    ...extra,
+  };
+}
+
+function snapshot(plugins: PluginSnap[]): Snapshot {
+  return { plugins, consumers: CONSUMERS, credentials: { keyauth: [], basicauth: [], jwt: [], acls: [] } } as unknown as Snapshot;
+}
+
+const handler = (name: string, priority: number): PluginHandler<unknown> => ({ name, priority, version: '1', access() {} });
+const HANDLERS = new Map(['a', 'b', 'c'].map((n, i) => [n, handler(n, 1000 - i)]));
+
+function chainFor(plugins: PluginSnap[], route = 0, service = 0) {
+  const snap = snapshot(plugins);
+  const confs = configureInstances(snap, buildPluginEnv(snap), HANDLERS);
+  return buildChain(snap, confs, route, service, HANDLERS);
+}
+
+const tagOf = (conf: unknown): string => (conf === NO_CONF ? 'none' : (conf as { tag: string }).tag);
+
+test('a route with no applicable instance has no chain', () => {
+  assert.equal(chainFor([]), null);
+  assert.equal(chainFor([plugin('a', { route: 1 }, 'other-route'), plugin('a', { service: 1 }, 'other-service')]), null);
+  assert.equal(chainFor([plugin('a', {}, 'off', { enabled: false })]), null);
+  assert.equal(chainFor([plugin('a', {}, 'grpc-only', { protocols: ['grpc'] })]), null);
+  assert.equal(chainFor([plugin('unknown', {}, 'x')]), null);
+});
+
+// Each row adds one more specific instance; the winner is the last row's tag, for the consumer shown.
+test('precedence follows lookup_cfg: every combination, most specific wins', () => {
+  const rows: Array<[PluginSnap, consumer: string | null, winner: string]> = [
+    [plugin('a', {}, 'global'), null, 'global'],
+    [plugin('a', { service: 0 }, 'service'), null, 'service'],
+    [plugin('a', { route: 0 }, 'route'), null, 'route'],
+    [plugin('a', { consumer: 0 }, 'consumer'), 'c0', 'consumer'],
+    [plugin('a', { route: 0, service: 0 }, 'route+service'), 'c0', 'route+service'],
+    [plugin('a', { service: 0, consumer: 0 }, 'service+consumer'), 'c0', 'service+consumer'],
+    [plugin('a', { route: 0, consumer: 0 }, 'route+consumer'), 'c0', 'route+consumer'],
+    [plugin('a', { route: 0, service: 0, consumer: 0 }, 'route+service+consumer'), 'c0', 'route+service+consumer'],
+  ];
+  const acc: PluginSnap[] = [];
+  for (const [p, consumer, winner] of rows) {
+    acc.push(p);
+    // Order in the file must not matter: try the instances forwards and backwards.
+    for (const list of [acc, [...acc].reverse()]) {
+      const chain = chainFor(list);
+      assert.ok(chain);
+      assert.equal(chain.entries.length, 1);
+      assert.equal(tagOf(confFor(chain.entries[0], consumer)), winner, `after adding ${p.config.tag}`);
+    }
+  }
+  // With everything configured, a request without a consumer sees route+service, another consumer too.
+  const full = chainFor(acc)!;
+  assert.equal(tagOf(confFor(full.entries[0], null)), 'route+service');
+  assert.equal(tagOf(confFor(full.entries[0], 'c1')), 'route+service');
+});
+
+test('consumer alone beats route and service, loses to route+service', () => {
+  const withRoute = chainFor([plugin('a', { route: 0 }, 'route'), plugin('a', { consumer: 1 }, 'bob')])!;
+  assert.equal(tagOf(confFor(withRoute.entries[0], 'c1')), 'bob');
+  assert.equal(tagOf(confFor(withRoute.entries[0], 'c0')), 'route');
+  const withBoth = chainFor([plugin('a', { route: 0, service: 0 }, 'route+service'), plugin('a', { consumer: 1 }, 'bob')])!;
+  assert.equal(tagOf(confFor(withBoth.entries[0], 'c1')), 'route+service');
+});
+
+test('a consumer-only instance applies to every route, only once that consumer is known', () => {
+  const chain = chainFor([plugin('a', { consumer: 0 }, 'alice')], 3, 2)!;
+  assert.equal(confFor(chain.entries[0], null), NO_CONF);
+  assert.equal(tagOf(confFor(chain.entries[0], 'c0')), 'alice');
+  assert.equal(confFor(chain.entries[0], 'c1'), NO_CONF);
+});
+
+test('instances of other routes and services never apply', () => {
+  const chain = chainFor([plugin('a', { route: 1, consumer: 0 }, 'route1+alice'), plugin('a', { service: 0 }, 'service')], 0, 0)!;
+  assert.equal(tagOf(confFor(chain.entries[0], 'c0')), 'service');
+});
+
+test('entries run in descending PRIORITY whatever the file order', () => {
+  const chain = chainFor([plugin('c', {}, 'c'), plugin('a', { route: 0 }, 'a'), plugin('b', { service: 0 }, 'b')])!;
+  assert.deepEqual(chain.entries.map((e) => e.plugin), ['a', 'b', 'c']);
+  assert.deepEqual(chain.entries.map((e) => e.handler.priority), [1000, 999, 998]);
+  assert.equal(chain.hasAccess, true);
+  assert.equal(chain.hasLog, false);
+});
+
+test('configure runs once per instance per snapshot; its result is the conf', () => {
+  let calls = 0;
+  const h: PluginHandler<{ doubled: number }> = {
+    name: 'a', priority: 1, version: '1',
+    configure(config) { calls++; return { doubled: (config.n as number) * 2 }; },
+  };
+  const snap = snapshot([plugin('a', {}, 'g', { config: { n: 21 } })]);
+  const handlers = new Map([['a', h]]);
+  const confs = configureInstances(snap, buildPluginEnv(snap), handlers);
+  const c1 = buildChain(snap, confs, 0, 0, handlers)!;
+  const c2 = buildChain(snap, confs, 1, 1, handlers)!;
+  assert.equal(calls, 1);
+  assert.deepEqual(confFor(c1.entries[0], null), { doubled: 42 });
+  assert.equal(confFor(c1.entries[0], null), confFor(c2.entries[0], null));
+});
