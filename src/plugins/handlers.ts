@@ -3,7 +3,12 @@
  * schemas (./index.ts), so the validator stays out of worker processes.
  */
 import type { PluginHandler } from './types';
+import { handler as fileLog } from './file-log/handler';
+import { handler as httpLog } from './http-log/handler';
 
-const HANDLERS: readonly PluginHandler<any>[] = [];
+const HANDLERS: readonly PluginHandler<any>[] = [
+  fileLog,
+  httpLog,
+];
 
 export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));
