@@ -10,6 +10,8 @@ import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
 import { schema as fileLog } from './file-log/schema';
 import { schema as httpLog } from './http-log/schema';
+import { schema as requestTransformer } from './request-transformer/schema';
+import { schema as responseTransformer } from './response-transformer/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
@@ -17,6 +19,8 @@ export type { PluginSchema, PluginConfigReport } from './schema-types';
 const SCHEMAS: readonly PluginSchema[] = [
   fileLog,
   httpLog,
+  requestTransformer,
+  responseTransformer,
 ];
 
 /** name → schema of every plugin Hyperway implements. */

@@ -25,16 +25,16 @@ export interface CredentialRef {
 
 /**
  * The request as plugins see it (kong.request / kong.service.request / kong.response / kong.client).
- * Header names are lowercase. Request-header writes change what goes upstream, never what
- * other plugins read back through `requestHeader` (Kong reads `ngx.var` too, which is the
- * client's request) — except where a write is meant to be seen (authenticate's X-Consumer-*).
+ * Header names are lowercase. There is one request header list, as in nginx: a write (set, add,
+ * remove) changes what goes upstream and what later plugins read back, as `ngx.req.set_header`
+ * does in Kong.
  */
 export interface PluginContext {
   // ---- the client's request (read) ----------------------------------------------------------
   readonly method: string;
   /** The normalized request path, without the query string (Kong's `kong.request.get_path()`). */
   readonly path: string;
-  /** The raw query string without its `?` ('' when none). */
+  /** The raw query string without its `?` ('' when none); after `setQuery`, the new one. */
   readonly query: string;
   /** 'http' here (TLS listeners are a later issue), or 'https' when a trusted proxy says so. */
   readonly scheme: string;
@@ -50,9 +50,9 @@ export interface PluginContext {
   readonly serviceName: string | null;
   /** Regex captures of the matched route path (numbered and named), or null. */
   readonly uriCaptures: Record<string, string> | null;
-  /** First value of a client request header, or null. */
+  /** First value of a request header (after earlier plugins' writes), or null. */
   requestHeader(name: string): string | null;
-  /** Every value of a client request header, in order (empty when absent). */
+  /** Every value of a request header, in order (empty when absent). */
   requestHeaderValues(name: string): string[];
   /** Declared body length: 0 none, -2 chunked, else the Content-Length. */
   readonly requestBodyLength: number;

@@ -56,9 +56,9 @@ export class FakeContext implements PluginContext {
   fromUpstream = true;
   readonly shared: Record<string, unknown> = {};
 
-  /** The client's request headers (read-only to plugins). */
+  /** The client's request headers as sent (plugins read and write upstreamHeaders). */
   readonly clientHeaders: Headers;
-  /** What would go upstream. */
+  /** The request headers plugins read and write: what would go upstream. */
   readonly upstreamHeaders: Headers;
   upstreamQuery: string;
   upstreamPath: string | null = null;
@@ -89,8 +89,8 @@ export class FakeContext implements PluginContext {
 
   get exited(): boolean { return this.exitRecord !== null; }
 
-  requestHeader(name: string): string | null { return this.clientHeaders.get(name)?.[0] ?? null; }
-  requestHeaderValues(name: string): string[] { return [...(this.clientHeaders.get(name) ?? [])]; }
+  requestHeader(name: string): string | null { return this.upstreamHeaders.get(name)?.[0] ?? null; }
+  requestHeaderValues(name: string): string[] { return [...(this.upstreamHeaders.get(name) ?? [])]; }
   async readRequestBody(limit: number): Promise<Buffer> {
     if (this.#body.length > limit) throw Object.assign(new RangeError('request body too large'), { code: 'HW_ERR_BODY_TOO_LARGE' });
     return this.#body;
@@ -102,7 +102,7 @@ export class FakeContext implements PluginContext {
     this.upstreamHeaders.set(k, [...(this.upstreamHeaders.get(k) ?? []), value]);
   }
   removeRequestHeader(name: string): void { this.upstreamHeaders.delete(name.toLowerCase()); }
-  setQuery(query: string): void { this.upstreamQuery = query; }
+  setQuery(query: string): void { this.upstreamQuery = this.query = query; }
   setUpstreamPath(path: string): void { this.upstreamPath = path; }
   setMethod(method: string): void { this.upstreamMethod = method; }
   setRequestBody(body: Buffer): void { this.upstreamBody = body; }
