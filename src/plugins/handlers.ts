@@ -3,9 +3,11 @@
  * schemas (./index.ts), so the validator stays out of worker processes.
  */
 import type { PluginHandler } from './types';
+import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
+  correlationId,
   cors,
 ];
 
