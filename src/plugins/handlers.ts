@@ -5,10 +5,12 @@
 import type { PluginHandler } from './types';
 import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
+import { handler as ipRestriction } from './ip-restriction/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
   correlationId,
   cors,
+  ipRestriction,
 ];
 
 export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));

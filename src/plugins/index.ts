@@ -10,6 +10,7 @@ import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
 import { schema as correlationId } from './correlation-id/schema';
 import { schema as cors } from './cors/schema';
+import { schema as ipRestriction } from './ip-restriction/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
@@ -17,6 +18,7 @@ export type { PluginSchema, PluginConfigReport } from './schema-types';
 const SCHEMAS: readonly PluginSchema[] = [
   correlationId,
   cors,
+  ipRestriction,
 ];
 
 /** name → schema of every plugin Hyperway implements. */
