@@ -6,11 +6,13 @@ import type { PluginHandler } from './types';
 import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
+import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
   correlationId,
   cors,
   ipRestriction,
+  requestSizeLimiting,
 ];
 
 export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));

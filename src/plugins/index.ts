@@ -11,6 +11,7 @@ import type { PluginSchema } from './schema-types';
 import { schema as correlationId } from './correlation-id/schema';
 import { schema as cors } from './cors/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
+import { schema as requestSizeLimiting } from './request-size-limiting/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
@@ -19,6 +20,7 @@ const SCHEMAS: readonly PluginSchema[] = [
   correlationId,
   cors,
   ipRestriction,
+  requestSizeLimiting,
 ];
 
 /** name → schema of every plugin Hyperway implements. */
