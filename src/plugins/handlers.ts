@@ -7,12 +7,14 @@ import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
+import { handler as requestTermination } from './request-termination/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
   correlationId,
   cors,
   ipRestriction,
   requestSizeLimiting,
+  requestTermination,
 ];
 
 export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));

@@ -12,6 +12,7 @@ import { schema as correlationId } from './correlation-id/schema';
 import { schema as cors } from './cors/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
 import { schema as requestSizeLimiting } from './request-size-limiting/schema';
+import { schema as requestTermination } from './request-termination/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
@@ -21,6 +22,7 @@ const SCHEMAS: readonly PluginSchema[] = [
   cors,
   ipRestriction,
   requestSizeLimiting,
+  requestTermination,
 ];
 
 /** name → schema of every plugin Hyperway implements. */
