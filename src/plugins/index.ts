@@ -8,8 +8,13 @@
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
+import { schema as correlationId } from './correlation-id/schema';
+import { schema as cors } from './cors/schema';
 import { schema as fileLog } from './file-log/schema';
 import { schema as httpLog } from './http-log/schema';
+import { schema as ipRestriction } from './ip-restriction/schema';
+import { schema as requestSizeLimiting } from './request-size-limiting/schema';
+import { schema as requestTermination } from './request-termination/schema';
 import { schema as requestTransformer } from './request-transformer/schema';
 import { schema as responseTransformer } from './response-transformer/schema';
 
@@ -17,8 +22,13 @@ export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
 
 const SCHEMAS: readonly PluginSchema[] = [
+  correlationId,
+  cors,
   fileLog,
   httpLog,
+  ipRestriction,
+  requestSizeLimiting,
+  requestTermination,
   requestTransformer,
   responseTransformer,
 ];

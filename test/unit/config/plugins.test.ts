@@ -27,8 +27,8 @@ const fake: PluginSchema = {
 
 test('every bundled plugin is reported as not implemented yet; unknown and enterprise names differ', () => {
   assert.ok(KONG_BUNDLED_PLUGINS.includes('rate-limiting'));
-  assert.deepEqual(lines(problems(doc('plugins:\n  - name: cors\n  - name: my-plugin\n  - name: rate-limiting-advanced\n  - name: openid-connect\n'))), [
-    "plugins[0].name: plugin 'cors' is a Kong plugin that Hyperway does not implement yet",
+  assert.deepEqual(lines(problems(doc('plugins:\n  - name: zipkin\n  - name: my-plugin\n  - name: rate-limiting-advanced\n  - name: openid-connect\n'))), [
+    "plugins[0].name: plugin 'zipkin' is a Kong plugin that Hyperway does not implement yet",
     "plugins[1].name: plugin 'my-plugin' not enabled; add it to the 'plugins' configuration property",
     "plugins[2].name: plugin 'rate-limiting-advanced' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins: use 'rate-limiting' instead",
     "plugins[3].name: plugin 'openid-connect' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins",
@@ -77,7 +77,7 @@ test('plugin config problems carry the path inside config', () => {
 
 test('references must resolve; a name of another entity kind is pointed out', () => {
   assert.deepEqual(
-    lines(problems(doc(`${BASE}plugins:\n  - name: cors\n    route: alice\n    service: nope\n    consumer: bob\n`))).slice(1),
+    lines(problems(doc(`${BASE}plugins:\n  - name: zipkin\n    route: alice\n    service: nope\n    consumer: bob\n`))).slice(1),
     [
       "plugins[0].route: invalid reference 'route: alice' (no such entry in 'routes'); 'alice' is a consumer username, not a route",
       "plugins[0].service: invalid reference 'service: nope' (no such entry in 'services')",

@@ -26,15 +26,14 @@ test('seed0: healthchecks on a service is rejected with where each field belongs
   assert.throws(() => loadConfigFile(seed('seed0-health-checks.kong.yml'), {}, 1), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
 });
 
-test('seed3-microservices: everything loads except the two plugins not implemented yet', { skip }, () => {
+test('seed3-microservices: loads as written, its global correlation-id and cors with their settings', { skip }, () => {
   const r = checkConfigFile(seed('seed3-microservices.kong.yml'), {});
-  assert.deepEqual(
-    r.problems.map((p) => `${p.line}:${p.column} ${p.path}: ${p.message}`),
-    [
-      "89:11 plugins[0].name: plugin 'correlation-id' is a Kong plugin that Hyperway does not implement yet",
-      "94:11 plugins[1].name: plugin 'cors' is a Kong plugin that Hyperway does not implement yet",
-    ],
-  );
+  assert.deepEqual(r.problems, []);
+  const { snapshot } = loadConfigFile(seed('seed3-microservices.kong.yml'), {}, 1);
+  assert.deepEqual(snapshot.plugins.map((p) => [p.name, p.route, p.service, p.consumer]), [['correlation-id', -1, -1, -1], ['cors', -1, -1, -1]]);
+  assert.deepEqual(snapshot.plugins[0].config, { header_name: 'X-Correlation-ID', generator: 'uuid', echo_downstream: true });
+  assert.deepEqual(snapshot.plugins[1].config.origins, ['https://app.example.com']);
+  assert.equal(snapshot.plugins[1].config.max_age, 3600);
   assert.deepEqual(lines(r.warnings), [
     "upstreams[0].name: upstream 'user-service-upstream' is not used by any service (a service uses it by setting host: user-service-upstream)",
     'upstreams[0].healthchecks: health checks are validated but not run yet: every target with weight > 0 takes traffic',
