@@ -8,6 +8,7 @@ import { handler as cors } from './cors/handler';
 import { handler as fileLog } from './file-log/handler';
 import { handler as httpLog } from './http-log/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
+import { handler as jwt } from './jwt/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 import { handler as requestTermination } from './request-termination/handler';
 import { handler as requestTransformer } from './request-transformer/handler';
@@ -19,6 +20,7 @@ const HANDLERS: readonly PluginHandler<any>[] = [
   fileLog,
   httpLog,
   ipRestriction,
+  jwt,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

@@ -13,6 +13,7 @@ import { schema as cors } from './cors/schema';
 import { schema as fileLog } from './file-log/schema';
 import { schema as httpLog } from './http-log/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
+import { schema as jwt } from './jwt/schema';
 import { schema as requestSizeLimiting } from './request-size-limiting/schema';
 import { schema as requestTermination } from './request-termination/schema';
 import { schema as requestTransformer } from './request-transformer/schema';
@@ -27,6 +28,7 @@ const SCHEMAS: readonly PluginSchema[] = [
   fileLog,
   httpLog,
   ipRestriction,
+  jwt,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
