@@ -16,6 +16,25 @@ export interface ServiceRuntime {
   balancer: Balancer;
 }
 
+/**
+ * Everything the request path needs about one route, in one record: what a RouteMatch's
+ * routeIndex points at. Later per-route features (the plugin chain first) live here.
+ */
+export interface RouteRuntime {
+  readonly snap: RouteSnap;
+  /** null when the route has no service (Kong answers 503). */
+  readonly service: ServiceRuntime | null;
+  /** The service's balancer (shared with every route of that service), or null without one. */
+  readonly balancer: Balancer | null;
+  /** True when the route accepts plain http (else the request gets 426 or a redirect). */
+  readonly acceptsHttp: boolean;
+  /**
+   * The plugin chain resolved for this route (issue 14's pipeline). Always null until the
+   * pipeline lands: null MUST mean "no plugins", so a route without plugins pays one check per phase.
+   */
+  readonly plugins: null;
+}
+
 export interface HeaderSwitches {
   serverTokens: boolean;
   latencyTokens: boolean;
@@ -28,9 +47,8 @@ export class Runtime {
   readonly snapshot: Snapshot;
   readonly settings: Settings;
   readonly router: Router;
-  readonly routes: RouteSnap[];
-  /** Per route: true when it accepts plain http (else the request gets 426 or a redirect). */
-  readonly acceptsHttp: boolean[];
+  /** Indexed by RouteMatch.routeIndex. */
+  readonly routes: RouteRuntime[];
   readonly services: ServiceRuntime[];
   readonly trusted: IpMatcher;
   readonly headers: HeaderSwitches;
@@ -40,8 +58,6 @@ export class Runtime {
   constructor(snapshot: Snapshot, pools: UpstreamPools) {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
-    this.routes = snapshot.routes;
-    this.acceptsHttp = snapshot.routes.map((r) => r.protocols.includes('http'));
     this.listenerPort = snapshot.settings.proxyListen.port;
     this.listenerPortText = String(this.listenerPort);
     this.router = new Router(snapshot.routes, snapshot.services);
@@ -58,6 +74,16 @@ export class Runtime {
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
     pools.sweep();
+    this.routes = snapshot.routes.map((snap) => {
+      const service = snap.service < 0 ? null : this.services[snap.service];
+      return {
+        snap,
+        service,
+        balancer: service === null ? null : service.balancer,
+        acceptsHttp: snap.protocols.includes('http'),
+        plugins: null,
+      };
+    });
   }
 }
 

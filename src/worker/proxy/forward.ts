@@ -13,11 +13,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { HttpResponse } from '../server/uws';
-import type { RouteSnap } from '../../shared/snapshot';
 import type { WorkerSlot } from '../../shared/counter-slab';
-import type { Runtime, ServiceRuntime } from '../runtime';
+import type { Runtime, RouteRuntime, ServiceRuntime } from '../runtime';
 import type { RouteMatch } from '../router';
-import type { Peer } from '../balancer/peer';
+import type { Balancer, Peer } from '../balancer/peer';
 import { RequestBody } from './stream-request';
 import { log, isLogEnabled } from '../../lib/log';
 import { upstreamHeaders, writeProxiedHeaders, connectionTokens } from './headers';
@@ -88,9 +87,8 @@ export class Exchange {
   requestId = '';
   debug = false;
 
-  route: RouteMatch | null = null;
-  routeSnap: RouteSnap | null = null;
-  service: ServiceRuntime | null = null;
+  match: RouteMatch | null = null;
+  route: RouteRuntime | null = null;
   upstreamPath = '';
   body: RequestBody | null = null;
 
@@ -152,9 +150,9 @@ export class Exchange {
 
   /** X-Forwarded-Prefix: the stripped prefix, when strip_path removed something other than `/`. */
   forwardedPrefix(): string | null {
-    const r = this.routeSnap;
-    const p = this.route === null ? '' : this.route.prefix;
-    return r !== null && r.stripPath && p !== '' && p !== '/' ? p : null;
+    const route = this.route;
+    const prefix = this.match === null ? '' : this.match.prefix;
+    return route !== null && route.snap.stripPath && prefix !== '' && prefix !== '/' ? prefix : null;
   }
 
   /**
@@ -176,10 +174,10 @@ export class Exchange {
   // ---- upstream tries -------------------------------------------------------------------------
 
   dispatch(): void {
-    const svc = this.service as ServiceRuntime;
-    const peer = svc.balancer.next();
+    const route = this.route as RouteRuntime;
+    const peer = (route.balancer as Balancer).next();
     if (peer === null) {
-      if (isLogEnabled('info')) log('info', 'no peer', { code: 'HW_ERR_BALANCER_NO_PEER', service: this.service?.snap.name, requestId: this.requestId });
+      if (isLogEnabled('info')) log('info', 'no peer', { code: 'HW_ERR_BALANCER_NO_PEER', service: route.service?.snap.name, requestId: this.requestId });
       this.sendError(503, 'failure to get a peer from the ring-balancer', ERROR_KIND.KONG_ERROR);
       return;
     }
@@ -187,7 +185,7 @@ export class Exchange {
     this.#tries++;
     this.#abort = null;
     this.#tDispatch = performance.now();
-    const s = svc.snap;
+    const s = (route.service as ServiceRuntime).snap;
     const hasBody = this.body !== null;
     peer.pool.dispatch(
       {
@@ -209,7 +207,7 @@ export class Exchange {
       this.#upstreamHeaders = h;
       // Names sit at even indexes; a header *value* may well be the word 'host'.
       for (let i = 0; i < h.length; i += 2) if (h[i] === 'host') this.#hostIndex = i + 1;
-    } else if (!(this.routeSnap as RouteSnap).preserveHost) {
+    } else if (!(this.route as RouteRuntime).snap.preserveHost) {
       h[this.#hostIndex] = peer.hostHeader;
     }
     return h;
@@ -388,7 +386,7 @@ export class Exchange {
       this.sendError(statusFor(failure), NGINX_MESSAGES[statusFor(failure)], ERROR_KIND.NGINX);
       return;
     }
-    const s = (this.service as ServiceRuntime).snap;
+    const s = ((this.route as RouteRuntime).service as ServiceRuntime).snap;
     const bodySent = this.body !== null && this.body.consumed;
     const retryable = failure !== FAILURE.BAD_RESPONSE && failure !== FAILURE.DNS && failure !== FAILURE.INTERNAL &&
       (isConnectPhase(err, failure) ? !bodySent : !bodySent && IDEMPOTENT.has(this.method));

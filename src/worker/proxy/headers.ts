@@ -52,7 +52,7 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
     if (drop !== null && drop.has(name)) continue;
     out.push(name, h[i + 1]);
   }
-  out.push('host', x.route !== null && x.routeSnap!.preserveHost && x.host !== '' ? x.host : hostHeader);
+  out.push('host', x.route !== null && x.route.snap.preserveHost && x.host !== '' ? x.host : hostHeader);
   if (te) out.push('te', 'trailers');
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
   out.push('x-forwarded-for', xff === null ? x.realIp : `${xff}, ${x.realIp}`);
@@ -114,11 +114,11 @@ export function writeProxiedHeaders(
 
 /** `Kong-Debug: 1` with allow_debug_header: which route and service handled the request. */
 export function writeDebugHeaders(res: HttpResponse, x: Exchange): void {
-  const r = x.routeSnap;
-  if (r === null) return;
-  res.writeHeader('Kong-Route-Id', r.id);
-  if (r.name !== null) res.writeHeader('Kong-Route-Name', r.name);
-  const s = x.service;
+  const route = x.route;
+  if (route === null) return;
+  res.writeHeader('Kong-Route-Id', route.snap.id);
+  if (route.snap.name !== null) res.writeHeader('Kong-Route-Name', route.snap.name);
+  const s = route.service;
   if (s !== null) {
     res.writeHeader('Kong-Service-Id', s.snap.id);
     if (s.snap.name !== null) res.writeHeader('Kong-Service-Name', s.snap.name);

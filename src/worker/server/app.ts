@@ -70,26 +70,25 @@ function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): 
     badRequest(x, 'request path');
     return;
   }
-  const m = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
-  if (m === null) {
+  const match = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
+  if (match === null) {
     x.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
-  const route = rt.routes[m.route];
-  x.route = m;
-  x.routeSnap = route;
-  if (route.service < 0) {
+  const route = rt.routes[match.routeIndex];
+  x.match = match;
+  x.route = route;
+  if (route.service === null) {
     x.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
-  x.service = rt.services[route.service];
   // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!rt.acceptsHttp[m.route] && !(x.trusted && x.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
-    httpsOnly(x, route.httpsRedirectStatusCode);
+  if (!route.acceptsHttp && !(x.trusted && x.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+    httpsOnly(x, route.snap.httpsRedirectStatusCode);
     return;
   }
-  const svc = x.service.snap;
-  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.stripPath, path, m.prefix));
+  const svc = route.service.snap;
+  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.snap.stripPath, path, match.prefix));
   x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + escapeQuery(x.search);
   if (bodyLength !== 0) {
     const body = new RequestBody(res, svc.writeTimeout, x.onWriteTimeout.bind(x));
