@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
+import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
@@ -33,75 +34,75 @@ function nextRequestId(): string {
   return ID_POOL.toString('hex', idOffset - 16, idOffset);
 }
 
-export function createProxyApp(uws: UwsModule, s: ProxyState): TemplatedApp {
-  state = s;
+export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
+  state = proxyState;
   const app = uws.App();
   app.any('/*', onRequest);
   return app;
 }
 
 function onRequest(res: HttpResponse, req: HttpRequest): void {
-  const rt = state.runtime as Runtime;
-  const x = new Exchange(res, rt, state.slot);
+  const runtime = state.runtime as Runtime;
+  const ctx = new Exchange(res, runtime, state.slot);
   try {
-    handle(x, rt, res, req);
+    handle(ctx, runtime, res, req);
   } catch (e) {
     // A bug must cost one request, never the worker.
     log('error', 'request handler failed', { err: (e as Error).stack });
-    x.sendError(500, NGINX_MESSAGES[500], ERROR_KIND.NGINX, true);
+    ctx.sendError(500, NGINX_MESSAGES[500], ERROR_KIND.NGINX, true);
   }
 }
 
-function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): void {
-  x.requestId = nextRequestId();
-  const bodyLength = copyRequest(x, req);
-  res.onAborted(x.onAborted.bind(x));
-  x.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest): void {
+  ctx.requestId = nextRequestId();
+  const bodyLength = copyRequest(ctx, req);
+  res.onAborted(ctx.onAborted.bind(ctx));
+  ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
   if (bodyLength === -1) {
-    badRequest(x, 'request framing');
+    badRequest(ctx, 'request framing');
     return;
   }
-  const settings = rt.settings;
-  x.trusted = rt.trusted(x.remote);
-  x.realIp = x.trusted ? realIp(x, rt) : x.remote;
-  x.debug = settings.allowDebugHeader && x.header('kong-debug') === '1';
-  const path = normalizePath(x.url);
+  const settings = runtime.settings;
+  ctx.trusted = runtime.trusted(ctx.remote);
+  ctx.realIp = ctx.trusted ? realIp(ctx, runtime) : ctx.remote;
+  ctx.debug = settings.allowDebugHeader && ctx.header('kong-debug') === '1';
+  const path = normalizePath(ctx.url);
   if (path === null) {
-    badRequest(x, 'request path');
+    badRequest(ctx, 'request path');
     return;
   }
-  const match = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
+  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
   if (match === null) {
-    x.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
+    ctx.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
-  const route = rt.routes[match.routeIndex];
-  x.match = match;
-  x.route = route;
+  const route = runtime.routes[match.routeIndex];
+  ctx.match = match;
+  ctx.route = route;
   if (route.service === null) {
-    x.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
+    ctx.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
     return;
   }
   // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!route.acceptsHttp && !(x.trusted && x.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
-    httpsOnly(x, route.snap.httpsRedirectStatusCode);
+  if (!route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+    httpsOnly(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }
-  const svc = route.service.snap;
-  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.snap.stripPath, path, match.prefix));
-  x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + escapeQuery(x.search);
+  const service = route.service.snap;
+  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(service.path, route.snap.stripPath, path, match.prefix));
+  ctx.upstreamPath = ctx.search === '' ? upstreamPath : upstreamPath + escapeQuery(ctx.search);
   if (bodyLength !== 0) {
-    const body = new RequestBody(res, svc.writeTimeout, x.onWriteTimeout.bind(x));
-    x.body = body;
+    const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+    ctx.body = body;
     res.onData(body.onData.bind(body));
   }
-  x.dispatch();
+  ctx.dispatch();
 }
 
 /** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
-function badRequest(x: Exchange, what: string): void {
-  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: x.method, url: x.url, requestId: x.requestId });
-  x.sendError(400, NGINX_MESSAGES[400], ERROR_KIND.NGINX, true);
+function badRequest(ctx: Exchange, what: string): void {
+  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
+  ctx.sendError(400, NGINX_MESSAGES[400], ERROR_KIND.NGINX, true);
 }
 
 /**
@@ -109,16 +110,16 @@ function badRequest(x: Exchange, what: string): void {
  * real_ip_recursive the last address counts; with it, the rightmost address that is not itself
  * trusted (the leftmost ones are whatever the client wrote).
  */
-function realIp(x: Exchange, rt: Runtime): string {
-  const real = x.header(rt.settings.realIpHeader);
-  if (real === null || real === '') return x.remote;
+function realIp(ctx: RequestContext, runtime: Runtime): string {
+  const real = ctx.header(runtime.settings.realIpHeader);
+  if (real === null || real === '') return ctx.remote;
   const parts = real.split(',');
-  if (!rt.settings.realIpRecursive) return parts[parts.length - 1].trim();
+  if (!runtime.settings.realIpRecursive) return parts[parts.length - 1].trim();
   for (let i = parts.length - 1; i >= 0; i--) {
     const ip = parts[i].trim();
-    if (i === 0 || !rt.trusted(ip)) return ip;
+    if (i === 0 || !runtime.trusted(ip)) return ip;
   }
-  return x.remote;
+  return ctx.remote;
 }
 
 const NOT_URI_SAFE = /[^\x21-\x7e]/;
@@ -138,11 +139,11 @@ function escapeQuery(search: string): string {
 }
 
 /** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
-function httpsOnly(x: Exchange, code: number): void {
+function httpsOnly(ctx: Exchange, code: number): void {
   if (code === 426) {
-    x.sendError(426, 'Please use HTTPS protocol', ERROR_KIND.KONG_EXIT, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
+    ctx.sendError(426, 'Please use HTTPS protocol', ERROR_KIND.KONG_EXIT, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
     return;
   }
-  const location = `https://${x.hostName()}${x.url}${x.search}`;
-  x.sendError(code, '', ERROR_KIND.KONG_EXIT, false, ['Location', location]);
+  const location = `https://${ctx.hostName()}${ctx.url}${ctx.search}`;
+  ctx.sendError(code, '', ERROR_KIND.KONG_EXIT, false, ['Location', location]);
 }

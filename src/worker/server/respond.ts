@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from './uws';
-import type { Exchange } from '../proxy/forward';
+import type { RequestContext } from './context';
 import { SERVER_TOKEN, writeDebugHeaders } from '../proxy/headers';
 
 export const MIME = {
@@ -119,27 +119,27 @@ export interface GatewayError {
  * Accept header decides; for nginx-level errors without Accept, the request's Content-Type, then
  * error_default_type; unknown types give JSON. A HEAD request gets the head only.
  */
-export function writeGatewayError(res: HttpResponse, x: Exchange, e: GatewayError): void {
-  const rt = x.rt;
+export function writeGatewayError(res: HttpResponse, ctx: RequestContext, e: GatewayError): void {
+  const runtime = ctx.runtime;
   let mime: string | null;
   let body: string;
   if (e.kind === ERROR_KIND.KONG_EXIT) {
     mime = e.message === '' ? null : MIME.json;
     body = e.message === '' ? '' : JSON.stringify({ message: e.message });
   } else {
-    let accept = x.header('accept');
-    if (accept === null && e.kind === ERROR_KIND.NGINX) accept = x.header('content-type') ?? rt.settings.errorDefaultType;
+    let accept = ctx.header('accept');
+    if (accept === null && e.kind === ERROR_KIND.NGINX) accept = ctx.header('content-type') ?? runtime.settings.errorDefaultType;
     mime = negotiate(accept ?? '', MIME.json);
-    body = errorBody(mime as Mime, e.message, x.requestId);
+    body = errorBody(mime as Mime, e.message, ctx.requestId);
   }
   res.writeStatus(statusLine(e.status));
   if (mime !== null) res.writeHeader('Content-Type', mime);
-  if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
-  if (rt.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - x.t0)));
-  if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
-  if (x.debug) writeDebugHeaders(res, x);
+  if (runtime.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
+  if (runtime.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - ctx.t0)));
+  if (runtime.headers.requestId) res.writeHeader('X-Kong-Request-Id', ctx.requestId);
+  if (ctx.debug) writeDebugHeaders(res, ctx);
   const extra = e.headers;
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
-  if (x.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), e.close);
+  if (ctx.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), e.close);
   else res.end(body, e.close);
 }
