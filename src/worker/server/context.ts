@@ -2,8 +2,8 @@
  * The request context: what the gateway knows about one client request, and where its response
  * stands. The request copier fills it (request.ts), routing sets `match` and `route` (app.ts),
  * header writers and gateway answers read it (proxy/headers.ts, respond.ts), and the plugin
- * pipeline will hand it to every phase. The proxy's Exchange extends it (proxy/forward.ts), so one
- * proxied request is still one object.
+ * pipeline will hand it to every phase. The proxy's Exchange extends it (proxy/stream-response.ts,
+ * proxy/forward.ts), so one proxied request is still one object.
  */
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from './uws';
@@ -16,7 +16,7 @@ import type { RequestBody } from '../proxy/stream-request';
  * Where the response stands. It only moves forward: IDLE → HEAD_PENDING → HEAD_SENT → ENDING →
  * DONE, or to ABORTED from any state.
  *   IDLE          nothing written: a gateway answer or the upstream's head may still go
- *   HEAD_PENDING  the upstream's head is in, held until the first body bytes (forward.ts)
+ *   HEAD_PENDING  the upstream's head is in, held until the first body bytes (stream-response.ts)
  *   HEAD_SENT     status and headers are written; the body streams
  *   ENDING        the last write is under way: nobody else may touch `res`
  *   DONE          the response is complete and counted
