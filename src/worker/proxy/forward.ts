@@ -18,7 +18,7 @@ import type { Balancer, Peer } from '../balancer/peer';
 import type { RequestBody } from './stream-request';
 import { StreamedResponse } from './stream-response';
 import { RESPONSE_STATE } from '../server/context';
-import { writeGatewayError, NGINX_MESSAGES, ERROR_KIND, type ErrorKind, type GatewayError } from '../server/respond';
+import { answerNoPeer, answerDnsFailure, answerUpstreamFailure } from '../server/answers';
 import { log, isLogEnabled } from '../../lib/log';
 import { upstreamHeaders } from './headers';
 import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE } from './upstream-errors';
@@ -26,10 +26,6 @@ import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE 
 // One reason object for every abort: the client went away; nobody reads its stack.
 const CLIENT_ABORTED = new Error('client aborted');
 const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took no request bytes'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
-// res.cork() runs its callback synchronously: one shared error slot and trampoline, no closure.
-let errorTarget: Exchange;
-const pendingError: GatewayError = { status: 0, message: '', kind: ERROR_KIND.NGINX, close: false, headers: null };
-function corkedError(): void { errorTarget.writeError(); }
 
 export class Exchange extends StreamedResponse {
   #tries = 0;
@@ -59,7 +55,7 @@ export class Exchange extends StreamedResponse {
     const peer = (route.balancer as Balancer).next();
     if (peer === null) {
       if (isLogEnabled('info')) log('info', 'no peer', { code: 'HW_ERR_BALANCER_NO_PEER', service: route.service?.snap.name, requestId: this.requestId });
-      this.sendError(503, 'failure to get a peer from the ring-balancer', ERROR_KIND.KONG_ERROR);
+      answerNoPeer(this);
       return;
     }
     this.#peer = peer;
@@ -141,7 +137,7 @@ export class Exchange extends StreamedResponse {
     if (this.state === RESPONSE_STATE.HEAD_PENDING) {
       // The upstream's head arrived but nothing was written yet: answer the failure instead,
       // and never retry a request the upstream already answered.
-      this.sendError(statusFor(failure), NGINX_MESSAGES[statusFor(failure)], ERROR_KIND.NGINX);
+      answerUpstreamFailure(this, statusFor(failure));
       return;
     }
     const service = ((this.route as RouteRuntime).service as ServiceRuntime).snap;
@@ -152,33 +148,7 @@ export class Exchange extends StreamedResponse {
       this.dispatch();
       return;
     }
-    if (failure === FAILURE.DNS) this.sendError(503, 'name resolution failed', ERROR_KIND.KONG_ERROR);
-    else this.sendError(statusFor(failure), NGINX_MESSAGES[statusFor(failure)], ERROR_KIND.NGINX);
-  }
-
-  // ---- gateway-generated responses ------------------------------------------------------------
-
-  /**
-   * Kong's error responses (server/respond.ts writes them), unless the response has begun;
-   * `kind` says which part of Kong produces the answer, which decides its body (ERROR_KIND).
-   */
-  sendError(status: number, message: string, kind: ErrorKind, close = false, headers: string[] | null = null): void {
-    if (this.state >= RESPONSE_STATE.HEAD_SENT) return;
-    this.state = RESPONSE_STATE.ENDING;
-    this.status = status;
-    pendingError.status = status;
-    pendingError.message = message;
-    pendingError.kind = kind;
-    pendingError.close = close;
-    pendingError.headers = headers;
-    errorTarget = this;
-    this.res.cork(corkedError);
-  }
-
-  /** MUST run corked: called by the trampoline with pendingError filled in. */
-  writeError(): void {
-    this.releaseBody();
-    writeGatewayError(this.res, this, pendingError);
-    this.finish();
+    if (failure === FAILURE.DNS) answerDnsFailure(this);
+    else answerUpstreamFailure(this, statusFor(failure));
   }
 }

@@ -12,7 +12,7 @@ import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
-import { NGINX_MESSAGES, ERROR_KIND } from './respond';
+import { answerNoRoute, answerNoService, answerHttpsRequired, answerBadRequest, answerInternalError } from './answers';
 import { log, isLogEnabled } from '../../lib/log';
 
 export interface ProxyState {
@@ -49,7 +49,7 @@ function onRequest(res: HttpResponse, req: HttpRequest): void {
   } catch (e) {
     // A bug must cost one request, never the worker.
     log('error', 'request handler failed', { err: (e as Error).stack });
-    ctx.sendError(500, NGINX_MESSAGES[500], ERROR_KIND.NGINX, true);
+    answerInternalError(ctx);
   }
 }
 
@@ -73,19 +73,19 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   }
   const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
   if (match === null) {
-    ctx.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
+    answerNoRoute(ctx);
     return;
   }
   const route = runtime.routes[match.routeIndex];
   ctx.match = match;
   ctx.route = route;
   if (route.service === null) {
-    ctx.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
+    answerNoService(ctx);
     return;
   }
   // A route without `http` only takes requests a trusted proxy says arrived over https.
   if (!route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
-    httpsOnly(ctx, route.snap.httpsRedirectStatusCode);
+    answerHttpsRequired(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }
   const service = route.service.snap;
@@ -100,9 +100,9 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
 }
 
 /** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
-function badRequest(ctx: Exchange, what: string): void {
+function badRequest(ctx: RequestContext, what: string): void {
   if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
-  ctx.sendError(400, NGINX_MESSAGES[400], ERROR_KIND.NGINX, true);
+  answerBadRequest(ctx);
 }
 
 /**
@@ -136,14 +136,4 @@ function escapeQuery(search: string): string {
     else for (const b of Buffer.from(ch, 'utf8')) out += `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
   }
   return out;
-}
-
-/** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
-function httpsOnly(ctx: Exchange, code: number): void {
-  if (code === 426) {
-    ctx.sendError(426, 'Please use HTTPS protocol', ERROR_KIND.KONG_EXIT, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
-    return;
-  }
-  const location = `https://${ctx.hostName()}${ctx.url}${ctx.search}`;
-  ctx.sendError(code, '', ERROR_KIND.KONG_EXIT, false, ['Location', location]);
 }

@@ -1,7 +1,7 @@
 /**
  * The request context: what the gateway knows about one client request, and where its response
  * stands. The request copier fills it (request.ts), routing sets `match` and `route` (app.ts),
- * header writers and gateway answers read it (proxy/headers.ts, respond.ts), and the plugin
+ * header writers and gateway answers read it (proxy/headers.ts, answers.ts), and the plugin
  * pipeline will hand it to every phase. The proxy's Exchange extends it (proxy/stream-response.ts,
  * proxy/forward.ts), so one proxied request is still one object.
  */
