@@ -124,6 +124,10 @@ export class StreamedResponse extends RequestContext {
   writeHead(): void {
     const res = this.res;
     this.state = RESPONSE_STATE.HEAD_SENT;
+    // PIPELINE SEAM (header_filter): `status`, `responseHeaders` (raw Buffers) and
+    // `contentLength` are final only after this point; a filter runs here, before anything is
+    // written, and may replace them. With no filter (`route.plugins === null`) the upstream's
+    // Buffers go to uWS untouched.
     res.writeStatus(statusLine(this.status));
     writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
     if (this.#headOnly) {
@@ -151,6 +155,9 @@ export class StreamedResponse extends RequestContext {
   /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
   writeChunk(chunk: Buffer): void {
     const res = this.res;
+    // PIPELINE SEAM (body_filter): each chunk passes here before it is written. A filter that
+    // may change the length MUST have set `contentLength = -1` in header_filter (chunked
+    // framing), since a known length is promised to the client with the head.
     if (this.contentLength >= 0) {
       this.#bodySent += chunk.length;
       // The last bytes are about to go: the request body is no longer wanted (see releaseBody).

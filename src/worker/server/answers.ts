@@ -120,6 +120,8 @@ function writeAnswer(res: HttpResponse, ctx: RequestContext, answer: GatewayAnsw
     mime = negotiate(accept ?? '', MIME.json);
     body = errorBody(mime as Mime, answer.message, ctx.requestId);
   }
+  // PIPELINE SEAM (header_filter on gateway answers): `ctx.status` and the headers below
+  // (Content-Type, Kong's, `answer.headers`) are decided here, before anything is written.
   res.writeStatus(statusLine(answer.status));
   if (mime !== null) res.writeHeader('Content-Type', mime);
   if (runtime.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);

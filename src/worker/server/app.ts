@@ -91,11 +91,25 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   const service = route.service.snap;
   const upstreamPath = escapeUpstreamPath(joinUpstreamPath(service.path, route.snap.stripPath, path, match.prefix));
   ctx.upstreamPath = ctx.search === '' ? upstreamPath : upstreamPath + escapeQuery(ctx.search);
+  // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
+  // in place before anything can wait (the access phase below may).
   if (bodyLength !== 0) {
     const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }
+  access(ctx);
+}
+
+/**
+ * PIPELINE SEAM (access): the request is routed, its upstream path is known and its body reader
+ * attached. The access phase runs here when `ctx.route.plugins` is not null; it may answer
+ * (answerExit and the other answers.ts functions: the request then never dispatches), or wait
+ * (a promise) and then call ctx.dispatch() only while `ctx.state === RESPONSE_STATE.IDLE`
+ * (the client may have gone, or a timer answered, meanwhile). A throw or rejection there MUST
+ * end in answerInternalError(ctx): onRequest's try/catch only covers the synchronous part.
+ */
+function access(ctx: Exchange): void {
   ctx.dispatch();
 }
 

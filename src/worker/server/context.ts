@@ -112,7 +112,12 @@ export class RequestContext {
     this.#afterResponse();
   }
 
-  /** Runs exactly once per request: the response is complete (DONE) or the client went away (ABORTED). */
+  /**
+   * PIPELINE SEAM (log): runs exactly once per request, after the response is complete (state
+   * DONE) or the client went away (state ABORTED); `status`, `t0`, `body.received` and the
+   * route are final here. A log phase MUST only queue its work (never write, never delay):
+   * `res` is dead, and this runs inside the last write's cork.
+   */
   #afterResponse(): void {
     this.slot.requestFinished();
     if (this.body !== null) this.body.discard();
