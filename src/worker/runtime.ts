@@ -62,14 +62,14 @@ export class Runtime {
     this.listenerPortText = String(this.listenerPort);
     this.router = new Router(snapshot.routes, snapshot.services);
     this.trusted = compileIpMatcher(snapshot.settings.trustedIps);
-    const h = new Set(snapshot.settings.headers.map((x) => x.toLowerCase()));
-    const off = h.has('off');
+    const names = new Set(snapshot.settings.headers.map((name) => name.toLowerCase()));
+    const off = names.has('off');
     this.headers = {
-      serverTokens: !off && (h.has('server_tokens') || h.has('server')),
-      latencyTokens: !off && (h.has('latency_tokens') || h.has('x-kong-proxy-latency')),
-      requestId: !off && h.has('x-kong-request-id'),
-      upstreamStatus: !off && h.has('x-kong-upstream-status'),
-      upstreamRequestId: snapshot.settings.headersUpstream.map((x) => x.toLowerCase()).includes('x-kong-request-id'),
+      serverTokens: !off && (names.has('server_tokens') || names.has('server')),
+      latencyTokens: !off && (names.has('latency_tokens') || names.has('x-kong-proxy-latency')),
+      requestId: !off && names.has('x-kong-request-id'),
+      upstreamStatus: !off && names.has('x-kong-upstream-status'),
+      upstreamRequestId: snapshot.settings.headersUpstream.map((name) => name.toLowerCase()).includes('x-kong-request-id'),
     };
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
@@ -102,17 +102,17 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
     return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool });
   }
-  const up = snapshot.upstreams[svc.upstream];
+  const upstream = snapshot.upstreams[svc.upstream];
   const peers: Peer[] = [];
   const weights: number[] = [];
-  for (const t of up.targets) {
-    const pool = pools.get(svc.protocol, t.host, t.port, svc.connectTimeout, settings);
+  for (const target of upstream.targets) {
+    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
-    const hostHeader = up.hostHeader !== null
-      ? hostHeaderFor(up.hostHeader, t.port, svc.protocol)
-      : hostHeaderFor(t.host, t.port, svc.protocol);
-    peers.push({ host: t.host, port: t.port, hostHeader, pool });
-    weights.push(t.weight);
+    const hostHeader = upstream.hostHeader !== null
+      ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
+      : hostHeaderFor(target.host, target.port, svc.protocol);
+    peers.push({ host: target.host, port: target.port, hostHeader, pool });
+    weights.push(target.weight);
   }
   return new RoundRobin(peers, weights);
 }

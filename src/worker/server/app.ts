@@ -1,6 +1,6 @@
 /**
  * The worker's uWS app: one catch-all handler that copies the request, judges its framing,
- * routes it, and hands it to the proxy. Everything the handler needs per snapshot sits in the
+ * routes it, and hands it to the proxy (through the access seam). Everything the handler needs per snapshot sits in the
  * current Runtime; swapping that one reference applies a new config between two requests.
  */
 import { randomFillSync } from 'node:crypto';
@@ -20,7 +20,7 @@ export interface ProxyState {
   slot: WorkerSlot;
 }
 
-let state: ProxyState;
+let proxy: ProxyState;
 // Request ids are 32 random hex characters like Kong's, cut from a random pool refilled every
 // 256 requests: one crypto call per 256 ids instead of one per request.
 const ID_POOL = Buffer.alloc(16 * 256);
@@ -35,15 +35,15 @@ function nextRequestId(): string {
 }
 
 export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
-  state = proxyState;
+  proxy = proxyState;
   const app = uws.App();
   app.any('/*', onRequest);
   return app;
 }
 
 function onRequest(res: HttpResponse, req: HttpRequest): void {
-  const runtime = state.runtime as Runtime;
-  const ctx = new Exchange(res, runtime, state.slot);
+  const runtime = proxy.runtime as Runtime;
+  const ctx = new Exchange(res, runtime, proxy.slot);
   try {
     handle(ctx, runtime, res, req);
   } catch (e) {
