@@ -16,6 +16,25 @@ export interface ServiceRuntime {
   balancer: Balancer;
 }
 
+/**
+ * Everything the request path needs about one route, in one record: what a RouteMatch's
+ * routeIndex points at. Later per-route features (the plugin chain first) live here.
+ */
+export interface RouteRuntime {
+  readonly snap: RouteSnap;
+  /** null when the route has no service (Kong answers 503). */
+  readonly service: ServiceRuntime | null;
+  /** The service's balancer (shared with every route of that service), or null without one. */
+  readonly balancer: Balancer | null;
+  /** True when the route accepts plain http (else the request gets 426 or a redirect). */
+  readonly acceptsHttp: boolean;
+  /**
+   * The plugin chain resolved for this route (issue 14's pipeline). Always null until the
+   * pipeline lands: null MUST mean "no plugins", so a route without plugins pays one check per phase.
+   */
+  readonly plugins: null;
+}
+
 export interface HeaderSwitches {
   serverTokens: boolean;
   latencyTokens: boolean;
@@ -28,9 +47,8 @@ export class Runtime {
   readonly snapshot: Snapshot;
   readonly settings: Settings;
   readonly router: Router;
-  readonly routes: RouteSnap[];
-  /** Per route: true when it accepts plain http (else the request gets 426 or a redirect). */
-  readonly acceptsHttp: boolean[];
+  /** Indexed by RouteMatch.routeIndex. */
+  readonly routes: RouteRuntime[];
   readonly services: ServiceRuntime[];
   readonly trusted: IpMatcher;
   readonly headers: HeaderSwitches;
@@ -40,24 +58,32 @@ export class Runtime {
   constructor(snapshot: Snapshot, pools: UpstreamPools) {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
-    this.routes = snapshot.routes;
-    this.acceptsHttp = snapshot.routes.map((r) => r.protocols.includes('http'));
     this.listenerPort = snapshot.settings.proxyListen.port;
     this.listenerPortText = String(this.listenerPort);
     this.router = new Router(snapshot.routes, snapshot.services);
     this.trusted = compileIpMatcher(snapshot.settings.trustedIps);
-    const h = new Set(snapshot.settings.headers.map((x) => x.toLowerCase()));
-    const off = h.has('off');
+    const names = new Set(snapshot.settings.headers.map((name) => name.toLowerCase()));
+    const off = names.has('off');
     this.headers = {
-      serverTokens: !off && (h.has('server_tokens') || h.has('server')),
-      latencyTokens: !off && (h.has('latency_tokens') || h.has('x-kong-proxy-latency')),
-      requestId: !off && h.has('x-kong-request-id'),
-      upstreamStatus: !off && h.has('x-kong-upstream-status'),
-      upstreamRequestId: snapshot.settings.headersUpstream.map((x) => x.toLowerCase()).includes('x-kong-request-id'),
+      serverTokens: !off && (names.has('server_tokens') || names.has('server')),
+      latencyTokens: !off && (names.has('latency_tokens') || names.has('x-kong-proxy-latency')),
+      requestId: !off && names.has('x-kong-request-id'),
+      upstreamStatus: !off && names.has('x-kong-upstream-status'),
+      upstreamRequestId: snapshot.settings.headersUpstream.map((name) => name.toLowerCase()).includes('x-kong-request-id'),
     };
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
     pools.sweep();
+    this.routes = snapshot.routes.map((snap) => {
+      const service = snap.service < 0 ? null : this.services[snap.service];
+      return {
+        snap,
+        service,
+        balancer: service === null ? null : service.balancer,
+        acceptsHttp: snap.protocols.includes('http'),
+        plugins: null,
+      };
+    });
   }
 }
 
@@ -76,17 +102,17 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
     return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool });
   }
-  const up = snapshot.upstreams[svc.upstream];
+  const upstream = snapshot.upstreams[svc.upstream];
   const peers: Peer[] = [];
   const weights: number[] = [];
-  for (const t of up.targets) {
-    const pool = pools.get(svc.protocol, t.host, t.port, svc.connectTimeout, settings);
+  for (const target of upstream.targets) {
+    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
-    const hostHeader = up.hostHeader !== null
-      ? hostHeaderFor(up.hostHeader, t.port, svc.protocol)
-      : hostHeaderFor(t.host, t.port, svc.protocol);
-    peers.push({ host: t.host, port: t.port, hostHeader, pool });
-    weights.push(t.weight);
+    const hostHeader = upstream.hostHeader !== null
+      ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
+      : hostHeaderFor(target.host, target.port, svc.protocol);
+    peers.push({ host: target.host, port: target.port, hostHeader, pool });
+    weights.push(target.weight);
   }
   return new RoundRobin(peers, weights);
 }

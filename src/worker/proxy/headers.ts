@@ -3,7 +3,7 @@
  * hop-by-hop headers dropped (and every name the Connection header lists), X-Forwarded-* computed
  * unless the client is trusted, X-Real-IP, Via appended, Host per preserve_host.
  */
-import type { Exchange } from './forward';
+import type { RequestContext } from '../server/context';
 import type { HttpResponse } from '../server/uws';
 import { headerKind, KIND } from './raw-headers';
 
@@ -33,14 +33,14 @@ export function connectionTokens(value: string | null): Set<string> | null {
 }
 
 /** Flat [name, value, …] list for undici's dispatch. */
-export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
-  const h = x.headers;
+export function upstreamHeaders(ctx: RequestContext, hostHeader: string): string[] {
+  const h = ctx.headers;
   const out: string[] = [];
-  const drop = connectionTokens(x.connection);
+  const drop = connectionTokens(ctx.connection);
   let xff: string | null = null;
   let via: string | null = null;
   let te = false;
-  const trusted = x.trusted;
+  const trusted = ctx.trusted;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     if (HOP_BY_HOP_REQUEST.has(name)) {
@@ -52,19 +52,19 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
     if (drop !== null && drop.has(name)) continue;
     out.push(name, h[i + 1]);
   }
-  out.push('host', x.route !== null && x.routeSnap!.preserveHost && x.host !== '' ? x.host : hostHeader);
+  out.push('host', ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader);
   if (te) out.push('te', 'trailers');
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
-  out.push('x-forwarded-for', xff === null ? x.realIp : `${xff}, ${x.realIp}`);
-  out.push('x-forwarded-proto', (trusted && x.header('x-forwarded-proto')) || 'http');
-  out.push('x-forwarded-host', (trusted && x.header('x-forwarded-host')) || x.hostName());
-  out.push('x-forwarded-port', (trusted && x.header('x-forwarded-port')) || x.listenerPortText);
-  out.push('x-forwarded-path', (trusted && x.header('x-forwarded-path')) || x.url);
-  const prefix = (trusted && x.header('x-forwarded-prefix')) || x.forwardedPrefix();
+  out.push('x-forwarded-for', xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`);
+  out.push('x-forwarded-proto', (trusted && ctx.header('x-forwarded-proto')) || 'http');
+  out.push('x-forwarded-host', (trusted && ctx.header('x-forwarded-host')) || ctx.hostName());
+  out.push('x-forwarded-port', (trusted && ctx.header('x-forwarded-port')) || ctx.listenerPortText);
+  out.push('x-forwarded-path', (trusted && ctx.header('x-forwarded-path')) || ctx.url);
+  const prefix = (trusted && ctx.header('x-forwarded-prefix')) || ctx.forwardedPrefix();
   if (prefix !== null) out.push('x-forwarded-prefix', prefix);
-  out.push('x-real-ip', x.realIp);
+  out.push('x-real-ip', ctx.realIp);
   out.push('via', via === null ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`);
-  if (x.rt.headers.upstreamRequestId) out.push('x-kong-request-id', x.requestId);
+  if (ctx.runtime.headers.upstreamRequestId) out.push('x-kong-request-id', ctx.requestId);
   return out;
 }
 
@@ -76,7 +76,7 @@ export function upstreamHeaders(x: Exchange, hostHeader: string): string[] {
  */
 export function writeProxiedHeaders(
   res: HttpResponse,
-  x: Exchange,
+  ctx: RequestContext,
   raw: readonly Buffer[],
   drop: ReadonlySet<string> | null,
   status: number,
@@ -99,7 +99,7 @@ export function writeProxiedHeaders(
         break;
     }
   }
-  const switches = x.rt.headers;
+  const switches = ctx.runtime.headers;
   if (server !== null) res.writeHeader('Server', server);
   else if (switches.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
   res.writeHeader('Via', via === null ? VIA_TOKEN : Buffer.from(`${via}, ${VIA_TOKEN}`, 'latin1'));
@@ -108,17 +108,17 @@ export function writeProxiedHeaders(
     res.writeHeader('X-Kong-Proxy-Latency', String(proxyLatency));
   }
   if (switches.upstreamStatus) res.writeHeader('X-Kong-Upstream-Status', String(status));
-  if (switches.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
-  if (x.debug) writeDebugHeaders(res, x);
+  if (switches.requestId) res.writeHeader('X-Kong-Request-Id', ctx.requestId);
+  if (ctx.debug) writeDebugHeaders(res, ctx);
 }
 
 /** `Kong-Debug: 1` with allow_debug_header: which route and service handled the request. */
-export function writeDebugHeaders(res: HttpResponse, x: Exchange): void {
-  const r = x.routeSnap;
-  if (r === null) return;
-  res.writeHeader('Kong-Route-Id', r.id);
-  if (r.name !== null) res.writeHeader('Kong-Route-Name', r.name);
-  const s = x.service;
+export function writeDebugHeaders(res: HttpResponse, ctx: RequestContext): void {
+  const route = ctx.route;
+  if (route === null) return;
+  res.writeHeader('Kong-Route-Id', route.snap.id);
+  if (route.snap.name !== null) res.writeHeader('Kong-Route-Name', route.snap.name);
+  const s = route.service;
   if (s !== null) {
     res.writeHeader('Kong-Service-Id', s.snap.id);
     if (s.snap.name !== null) res.writeHeader('Kong-Service-Name', s.snap.name);

@@ -17,7 +17,7 @@ import {
 } from './types';
 
 export interface SkippedRoute {
-  route: number;
+  routeIndex: number;
   reason: string;
 }
 
@@ -34,7 +34,7 @@ export interface RouterTable {
 
 interface Pending {
   priority: RoutePriority;
-  route: number;
+  routeIndex: number;
   snap: RouteSnap;
   paths: string[] | null;
 }
@@ -91,7 +91,7 @@ function compileRoute(p: Pending, rank: number): CompiledRoute {
   const { snap } = p;
   return {
     rank,
-    route: p.route,
+    routeIndex: p.routeIndex,
     methods: snap.methods !== null && snap.methods.length > 0 ? snap.methods : null,
     hosts: snap.hosts !== null && snap.hosts.length > 0 ? compileHosts(snap.hosts) : null,
     headers: snap.headers !== null && Object.keys(snap.headers).length > 0 ? compileHeaders(snap.headers) : null,
@@ -121,11 +121,11 @@ export function buildRouterTable(routes: readonly RouteSnap[], services?: readon
     try {
       checkCompiles(snap);
     } catch (err) {
-      skipped.push({ route: index, reason: (err as Error).message });
+      skipped.push({ routeIndex: index, reason: (err as Error).message });
       return;
     }
     splitPathGroups(snap.paths).forEach((paths, group) => {
-      pending.push({ priority: getPriority(snap, paths, group), route: index, snap, paths });
+      pending.push({ priority: getPriority(snap, paths, group), routeIndex: index, snap, paths });
     });
   });
   pending.sort((a, b) => comparePriority(a.priority, b.priority));
@@ -137,7 +137,7 @@ export function buildRouterTable(routes: readonly RouteSnap[], services?: readon
     const compiled = compileRoute(p, ordered.length);
     ordered.push(compiled);
     if (p.paths === null) {
-      const match: RouteMatch = { route: p.route, prefix: '/', captures: null };
+      const match: RouteMatch = { routeIndex: p.routeIndex, prefix: '/', captures: null };
       root.addEntry({ key: key++, route: compiled, regex: null, match });
       continue;
     }
@@ -146,7 +146,7 @@ export function buildRouterTable(routes: readonly RouteSnap[], services?: readon
         const regex = compilePathRegex(path);
         root.insert(regexLiteralPrefix(regex), { key: key++, route: compiled, regex, match: null });
       } else {
-        const match: RouteMatch = { route: p.route, prefix: path, captures: null };
+        const match: RouteMatch = { routeIndex: p.routeIndex, prefix: path, captures: null };
         root.insert(path, { key: key++, route: compiled, regex: null, match });
       }
     }

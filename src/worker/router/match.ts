@@ -160,7 +160,7 @@ export class Router {
       if (m !== null) {
         // Kong's has_capture: captures only when there is more than the full match.
         const captures = m.length > 1 || m.groups !== undefined ? m : null;
-        return { route: entry.route.route, prefix: m[0], captures };
+        return { routeIndex: entry.route.routeIndex, prefix: m[0], captures };
       }
     }
   }

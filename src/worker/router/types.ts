@@ -6,7 +6,7 @@
  */
 export interface RouteMatch {
   /** Index into the `routes` array the Router was built from. */
-  readonly route: number;
+  readonly routeIndex: number;
   /**
    * The matched text strip_path removes: the prefix path itself, the full regex match, or `/`
    * for a route without paths (Kong's `match_t.prefix or "/"`). Feed it to joinUpstreamPath.
@@ -46,7 +46,8 @@ export interface HeaderMatcher {
  */
 export interface CompiledRoute {
   readonly rank: number;
-  readonly route: number;
+  /** Index into the `routes` array the Router was built from. */
+  readonly routeIndex: number;
   readonly methods: readonly string[] | null;
   readonly hosts: readonly HostMatcher[] | null;
   readonly headers: readonly HeaderMatcher[] | null;

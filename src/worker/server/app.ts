@@ -1,6 +1,6 @@
 /**
  * The worker's uWS app: one catch-all handler that copies the request, judges its framing,
- * routes it, and hands it to the proxy. Everything the handler needs per snapshot sits in the
+ * routes it, and hands it to the proxy (through the access seam). Everything the handler needs per snapshot sits in the
  * current Runtime; swapping that one reference applies a new config between two requests.
  */
 import { randomFillSync } from 'node:crypto';
@@ -8,10 +8,11 @@ import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
+import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
-import { NGINX_MESSAGES, ERROR_KIND } from './respond';
+import { answerNoRoute, answerNoService, answerHttpsRequired, answerBadRequest, answerInternalError } from './answers';
 import { log, isLogEnabled } from '../../lib/log';
 
 export interface ProxyState {
@@ -19,7 +20,7 @@ export interface ProxyState {
   slot: WorkerSlot;
 }
 
-let state: ProxyState;
+let proxy: ProxyState;
 // Request ids are 32 random hex characters like Kong's, cut from a random pool refilled every
 // 256 requests: one crypto call per 256 ids instead of one per request.
 const ID_POOL = Buffer.alloc(16 * 256);
@@ -33,76 +34,89 @@ function nextRequestId(): string {
   return ID_POOL.toString('hex', idOffset - 16, idOffset);
 }
 
-export function createProxyApp(uws: UwsModule, s: ProxyState): TemplatedApp {
-  state = s;
+export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
+  proxy = proxyState;
   const app = uws.App();
   app.any('/*', onRequest);
   return app;
 }
 
 function onRequest(res: HttpResponse, req: HttpRequest): void {
-  const rt = state.runtime as Runtime;
-  const x = new Exchange(res, rt, state.slot);
+  const runtime = proxy.runtime as Runtime;
+  const ctx = new Exchange(res, runtime, proxy.slot);
   try {
-    handle(x, rt, res, req);
+    handle(ctx, runtime, res, req);
   } catch (e) {
     // A bug must cost one request, never the worker.
     log('error', 'request handler failed', { err: (e as Error).stack });
-    x.sendError(500, NGINX_MESSAGES[500], ERROR_KIND.NGINX, true);
+    answerInternalError(ctx);
   }
 }
 
-function handle(x: Exchange, rt: Runtime, res: HttpResponse, req: HttpRequest): void {
-  x.requestId = nextRequestId();
-  const bodyLength = copyRequest(x, req);
-  res.onAborted(x.onAborted.bind(x));
-  x.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest): void {
+  ctx.requestId = nextRequestId();
+  const bodyLength = copyRequest(ctx, req);
+  res.onAborted(ctx.onAborted.bind(ctx));
+  ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
   if (bodyLength === -1) {
-    badRequest(x, 'request framing');
+    badRequest(ctx, 'request framing');
     return;
   }
-  const settings = rt.settings;
-  x.trusted = rt.trusted(x.remote);
-  x.realIp = x.trusted ? realIp(x, rt) : x.remote;
-  x.debug = settings.allowDebugHeader && x.header('kong-debug') === '1';
-  const path = normalizePath(x.url);
+  const settings = runtime.settings;
+  ctx.trusted = runtime.trusted(ctx.remote);
+  ctx.realIp = ctx.trusted ? realIp(ctx, runtime) : ctx.remote;
+  ctx.debug = settings.allowDebugHeader && ctx.header('kong-debug') === '1';
+  const path = normalizePath(ctx.url);
   if (path === null) {
-    badRequest(x, 'request path');
+    badRequest(ctx, 'request path');
     return;
   }
-  const m = rt.router.match(x.method, x.host, path, x.headers, rt.listenerPort);
-  if (m === null) {
-    x.sendError(404, 'no Route matched with those values', ERROR_KIND.KONG_ERROR);
+  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
+  if (match === null) {
+    answerNoRoute(ctx);
     return;
   }
-  const route = rt.routes[m.route];
-  x.route = m;
-  x.routeSnap = route;
-  if (route.service < 0) {
-    x.sendError(503, 'no Service found with those values', ERROR_KIND.KONG_ERROR);
+  const route = runtime.routes[match.routeIndex];
+  ctx.match = match;
+  ctx.route = route;
+  if (route.service === null) {
+    answerNoService(ctx);
     return;
   }
-  x.service = rt.services[route.service];
   // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!rt.acceptsHttp[m.route] && !(x.trusted && x.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
-    httpsOnly(x, route.httpsRedirectStatusCode);
+  if (!route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+    answerHttpsRequired(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }
-  const svc = x.service.snap;
-  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(svc.path, route.stripPath, path, m.prefix));
-  x.upstreamPath = x.search === '' ? upstreamPath : upstreamPath + escapeQuery(x.search);
+  const service = route.service.snap;
+  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(service.path, route.snap.stripPath, path, match.prefix));
+  ctx.upstreamPath = ctx.search === '' ? upstreamPath : upstreamPath + escapeQuery(ctx.search);
+  // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
+  // in place before anything can wait (the access phase below may).
   if (bodyLength !== 0) {
-    const body = new RequestBody(res, svc.writeTimeout, x.onWriteTimeout.bind(x));
-    x.body = body;
+    const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+    ctx.body = body;
     res.onData(body.onData.bind(body));
   }
-  x.dispatch();
+  access(ctx);
+}
+
+/**
+ * PIPELINE SEAM (access): the request is routed, its upstream path is known and its body reader
+ * attached. The access phase runs here when `ctx.route.plugins` is not null; it may answer
+ * (answerExit and the other answers.ts functions: the request then never dispatches), or wait
+ * (a promise) and then call ctx.dispatch() only while `ctx.state === RESPONSE_STATE.IDLE`
+ * (the client may have gone, or a timer answered, meanwhile). A throw or rejection there MUST
+ * end in answerInternalError(ctx): onRequest's try/catch only covers the synchronous part.
+ */
+function access(ctx: Exchange): void {
+  ctx.dispatch();
 }
 
 /** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
-function badRequest(x: Exchange, what: string): void {
-  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: x.method, url: x.url, requestId: x.requestId });
-  x.sendError(400, NGINX_MESSAGES[400], ERROR_KIND.NGINX, true);
+function badRequest(ctx: RequestContext, what: string): void {
+  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
+  answerBadRequest(ctx);
 }
 
 /**
@@ -110,16 +124,16 @@ function badRequest(x: Exchange, what: string): void {
  * real_ip_recursive the last address counts; with it, the rightmost address that is not itself
  * trusted (the leftmost ones are whatever the client wrote).
  */
-function realIp(x: Exchange, rt: Runtime): string {
-  const real = x.header(rt.settings.realIpHeader);
-  if (real === null || real === '') return x.remote;
+function realIp(ctx: RequestContext, runtime: Runtime): string {
+  const real = ctx.header(runtime.settings.realIpHeader);
+  if (real === null || real === '') return ctx.remote;
   const parts = real.split(',');
-  if (!rt.settings.realIpRecursive) return parts[parts.length - 1].trim();
+  if (!runtime.settings.realIpRecursive) return parts[parts.length - 1].trim();
   for (let i = parts.length - 1; i >= 0; i--) {
     const ip = parts[i].trim();
-    if (i === 0 || !rt.trusted(ip)) return ip;
+    if (i === 0 || !runtime.trusted(ip)) return ip;
   }
-  return x.remote;
+  return ctx.remote;
 }
 
 const NOT_URI_SAFE = /[^\x21-\x7e]/;
@@ -136,14 +150,4 @@ function escapeQuery(search: string): string {
     else for (const b of Buffer.from(ch, 'utf8')) out += `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
   }
   return out;
-}
-
-/** A route that only accepts https, hit over plain http (Kong: 426, or the configured redirect). */
-function httpsOnly(x: Exchange, code: number): void {
-  if (code === 426) {
-    x.sendError(426, 'Please use HTTPS protocol', ERROR_KIND.KONG_EXIT, false, ['Connection', 'Upgrade', 'Upgrade', 'TLS/1.2, HTTP/1.1']);
-    return;
-  }
-  const location = `https://${x.hostName()}${x.url}${x.search}`;
-  x.sendError(code, '', ERROR_KIND.KONG_EXIT, false, ['Location', location]);
 }

@@ -4,13 +4,13 @@
  * Content-Length, duplicate Host, `Transfer-Encoding: gzip, chunked` and odd method tokens).
  */
 import type { HttpRequest } from './uws';
-import type { Exchange } from '../proxy/forward';
+import type { RequestContext } from './context';
 
 /** RFC 9110 token characters. */
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-// forEach's callback writes into the exchange being copied: one shared function, no closure.
-let target: Exchange;
+// forEach's callback writes into the context being filled: one shared function, no closure.
+let target: RequestContext;
 let contentLengths = 0;
 let hosts = 0;
 let transferEncodings = 0;
@@ -27,19 +27,19 @@ function collect(name: string, value: string): void {
 }
 
 /**
- * Fills x from req. Returns the request body length (0 = none, -2 = chunked) or -1 when the
+ * Fills ctx from req. Returns the request body length (0 = none, -2 = chunked) or -1 when the
  * request is malformed and MUST be answered 400 with the connection closed.
  */
-export function copyRequest(x: Exchange, req: HttpRequest): number {
-  x.method = req.getCaseSensitiveMethod();
-  x.url = req.getUrl();
+export function copyRequest(ctx: RequestContext, req: HttpRequest): number {
+  ctx.method = req.getCaseSensitiveMethod();
+  ctx.url = req.getUrl();
   // uWS returns undefined without a `?`, and '' for a bare trailing `?`, which Kong preserves.
   const q = req.getQuery() as string | undefined;
-  x.search = q === undefined ? '' : `?${q}`;
-  target = x;
+  ctx.search = q === undefined ? '' : `?${q}`;
+  target = ctx;
   contentLengths = hosts = transferEncodings = 0;
   req.forEach(collect);
-  if (!METHOD_TOKEN.test(x.method) || contentLengths > 1 || hosts > 1 || transferEncodings > 1) return -1;
+  if (!METHOD_TOKEN.test(ctx.method) || contentLengths > 1 || hosts > 1 || transferEncodings > 1) return -1;
   if (transferEncodings === 1) {
     // Only a single, exact `chunked` is framing both sides agree on (request smuggling otherwise).
     if (contentLengths !== 0 || transferEncoding.trim().toLowerCase() !== 'chunked') return -1;

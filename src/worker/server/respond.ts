@@ -1,13 +1,8 @@
 /**
- * Gateway-generated responses with Kong's exact bodies (kong/tools/http.lua templates) and
- * content negotiation (Accept, highest q wins). Every error after routing ends here: one corked
- * write, counted, never a throw.
+ * What gateway-generated responses say: status lines, Kong's exact bodies (kong/tools/http.lua
+ * templates) and content negotiation (Accept, highest q wins). answers.ts writes them.
  */
 import { STATUS_CODES } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import type { HttpResponse } from './uws';
-import type { Exchange } from '../proxy/forward';
-import { SERVER_TOKEN, writeDebugHeaders } from '../proxy/headers';
 
 export const MIME = {
   json: 'application/json; charset=utf-8',
@@ -15,7 +10,7 @@ export const MIME = {
   plain: 'text/plain; charset=utf-8',
   xml: 'application/xml; charset=utf-8',
 } as const;
-type Mime = (typeof MIME)[keyof typeof MIME];
+export type Mime = (typeof MIME)[keyof typeof MIME];
 
 /** `HTTP/1.1 <line>` for writeStatus, precomputed: no string building per response. */
 export const STATUS_LINES: string[] = [];
@@ -98,48 +93,7 @@ function htmlEscape(s: string): string {
  * Who produces a gateway answer in Kong, which decides its body:
  *   NGINX       nginx-level errors (kong/error_handlers.lua): 400, 502/503/504 …
  *   KONG_ERROR  kong.response.error: 404 no route, 503 no service / no peer — template with request_id
- *   KONG_EXIT   kong.response.exit: 426 https-only — plain JSON `{"message":…}`; '' = no body (redirects)
+ *   KONG_EXIT   kong.response.exit: 426 https-only, plugin exits — the body as given, no template
  */
 export const ERROR_KIND = { NGINX: 0, KONG_ERROR: 1, KONG_EXIT: 2 } as const;
 export type ErrorKind = (typeof ERROR_KIND)[keyof typeof ERROR_KIND];
-
-/** A gateway-generated answer: Kong's message, and who produces it in Kong. */
-export interface GatewayError {
-  status: number;
-  message: string;
-  kind: ErrorKind;
-  /** Close the connection after the answer (framing that cannot be trusted). */
-  close: boolean;
-  /** Extra headers, flat [name, value, …] (Upgrade for 426, Location for redirects). */
-  headers: readonly string[] | null;
-}
-
-/**
- * Writes Kong's error response. MUST run inside res.cork(). The body type follows Kong: the
- * Accept header decides; for nginx-level errors without Accept, the request's Content-Type, then
- * error_default_type; unknown types give JSON. A HEAD request gets the head only.
- */
-export function writeGatewayError(res: HttpResponse, x: Exchange, e: GatewayError): void {
-  const rt = x.rt;
-  let mime: string | null;
-  let body: string;
-  if (e.kind === ERROR_KIND.KONG_EXIT) {
-    mime = e.message === '' ? null : MIME.json;
-    body = e.message === '' ? '' : JSON.stringify({ message: e.message });
-  } else {
-    let accept = x.header('accept');
-    if (accept === null && e.kind === ERROR_KIND.NGINX) accept = x.header('content-type') ?? rt.settings.errorDefaultType;
-    mime = negotiate(accept ?? '', MIME.json);
-    body = errorBody(mime as Mime, e.message, x.requestId);
-  }
-  res.writeStatus(statusLine(e.status));
-  if (mime !== null) res.writeHeader('Content-Type', mime);
-  if (rt.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
-  if (rt.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - x.t0)));
-  if (rt.headers.requestId) res.writeHeader('X-Kong-Request-Id', x.requestId);
-  if (x.debug) writeDebugHeaders(res, x);
-  const extra = e.headers;
-  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
-  if (x.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), e.close);
-  else res.end(body, e.close);
-}

@@ -67,5 +67,5 @@ export function hit(router: Router, req: Req): number | null {
     req.port ?? 8000,
     req.sni,
   );
-  return m === null ? null : m.route;
+  return m === null ? null : m.routeIndex;
 }

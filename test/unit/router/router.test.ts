@@ -118,13 +118,13 @@ test('regex captures: numbered and named groups, null without groups', () => {
     route({ paths: ['~/rust/(?P<name>[a-z]+)'] }),
   ]);
   const m = router.match('GET', '', '/users/42/orders/x', [], 80)!;
-  assert.equal(m.route, 0);
+  assert.equal(m.routeIndex, 0);
   assert.equal(m.prefix, '/users/42/orders');
   assert.equal(m.captures![1], '42');
   assert.equal(m.captures![2], 'orders');
   assert.equal(m.captures!.groups!.id, '42');
   const p = router.match('GET', '', '/plain/7', [], 80)!;
-  assert.equal(p.route, 1);
+  assert.equal(p.routeIndex, 1);
   assert.equal(p.captures, null);
   assert.equal(router.match('GET', '', '/rust/abc', [], 80)!.captures!.groups!.name, 'abc');
 });
@@ -132,7 +132,7 @@ test('regex captures: numbered and named groups, null without groups', () => {
 test('an invalid regex skips its route only', () => {
   const router = new Router([route({ paths: ['~/bad(('] }), route({ paths: ['/'] })]);
   assert.equal(router.skipped.length, 1);
-  assert.equal(router.skipped[0].route, 0);
+  assert.equal(router.skipped[0].routeIndex, 0);
   assert.equal(hit(router, { path: '/bad((' }), 1);
 });
 
@@ -142,7 +142,7 @@ test('a prefix hit returns the same precomputed object every time', () => {
   const m2 = router.match('GET', '', '/a/y', [], 80);
   assert.ok(m1 !== null);
   assert.equal(m1, m2);
-  assert.deepEqual(m1, { route: 0, prefix: '/a', captures: null });
+  assert.deepEqual(m1, { routeIndex: 0, prefix: '/a', captures: null });
   assert.equal(router.match('GET', '', '/b', [], 80)!.prefix, '/b');
 });
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyRequest } from '../../../src/worker/server/request';
 import type { HttpRequest } from '../../../src/worker/server/uws';
-import type { Exchange } from '../../../src/worker/proxy/forward';
+import type { RequestContext } from '../../../src/worker/server/context';
 
 function fakeReq(method: string, headers: [string, string][], url = '/p', query?: string): HttpRequest {
   return {
@@ -16,8 +16,8 @@ function fakeReq(method: string, headers: [string, string][], url = '/p', query?
     forEach: (cb: (k: string, v: string) => void) => { for (const [k, v] of headers) cb(k, v); },
   };
 }
-function blank(): Exchange {
-  return { headers: [], host: '', connection: null } as unknown as Exchange;
+function blank(): RequestContext {
+  return { headers: [], host: '', connection: null } as unknown as RequestContext;
 }
 function judge(method: string, headers: [string, string][]): number {
   return copyRequest(blank(), fakeReq(method, headers));

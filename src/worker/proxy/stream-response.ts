@@ -1,0 +1,221 @@
+/**
+ * Writes an upstream's response to the client: the head, the body with backpressure (tryEnd
+ * toward a known length, or chunked writes, with onWritable to resume), and the end. The tries
+ * and the undici handler that feed it live in forward.ts, which extends this class.
+ *
+ * Every write runs corked through a module-level trampoline: res.cork() runs its callback
+ * synchronously, so one shared function per step does the work instead of a closure per write.
+ */
+import { RequestContext, RESPONSE_STATE } from '../server/context';
+import { statusLine } from '../server/respond';
+import { writeProxiedHeaders, connectionTokens } from './headers';
+import { headerKind, parseLength, KIND } from './raw-headers';
+
+let corkTarget: StreamedResponse;
+let corkChunk: Buffer;
+function corkedHead(): void { corkTarget.writeHead(); }
+function corkedChunk(): void {
+  if (corkTarget.state === RESPONSE_STATE.HEAD_PENDING) corkTarget.writeHead();
+  corkTarget.writeChunk(corkChunk);
+}
+function corkedEnd(): void {
+  if (corkTarget.state === RESPONSE_STATE.HEAD_PENDING) corkTarget.writeHead();
+  corkTarget.writeEnd();
+}
+
+// The response head waits for the first body bytes so that head and body leave in one send
+// (undici usually delivers both in the same parser pass). Heads still waiting when that pass
+// ends are flushed from one microtask for all responses. uWS sends the end of a head (its own
+// Date, framing and blank line) only with the first body write, so a known-length head is
+// pushed out with an empty tryEnd; a chunked head still waits for its first chunk (uWS 20.30
+// sends nothing for an empty write).
+const waitingHeads: StreamedResponse[] = [];
+let flushScheduled = false;
+function flushHeads(): void {
+  flushScheduled = false;
+  for (let i = 0; i < waitingHeads.length; i++) {
+    const response = waitingHeads[i];
+    if (response.state !== RESPONSE_STATE.HEAD_PENDING) continue;
+    corkTarget = response;
+    response.res.cork(corkedHeadFlush);
+  }
+  waitingHeads.length = 0;
+}
+function corkedHeadFlush(): void {
+  corkTarget.writeHead();
+  corkTarget.flushKnownLengthHead();
+}
+const EMPTY = Buffer.alloc(0);
+const NO_HEADERS: Buffer[] = [];
+
+export class StreamedResponse extends RequestContext {
+  /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
+  responseHeaders: Buffer[] = NO_HEADERS;
+  /** The body length the upstream declared, or -1 (chunked, or until the upstream closes). */
+  contentLength = -1;
+  /** performance.now() when the current try was dispatched, and the upstream's answer time (ms). */
+  tDispatch = 0;
+  upstreamLatency = 0;
+  /** undici's resume for a paused upstream (forward.ts sets it with each head). */
+  resumeUpstream: (() => void) | null = null;
+  /** Names the upstream's Connection headers list (hop-by-hop for this response), or null. */
+  #dropHeaders: Set<string> | null = null;
+  /** HEAD, 204 and 304: the head is the whole response. */
+  #headOnly = false;
+  /** Body bytes handed to uWS so far (known-length responses). */
+  #bodySent = 0;
+  /** A known-length chunk uWS did not take in full, and the write offset it started at. */
+  #pending: Buffer | null = null;
+  #pendingBase = 0;
+  /** A chunked write that uWS buffered: the upstream stays paused until onWritable. */
+  #backpressured = false;
+  /** The upstream's body ended while a chunk still waited for the socket. */
+  #upstreamEnded = false;
+  #onWritable: ((offset: number) => boolean) | null = null;
+
+  /** The upstream's final head (status >= 200) is in: judge its framing, then write it or hold it. */
+  startResponse(status: number, rawHeaders: Buffer[]): void {
+    this.status = status;
+    this.responseHeaders = rawHeaders;
+    // One scan of the head for what decides framing and filtering: Content-Length, Connection.
+    let length = -1;
+    let connection: string | null = null;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const kind = headerKind(rawHeaders[i]);
+      if (kind === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
+      else if (kind === KIND.CONNECTION) {
+        const v = rawHeaders[i + 1].toString('latin1');
+        connection = connection === null ? v : `${connection}, ${v}`;
+      }
+    }
+    this.contentLength = length;
+    this.#dropHeaders = connection === null ? null : connectionTokens(connection);
+    this.#headOnly = this.method === 'HEAD' || status === 204 || status === 304;
+    if (this.#headOnly || length === 0) {
+      corkTarget = this;
+      this.res.cork(corkedHead);
+      return;
+    }
+    this.state = RESPONSE_STATE.HEAD_PENDING;
+    waitingHeads.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushHeads);
+    }
+  }
+
+  /** A body chunk from the upstream. Returns false while uWS has unsent bytes (undici pauses). */
+  streamChunk(chunk: Buffer): boolean {
+    if (this.state >= RESPONSE_STATE.ENDING) return true;
+    corkTarget = this;
+    corkChunk = chunk;
+    this.res.cork(corkedChunk);
+    return this.#pending === null && !this.#backpressured;
+  }
+
+  /** The upstream's body is complete. */
+  streamEnd(): void {
+    if (this.state >= RESPONSE_STATE.ENDING) return;
+    corkTarget = this;
+    this.res.cork(corkedEnd);
+  }
+
+  /** MUST run corked. Status, headers, and for bodiless responses the end. */
+  writeHead(): void {
+    const res = this.res;
+    this.state = RESPONSE_STATE.HEAD_SENT;
+    // PIPELINE SEAM (header_filter): `status`, `responseHeaders` (raw Buffers) and
+    // `contentLength` are final only after this point; a filter runs here, before anything is
+    // written, and may replace them. With no filter (`route.plugins === null`) the upstream's
+    // Buffers go to uWS untouched.
+    res.writeStatus(statusLine(this.status));
+    writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
+    if (this.#headOnly) {
+      this.state = RESPONSE_STATE.ENDING;
+      this.releaseBody();
+      // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
+      if (this.contentLength >= 0 && this.status !== 204) res.endWithoutBody(this.contentLength);
+      else res.endWithoutBody();
+      this.finish();
+    } else if (this.contentLength === 0) {
+      this.state = RESPONSE_STATE.ENDING;
+      this.releaseBody();
+      res.end();
+      this.finish();
+    }
+  }
+
+  /** MUST run corked, right after writeHead: sends the rest of a known-length head now. */
+  flushKnownLengthHead(): void {
+    if (this.state >= RESPONSE_STATE.ENDING || this.contentLength <= 0) return;
+    this.#pendingBase = this.res.getWriteOffset();
+    this.res.tryEnd(EMPTY, this.contentLength);
+  }
+
+  /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
+  writeChunk(chunk: Buffer): void {
+    const res = this.res;
+    // PIPELINE SEAM (body_filter): each chunk passes here before it is written. A filter that
+    // may change the length MUST have set `contentLength = -1` in header_filter (chunked
+    // framing), since a known length is promised to the client with the head.
+    if (this.contentLength >= 0) {
+      this.#bodySent += chunk.length;
+      // The last bytes are about to go: the request body is no longer wanted (see releaseBody).
+      if (this.#bodySent >= this.contentLength) this.releaseBody();
+      this.#pendingBase = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(chunk, this.contentLength);
+      if (done) {
+        this.finish();
+      } else if (!ok) {
+        this.#pending = chunk;
+        res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
+      }
+    } else if (!res.write(chunk)) {
+      this.#backpressured = true;
+      res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
+    }
+  }
+
+  /** uWS drained the socket: retry the unsent part of the chunk, then resume the upstream. */
+  onWritable(offset: number): boolean {
+    if (this.state >= RESPONSE_STATE.ENDING) return true;
+    const pending = this.#pending;
+    if (pending !== null) {
+      const [ok, done] = this.res.tryEnd(pending.subarray(offset - this.#pendingBase), this.contentLength);
+      if (done) {
+        this.#pending = null;
+        this.finish();
+        return true;
+      }
+      if (!ok) return false;
+      this.#pending = null;
+      if (this.#upstreamEnded) {
+        // Everything the upstream sent is out, yet less than its Content-Length: cut.
+        this.cut();
+        return true;
+      }
+    }
+    this.#backpressured = false;
+    this.resumeUpstream?.();
+    return true;
+  }
+
+  /** MUST run corked. */
+  writeEnd(): void {
+    this.#upstreamEnded = true;
+    // Known length with a chunk still waiting for the socket: onWritable finishes the response.
+    if (this.#pending !== null) return;
+    this.state = RESPONSE_STATE.ENDING;
+    this.releaseBody();
+    if (this.contentLength < 0) this.res.end();
+    else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
+    this.finish();
+  }
+
+  /** Close the client connection: after the head went out, the only honest failure signal. */
+  cut(): void {
+    this.state = RESPONSE_STATE.ENDING;
+    this.res.close();
+    this.finish();
+  }
+}
