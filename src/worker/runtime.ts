@@ -10,6 +10,8 @@ import { Router } from './router';
 import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
 import { RoundRobin, SinglePeer } from './balancer/round-robin';
+import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
+import { buildPluginEnv, type PluginEnv } from '../plugins/env';
 
 export interface ServiceRuntime {
   snap: ServiceSnap;
@@ -29,10 +31,10 @@ export interface RouteRuntime {
   /** True when the route accepts plain http (else the request gets 426 or a redirect). */
   readonly acceptsHttp: boolean;
   /**
-   * The plugin chain resolved for this route (issue 14's pipeline). Always null until the
-   * pipeline lands: null MUST mean "no plugins", so a route without plugins pays one check per phase.
+   * The plugin chain resolved for this route (pipeline/chain.ts), or null when no plugin applies:
+   * a route without plugins pays one null check.
    */
-  readonly plugins: null;
+  readonly plugins: PluginChain | null;
 }
 
 export interface HeaderSwitches {
@@ -51,6 +53,8 @@ export class Runtime {
   readonly routes: RouteRuntime[];
   readonly services: ServiceRuntime[];
   readonly trusted: IpMatcher;
+  /** Consumers and credentials indexed for the plugins (built once per snapshot). */
+  readonly pluginEnv: PluginEnv;
   readonly headers: HeaderSwitches;
   readonly listenerPort: number;
   readonly listenerPortText: string;
@@ -74,14 +78,16 @@ export class Runtime {
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
     pools.sweep();
-    this.routes = snapshot.routes.map((snap) => {
+    this.pluginEnv = buildPluginEnv(snapshot);
+    const confs = configureInstances(snapshot, this.pluginEnv);
+    this.routes = snapshot.routes.map((snap, index) => {
       const service = snap.service < 0 ? null : this.services[snap.service];
       return {
         snap,
         service,
         balancer: service === null ? null : service.balancer,
         acceptsHttp: snap.protocols.includes('http'),
-        plugins: null,
+        plugins: buildChain(snapshot, confs, index, snap.service),
       };
     });
   }

@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { RouteRuntime, ServiceRuntime } from '../runtime';
 import type { Balancer, Peer } from '../balancer/peer';
-import type { RequestBody } from './stream-request';
 import { StreamedResponse } from './stream-response';
 import { RESPONSE_STATE } from '../server/context';
 import { answerNoPeer, answerDnsFailure, answerUpstreamFailure } from '../server/answers';
@@ -63,13 +62,13 @@ export class Exchange extends StreamedResponse {
     this.#abort = null;
     this.tDispatch = performance.now();
     const service = (route.service as ServiceRuntime).snap;
-    const hasBody = this.body !== null;
+    const body = this.bodyBuffer ?? (this.body === null ? null : this.body.stream());
     peer.pool.dispatch(
       {
         path: this.upstreamPath,
-        method: this.method,
+        method: this.upstreamMethod ?? this.method,
         headers: this.#headersFor(peer),
-        body: hasBody ? (this.body as RequestBody).stream() : null,
+        body,
         headersTimeout: service.readTimeout,
         bodyTimeout: service.readTimeout,
       } as Dispatcher.DispatchOptions,
@@ -84,7 +83,7 @@ export class Exchange extends StreamedResponse {
       this.#upstreamHeaders = h;
       // Names sit at even indexes; a header *value* may well be the word 'host'.
       for (let i = 0; i < h.length; i += 2) if (h[i] === 'host') this.#hostIndex = i + 1;
-    } else if (!(this.route as RouteRuntime).snap.preserveHost) {
+    } else if (!(this.route as RouteRuntime).snap.preserveHost && this.upstreamHost === null) {
       h[this.#hostIndex] = peer.hostHeader;
     }
     return h;

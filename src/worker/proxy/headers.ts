@@ -52,7 +52,8 @@ export function upstreamHeaders(ctx: RequestContext, hostHeader: string): string
     if (drop !== null && drop.has(name)) continue;
     out.push(name, h[i + 1]);
   }
-  out.push('host', ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader);
+  // A plugin's Host (request-transformer) wins over preserve_host and the peer's.
+  out.push('host', ctx.upstreamHost ?? (ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader));
   if (te) out.push('te', 'trailers');
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
   out.push('x-forwarded-for', xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`);

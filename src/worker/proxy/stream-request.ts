@@ -17,6 +17,14 @@ import type { HttpResponse } from '../server/uws';
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
+interface Collector {
+  limit: number;
+  resolve(body: Buffer): void;
+  reject(err: Error): void;
+}
+// The exchange ended (answered, or the client left) while a plugin waited for the body.
+const BODY_GONE = Object.assign(new Error('request body no longer available'), { code: 'HW_ERR_BODY_GONE' });
+
 export class RequestBody {
   readonly #res: HttpResponse;
   #queue: Buffer[] = [];
@@ -32,6 +40,7 @@ export class RequestBody {
   readonly #writeTimeout: number;
   readonly #onWriteTimeout: () => void;
   #stallTimer: NodeJS.Timeout | null = null;
+  #collector: Collector | null = null;
 
   constructor(res: HttpResponse, writeTimeoutMs: number, onWriteTimeout: () => void) {
     this.#res = res;
@@ -49,11 +58,46 @@ export class RequestBody {
       this.received += copy.length;
     }
     if (isLast) this.#ended = true;
+    if (this.#collector !== null) {
+      this.#collecting();
+      return;
+    }
     const s = this.#stream;
     if (s !== null && s.wanting) this.pull(s);
     if (!this.#ended && !this.#paused && this.#queued > HIGH_WATER) {
       this.#paused = true;
       this.#res.pause();
+    }
+  }
+
+  /**
+   * The whole body as one Buffer, for plugins that read it (key_in_body, transformers, size
+   * limits on chunked uploads). The client is never paused meanwhile; past `limit` bytes the
+   * promise rejects with HW_ERR_BODY_TOO_LARGE. Once taken, the body is no longer streamed: the
+   * caller sends the buffer (or its replacement) upstream.
+   */
+  collect(limit: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#collector = { limit, resolve, reject };
+      if (this.#paused) {
+        this.#paused = false;
+        this.#res.resume();
+      }
+      this.#collecting();
+    });
+  }
+
+  #collecting(): void {
+    const c = this.#collector as Collector;
+    if (this.received > c.limit) {
+      this.#collector = null;
+      c.reject(Object.assign(new RangeError(`request body larger than ${c.limit} bytes`), { code: 'HW_ERR_BODY_TOO_LARGE' }));
+    } else if (this.#ended) {
+      this.#collector = null;
+      const all = this.#queue.length === 1 ? this.#queue[0] : Buffer.concat(this.#queue, this.#queued);
+      this.#queue = [];
+      this.#queued = 0;
+      c.resolve(all);
     }
   }
 
@@ -104,6 +148,11 @@ export class RequestBody {
   /** Client aborted or the exchange ended: drop what is queued. Never touches `res`. */
   discard(): void {
     this.#discarded = true;
+    const c = this.#collector;
+    if (c !== null) {
+      this.#collector = null;
+      c.reject(BODY_GONE);
+    }
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.#stallTimer = null;
     this.#queue = [];

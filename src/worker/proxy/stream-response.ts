@@ -6,7 +6,7 @@
  * Every write runs corked through a module-level trampoline: res.cork() runs its callback
  * synchronously, so one shared function per step does the work instead of a closure per write.
  */
-import { RequestContext, RESPONSE_STATE } from '../server/context';
+import { RequestContext, RESPONSE_STATE, type PipelineHooks } from '../server/context';
 import { statusLine } from '../server/respond';
 import { writeProxiedHeaders, connectionTokens } from './headers';
 import { headerKind, parseLength, KIND } from './raw-headers';
@@ -47,6 +47,7 @@ function corkedHeadFlush(): void {
 }
 const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: Buffer[] = [];
+const isContentLength = (name: Buffer, i: number): boolean => i % 2 === 0 && headerKind(name) === KIND.CONTENT_LENGTH;
 
 export class StreamedResponse extends RequestContext {
   /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
@@ -62,8 +63,6 @@ export class StreamedResponse extends RequestContext {
   #dropHeaders: Set<string> | null = null;
   /** HEAD, 204 and 304: the head is the whole response. */
   #headOnly = false;
-  /** Body bytes handed to uWS so far (known-length responses). */
-  #bodySent = 0;
   /** A known-length chunk uWS did not take in full, and the write offset it started at. */
   #pending: Buffer | null = null;
   #pendingBase = 0;
@@ -124,10 +123,8 @@ export class StreamedResponse extends RequestContext {
   writeHead(): void {
     const res = this.res;
     this.state = RESPONSE_STATE.HEAD_SENT;
-    // PIPELINE SEAM (header_filter): `status`, `responseHeaders` (raw Buffers) and
-    // `contentLength` are final only after this point; a filter runs here, before anything is
-    // written, and may replace them. With no filter (`route.plugins === null`) the upstream's
-    // Buffers go to uWS untouched.
+    const pipeline = this.pipeline;
+    if (pipeline !== null && (pipeline.filtersHead || pipeline.filtersBody)) this.#filterHead(pipeline);
     res.writeStatus(statusLine(this.status));
     writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
     if (this.#headOnly) {
@@ -145,6 +142,21 @@ export class StreamedResponse extends RequestContext {
     }
   }
 
+  /**
+   * Plugins' header filters (the slow path: only routes with such plugins come here). A body
+   * filter may change the length, and a header filter may drop Content-Length: either way the
+   * response goes chunked, since a known length is promised with the head.
+   */
+  #filterHead(pipeline: PipelineHooks): void {
+    if (pipeline.filtersHead) {
+      const before = this.responseHeaders;
+      const after = pipeline.filterUpstreamHead(before);
+      this.responseHeaders = after;
+      if (this.contentLength >= 0 && !after.some(isContentLength)) this.contentLength = -1;
+    }
+    if (pipeline.filtersBody && !this.#headOnly) this.contentLength = -1;
+  }
+
   /** MUST run corked, right after writeHead: sends the rest of a known-length head now. */
   flushKnownLengthHead(): void {
     if (this.state >= RESPONSE_STATE.ENDING || this.contentLength <= 0) return;
@@ -155,13 +167,16 @@ export class StreamedResponse extends RequestContext {
   /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
   writeChunk(chunk: Buffer): void {
     const res = this.res;
-    // PIPELINE SEAM (body_filter): each chunk passes here before it is written. A filter that
-    // may change the length MUST have set `contentLength = -1` in header_filter (chunked
-    // framing), since a known length is promised to the client with the head.
+    const pipeline = this.pipeline;
+    if (pipeline !== null && pipeline.filtersBody) {
+      // Body filters may hold, shrink or grow a chunk; the response is chunked (#filterHead).
+      chunk = pipeline.filterBody(chunk, false);
+      if (chunk.length === 0) return;
+    }
+    this.bodyBytes += chunk.length;
     if (this.contentLength >= 0) {
-      this.#bodySent += chunk.length;
       // The last bytes are about to go: the request body is no longer wanted (see releaseBody).
-      if (this.#bodySent >= this.contentLength) this.releaseBody();
+      if (this.bodyBytes >= this.contentLength) this.releaseBody();
       this.#pendingBase = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.contentLength);
       if (done) {
@@ -207,6 +222,12 @@ export class StreamedResponse extends RequestContext {
     if (this.#pending !== null) return;
     this.state = RESPONSE_STATE.ENDING;
     this.releaseBody();
+    const pipeline = this.pipeline;
+    if (pipeline !== null && pipeline.filtersBody) {
+      const last = pipeline.filterBody(EMPTY, true);
+      this.bodyBytes += last.length;
+      if (last.length > 0) this.res.write(last);
+    }
     if (this.contentLength < 0) this.res.end();
     else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
     this.finish();

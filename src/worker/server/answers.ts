@@ -103,6 +103,19 @@ export function answerExit(ctx: RequestContext, status: number, body: string, co
 }
 
 /**
+ * kong.response.error for plugins: Kong's error template (`message` and `request_id`, negotiated
+ * on Accept) with any status and extra headers.
+ */
+export function answerError(ctx: RequestContext, status: number, message: string, headers: readonly string[] | null): void {
+  sendAnswer(ctx, status, ERROR_KIND.KONG_ERROR, message, null, false, headers);
+}
+
+/** A plugin threw or rejected: Kong's 500, through kong.response.error; the worker lives on. */
+export function answerPluginFailure(ctx: RequestContext): void {
+  sendAnswer(ctx, 500, ERROR_KIND.KONG_ERROR, NGINX_MESSAGES[500], null, false, null);
+}
+
+/**
  * Writes a gateway answer. MUST run inside res.cork(). The body type follows Kong: the Accept
  * header decides; for nginx-level errors without Accept, the request's Content-Type, then
  * error_default_type; unknown types give JSON. A HEAD request gets the head only.
@@ -120,16 +133,24 @@ function writeAnswer(res: HttpResponse, ctx: RequestContext, answer: GatewayAnsw
     mime = negotiate(accept ?? '', MIME.json);
     body = errorBody(mime as Mime, answer.message, ctx.requestId);
   }
-  // PIPELINE SEAM (header_filter on gateway answers): `ctx.status` and the headers below
-  // (Content-Type, Kong's, `answer.headers`) are decided here, before anything is written.
   res.writeStatus(statusLine(answer.status));
-  if (mime !== null) res.writeHeader('Content-Type', mime);
   if (runtime.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
   if (runtime.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - ctx.t0)));
   if (runtime.headers.requestId) res.writeHeader('X-Kong-Request-Id', ctx.requestId);
   if (ctx.debug) writeDebugHeaders(res, ctx);
-  const extra = answer.headers;
-  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  const pipeline = ctx.pipeline;
+  if (pipeline !== null && pipeline.filtersHead) {
+    // Kong runs header_filter on its own answers too (CORS headers on a 401): the filters see
+    // the answer's own headers, Content-Type included, and may change them.
+    const headers: string[] = mime === null ? [] : ['Content-Type', mime];
+    if (answer.headers !== null) for (let i = 0; i < answer.headers.length; i++) headers.push(answer.headers[i]);
+    const out = pipeline.filterAnswerHead(headers);
+    for (let i = 0; i < out.length; i += 2) res.writeHeader(out[i], out[i + 1]);
+  } else {
+    if (mime !== null) res.writeHeader('Content-Type', mime);
+    const extra = answer.headers;
+    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  }
   if (ctx.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), answer.close);
   else res.end(body, answer.close);
 }

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
 import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
+import { RunContext } from '../pipeline/run-context';
 import { copyRequest } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
 import { answerNoRoute, answerNoService, answerHttpsRequired, answerBadRequest, answerInternalError } from './answers';
@@ -89,7 +90,8 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     return;
   }
   const service = route.service.snap;
-  const upstreamPath = escapeUpstreamPath(joinUpstreamPath(service.path, route.snap.stripPath, path, match.prefix));
+  const joined = joinUpstreamPath(service.path, route.snap.stripPath, path, match.prefix);
+  const upstreamPath = escapeUpstreamPath(joined);
   ctx.upstreamPath = ctx.search === '' ? upstreamPath : upstreamPath + escapeQuery(ctx.search);
   // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
   // in place before anything can wait (the access phase below may).
@@ -98,19 +100,16 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }
-  access(ctx);
-}
-
-/**
- * PIPELINE SEAM (access): the request is routed, its upstream path is known and its body reader
- * attached. The access phase runs here when `ctx.route.plugins` is not null; it may answer
- * (answerExit and the other answers.ts functions: the request then never dispatches), or wait
- * (a promise) and then call ctx.dispatch() only while `ctx.state === RESPONSE_STATE.IDLE`
- * (the client may have gone, or a timer answered, meanwhile). A throw or rejection there MUST
- * end in answerInternalError(ctx): onRequest's try/catch only covers the synchronous part.
- */
-function access(ctx: Exchange): void {
-  ctx.dispatch();
+  const chain = route.plugins;
+  if (chain === null) {
+    ctx.dispatch();
+    return;
+  }
+  // The access phase may answer (the request never dispatches) or wait and resume; a throw or
+  // rejection in a plugin ends in a 500 there (onRequest's try/catch covers only this turn).
+  const run = new RunContext(ctx, chain, runtime.pluginEnv, path, joined, bodyLength);
+  ctx.pipeline = run;
+  run.start();
 }
 
 /** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */

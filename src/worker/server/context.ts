@@ -26,6 +26,28 @@ import type { RequestBody } from '../proxy/stream-request';
 export const RESPONSE_STATE = { IDLE: 0, HEAD_PENDING: 1, HEAD_SENT: 2, ENDING: 3, DONE: 4, ABORTED: 5 } as const;
 export type ResponseState = (typeof RESPONSE_STATE)[keyof typeof RESPONSE_STATE];
 
+/**
+ * What the plugin pipeline adds to a request whose route has plugins (worker/pipeline/run-context.ts
+ * implements it). The core calls these at its seams; `pipeline === null` skips them all.
+ */
+export interface PipelineHooks {
+  /** A header filter will run: the core must offer the head before writing it. */
+  readonly filtersHead: boolean;
+  /** A body filter will run: the response is sent chunked and every chunk offered. */
+  readonly filtersBody: boolean;
+  /**
+   * Header filters over a gateway answer's head. `headers` is flat [name, value, …] strings,
+   * changed in place; returns the list to write.
+   */
+  filterAnswerHead(headers: string[]): string[];
+  /** Header filters over the upstream's head (raw Buffers); returns the list to write. */
+  filterUpstreamHead(raw: Buffer[]): Buffer[];
+  /** One response chunk through the body filters (`last` with the end, possibly empty). */
+  filterBody(chunk: Buffer, last: boolean): Buffer;
+  /** The response is complete or aborted: queue the log phase. */
+  afterResponse(): void;
+}
+
 export class RequestContext {
   readonly res: HttpResponse;
   readonly runtime: Runtime;
@@ -54,9 +76,18 @@ export class RequestContext {
   /** The client's request body reader; null when the request has no body. */
   body: RequestBody | null = null;
 
+  /** The plugin pipeline of this request, or null when its route has no plugins. */
+  pipeline: PipelineHooks | null = null;
+  /** Set by plugins: the method, Host and body sent upstream instead of the client's. */
+  upstreamMethod: string | null = null;
+  upstreamHost: string | null = null;
+  bodyBuffer: Buffer | null = null;
+
   state: ResponseState = RESPONSE_STATE.IDLE;
   /** The response status: the upstream's, or the gateway's own answer; 0 until known. */
   status = 0;
+  /** Response body bytes handed to uWS so far. */
+  bodyBytes = 0;
 
   constructor(res: HttpResponse, runtime: Runtime, slot: WorkerSlot) {
     this.res = res;
@@ -113,13 +144,14 @@ export class RequestContext {
   }
 
   /**
-   * PIPELINE SEAM (log): runs exactly once per request, after the response is complete (state
-   * DONE) or the client went away (state ABORTED); `status`, `t0`, `body.received` and the
-   * route are final here. A log phase MUST only queue its work (never write, never delay):
-   * `res` is dead, and this runs inside the last write's cork.
+   * Runs exactly once per request, after the response is complete (state DONE) or the client
+   * went away (state ABORTED); `status`, `t0`, `body.received` and the route are final here.
+   * The log phase only queues its work (never writes, never delays): `res` is dead, and this
+   * runs inside the last write's cork.
    */
   #afterResponse(): void {
     this.slot.requestFinished();
     if (this.body !== null) this.body.discard();
+    if (this.pipeline !== null) this.pipeline.afterResponse();
   }
 }

@@ -17,6 +17,8 @@ let transferEncodings = 0;
 let transferEncoding = '';
 let contentLength = '';
 function collect(name: string, value: string): void {
+  // Consumer identity headers are the gateway's to set (auth plugins): a client never claims one.
+  if (name.charCodeAt(0) === 120 /* x */ && isConsumerHeader(name)) return;
   target.headers.push(name, value);
   switch (name) {
     case 'content-length': contentLengths++; contentLength = value; break;
@@ -24,6 +26,10 @@ function collect(name: string, value: string): void {
     case 'transfer-encoding': transferEncodings++; transferEncoding = value; break;
     case 'connection': target.connection = target.connection === null ? value : `${target.connection}, ${value}`; break;
   }
+}
+
+function isConsumerHeader(name: string): boolean {
+  return name.startsWith('x-consumer-') || name === 'x-credential-identifier' || name === 'x-anonymous-consumer';
 }
 
 /**
