@@ -3,7 +3,10 @@
  * schemas (./index.ts), so the validator stays out of worker processes.
  */
 import type { PluginHandler } from './types';
+import { handler as keyAuth } from './key-auth/handler';
 
-const HANDLERS: readonly PluginHandler<any>[] = [];
+const HANDLERS: readonly PluginHandler<any>[] = [
+  keyAuth,
+];
 
 export const PLUGIN_HANDLERS: ReadonlyMap<string, PluginHandler<any>> = new Map(HANDLERS.map((h) => [h.name, h]));

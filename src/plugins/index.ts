@@ -8,11 +8,14 @@
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
+import { schema as keyAuth } from './key-auth/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
 
-const SCHEMAS: readonly PluginSchema[] = [];
+const SCHEMAS: readonly PluginSchema[] = [
+  keyAuth,
+];
 
 /** name → schema of every plugin Hyperway implements. */
 export const IMPLEMENTED_PLUGINS: Readonly<Record<string, PluginSchema>> = Object.fromEntries(SCHEMAS.map((s) => [s.name, s]));
