@@ -8,12 +8,14 @@
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
+import { schema as basicAuth } from './basic-auth/schema';
 import { schema as keyAuth } from './key-auth/schema';
 
 export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
 
 const SCHEMAS: readonly PluginSchema[] = [
+  basicAuth,
   keyAuth,
 ];
 
