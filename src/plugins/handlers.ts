@@ -3,10 +3,12 @@
  * schemas (./index.ts), so the validator stays out of worker processes.
  */
 import type { PluginHandler } from './types';
+import { handler as acl } from './acl/handler';
 import { handler as basicAuth } from './basic-auth/handler';
 import { handler as keyAuth } from './key-auth/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
+  acl,
   basicAuth,
   keyAuth,
 ];

@@ -8,6 +8,7 @@
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
+import { schema as acl } from './acl/schema';
 import { schema as basicAuth } from './basic-auth/schema';
 import { schema as keyAuth } from './key-auth/schema';
 
@@ -15,6 +16,7 @@ export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
 
 const SCHEMAS: readonly PluginSchema[] = [
+  acl,
   basicAuth,
   keyAuth,
 ];
