@@ -3,24 +3,30 @@
  * schemas (./index.ts), so the validator stays out of worker processes.
  */
 import type { PluginHandler } from './types';
+import { handler as acl } from './acl/handler';
+import { handler as basicAuth } from './basic-auth/handler';
 import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
 import { handler as fileLog } from './file-log/handler';
 import { handler as httpLog } from './http-log/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as jwt } from './jwt/handler';
+import { handler as keyAuth } from './key-auth/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 import { handler as requestTermination } from './request-termination/handler';
 import { handler as requestTransformer } from './request-transformer/handler';
 import { handler as responseTransformer } from './response-transformer/handler';
 
 const HANDLERS: readonly PluginHandler<any>[] = [
+  acl,
+  basicAuth,
   correlationId,
   cors,
   fileLog,
   httpLog,
   ipRestriction,
   jwt,
+  keyAuth,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

@@ -8,12 +8,15 @@
  */
 import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
+import { schema as acl } from './acl/schema';
+import { schema as basicAuth } from './basic-auth/schema';
 import { schema as correlationId } from './correlation-id/schema';
 import { schema as cors } from './cors/schema';
 import { schema as fileLog } from './file-log/schema';
 import { schema as httpLog } from './http-log/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
 import { schema as jwt } from './jwt/schema';
+import { schema as keyAuth } from './key-auth/schema';
 import { schema as requestSizeLimiting } from './request-size-limiting/schema';
 import { schema as requestTermination } from './request-termination/schema';
 import { schema as requestTransformer } from './request-transformer/schema';
@@ -23,12 +26,15 @@ export { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS };
 export type { PluginSchema, PluginConfigReport } from './schema-types';
 
 const SCHEMAS: readonly PluginSchema[] = [
+  acl,
+  basicAuth,
   correlationId,
   cors,
   fileLog,
   httpLog,
   ipRestriction,
   jwt,
+  keyAuth,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

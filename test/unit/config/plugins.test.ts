@@ -5,14 +5,16 @@ import { doc, lines, load, problems } from './helpers';
 
 const BASE = 'services:\n  - name: s\n    host: a.test\n    routes:\n      - name: r\n        paths: [/]\nconsumers:\n  - username: alice\n';
 
-/** Registers a fake implemented plugin for the duration of `fn` (the table is plain data). */
+/** Registers a fake schema for the duration of `fn` (the table is plain data), then puts the real one back. */
 function withPlugin(def: PluginSchema, fn: () => void): void {
   const table = IMPLEMENTED_PLUGINS as Record<string, PluginSchema>;
+  const real = table[def.name];
   table[def.name] = def;
   try {
     fn();
   } finally {
-    delete table[def.name];
+    if (real === undefined) delete table[def.name];
+    else table[def.name] = real;
   }
 }
 

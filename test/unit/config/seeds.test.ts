@@ -80,7 +80,6 @@ test('seed3-plugins snippets wrapped in a file with the seed3 route and consumer
       plugins,
     });
   assert.deepEqual(lines(problems(wrap(snippets.jwt_and_key_auth.plugins))), [
-    "plugins[1].name: plugin 'key-auth' is a Kong plugin that Hyperway does not implement yet",
     "plugins[1].route: invalid reference 'route: partner-api' (no such entry in 'routes'); 'partner-api' is a consumer username, not a route",
   ]);
   assert.deepEqual(lines(problems(wrap(snippets.rate_limiting.plugins))), [
