@@ -11,6 +11,8 @@ export interface LoadSpec {
   connections: number;
   durationS: number;
   pipelining: number;
+  /** Extra request headers (wrk only: `-H name: value`). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadOutcome {

@@ -50,6 +50,7 @@ export function runWrk(spec: LoadSpec, cpu: string, scratchDir: string): Promise
   if (!bin) return Promise.reject(new Error('wrk not installed'));
   const args = ['-t1', `-c${spec.connections}`, `-d${spec.durationS}s`, '--latency', '--timeout', '10s'];
   if (spec.pipelining > 1) args.push('-s', pipelineScript(scratchDir, spec.pipelining));
+  for (const [name, value] of Object.entries(spec.headers ?? {})) args.push('-H', `${name}: ${value}`);
   const [cmd, full] = pinned(cpu, bin, [...args, spec.url]);
   const proc = spawnCaptured(cmd, full);
   return new Promise((resolve, reject) => {

@@ -46,11 +46,15 @@ export interface HyperwayOptions {
   scratchDir: string;
   /** The body the upstream returns, to prove requests really go through the proxy. */
   expectBody: string;
+  /** Declarative config text instead of the one-route default (must route `/`). */
+  config?: string;
+  /** The CLI entry to run instead of hyperwayEntry() (another build, for before/after rows). */
+  entry?: string;
 }
 
 export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
   const configFile = join(opts.scratchDir, `${opts.key}.kong.yml`);
-  writeFileSync(configFile, kongConfig(opts.upstreamPort));
+  writeFileSync(configFile, opts.config ?? kongConfig(opts.upstreamPort));
   const [proxyPort, adminPort] = [await freePort(), await freePort()];
   const env = {
     ...process.env,
@@ -59,7 +63,7 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
     HYPERWAY_WORKERS: String(opts.workers),
     HYPERWAY_LOG_LEVEL: 'warn',
   };
-  const entry = hyperwayEntry();
+  const entry = opts.entry ?? hyperwayEntry();
   if (!entry) throw new Error('Hyperway is not built (no dist/src/main.js)');
   const [cmd, args] = pinned(opts.plan.target, process.execPath, [entry, 'start', '--config', configFile]);
   const proc = spawnCaptured(cmd, args, env);

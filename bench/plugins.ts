@@ -1,0 +1,185 @@
+/**
+ * Plugin pipeline bench (issue 14): one Hyperway worker pinned to cpu 0 serves four routes to the
+ * same upstream, measured with wrk in interleaved rounds so every ratio compares numbers taken
+ * minutes apart on the same machine state:
+ *   bare    a route without plugins
+ *   chain   key-auth + acl + cors + correlation-id (a valid key, an allowed group, an Origin)
+ *   jwt     jwt with one HS256 token (after the first request, the verified-token cache answers)
+ *   base    a route without plugins on a build of the commit before the pipeline
+ *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
+ * Prints RPS, p50/p99 and the worker tree's CPU per request, and the ratios the issue sets:
+ * chain ≥ 0.85× bare, jwt ≥ 0.9× bare, bare's CPU/request within 2% of base's.
+ * Knobs: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_RECORD=1.
+ */
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasTaskset, planCpus, upstreamCpu, cpuCount } from './lib/cpu-plan';
+import { numberEnv } from './lib/knobs';
+import { runWrk, wrkPath } from './lib/load-wrk';
+import { describeMachine, machineTag, toolVersions } from './lib/machine';
+import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
+import { runMain, sleep } from './lib/processes';
+import { markdownTable } from './lib/report';
+import { REPO_ROOT, type Target } from './lib/target';
+import { startHyperway } from './lib/target-hyperway';
+import { nginxPath } from './lib/target-nginx';
+import { BODY } from './upstream';
+import { startUpstream } from './lib/upstream-process';
+
+const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
+const JWT_SECRET = 'bench-secret-bench-secret-bench!';
+const TOKEN = (() => {
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const claims = b64url(JSON.stringify({ iss: 'bench-key', exp: Math.floor(Date.now() / 1000) + 86400 }));
+  return `${head}.${claims}.${b64url(createHmac('sha256', JWT_SECRET).update(`${head}.${claims}`).digest())}`;
+})();
+
+function config(upstreamPort: number): string {
+  return `_format_version: "3.0"
+consumers:
+  - username: bench
+    keyauth_credentials: [{ key: bench-key }]
+    acls: [{ group: bench }]
+    jwt_secrets: [{ key: bench-key, secret: "${JWT_SECRET}" }]
+services:
+  - name: bench-upstream
+    url: http://127.0.0.1:${upstreamPort}
+    routes:
+      - { name: bare, paths: [/] }
+      - name: chain
+        paths: [/chain]
+        strip_path: true
+        plugins:
+          - { name: key-auth }
+          - { name: acl, config: { allow: [bench] } }
+          - { name: cors, config: { origins: ["https://app.example.com"], credentials: true } }
+          - { name: correlation-id, config: { echo_downstream: true } }
+      - name: jwt
+        paths: [/jwt]
+        strip_path: true
+        plugins:
+          - { name: jwt }
+`;
+}
+
+interface Case { key: string; target: 'current' | 'base'; path: string; headers: Record<string, string> }
+interface Sample { key: string; round: number; rps: number; p50Ms: number; p99Ms: number; cpuUsPerReq: number; non2xx: number; errors: number }
+
+const CASES: Case[] = [
+  { key: 'base', target: 'base', path: '/', headers: {} },
+  { key: 'bare', target: 'current', path: '/', headers: {} },
+  { key: 'chain', target: 'current', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
+  { key: 'jwt', target: 'current', path: '/jwt', headers: { Authorization: `Bearer ${TOKEN}` } },
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+};
+
+async function main(): Promise<number> {
+  const wrk = wrkPath();
+  if (!wrk) {
+    console.error('wrk is required (apt-get install wrk)');
+    return 1;
+  }
+  const durationS = numberEnv('BENCH_DURATION', 10, 1);
+  const connections = numberEnv('BENCH_CONNECTIONS', 64, 1);
+  const rounds = numberEnv('BENCH_ROUNDS', 3, 1);
+  const baseEntry = process.env.BENCH_BASE_ENTRY ?? null;
+  const machine = describeMachine();
+  const n = cpuCount();
+  const plan = planCpus('one', n);
+  const scratchDir = mkdtempSync(join(tmpdir(), 'hyperway-bench-'));
+  console.log(`machine: ${machine.nproc} cpu ${machine.cpuModel}, node ${machine.node}, uWS ${machine.uws}, load ${machine.loadAvg1.toFixed(2)}`);
+  console.log(`hyperway on cpu ${plan.target}, upstream and wrk on cpu ${plan.loadgen}${hasTaskset() ? '' : ' (taskset missing: not pinned)'}; ${rounds} rounds of ${durationS}s, ${connections} connections`);
+  const upstream = await startUpstream(String(upstreamCpu(n)));
+  const targets = new Map<string, Target>();
+  const samples: Sample[] = [];
+  try {
+    const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port) };
+    targets.set('current', await startHyperway({ ...common, key: 'current', name: 'hyperway (this build)' }));
+    if (baseEntry) targets.set('base', await startHyperway({ ...common, key: 'base', name: 'hyperway (before the pipeline)', entry: baseEntry, config: undefined }));
+    else console.log('base row skipped: set BENCH_BASE_ENTRY to a build of the commit before the pipeline');
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of CASES) {
+        const target = targets.get(c.target);
+        if (!target) continue;
+        const url = new URL(c.path, target.url).toString();
+        // Warm-up: JIT, pools, the jwt cache.
+        await runWrk({ url, connections, durationS: 2, pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
+        const before = sampleCpu(target.pids());
+        const load = await runWrk({ url, connections, durationS, pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
+        const after = sampleCpu(target.pids());
+        const s: Sample = {
+          key: c.key,
+          round,
+          rps: load.requests / load.durationS,
+          p50Ms: load.p50Ms,
+          p99Ms: load.p99Ms,
+          cpuUsPerReq: (cpuMsBetween(before, after) * 1000) / Math.max(load.requests, 1),
+          non2xx: load.non2xx,
+          errors: load.errors,
+        };
+        samples.push(s);
+        console.log(`round ${round} ${c.key.padEnd(5)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} CPU-µs/req  non-2xx ${s.non2xx}`);
+        await sleep(200);
+      }
+    }
+  } finally {
+    for (const t of targets.values()) await t.stop();
+    await upstream.stop();
+    rmSync(scratchDir, { recursive: true, force: true });
+  }
+  const keys = CASES.map((c) => c.key).filter((k) => samples.some((s) => s.key === k));
+  const perRound = (key: string, round: number): Sample | undefined => samples.find((s) => s.key === key && s.round === round);
+  /** Median over rounds of a same-round ratio. */
+  const ratio = (a: string, b: string, f: (s: Sample) => number): number =>
+    median([...Array(rounds).keys()].map((i) => {
+      const x = perRound(a, i + 1);
+      const y = perRound(b, i + 1);
+      return x && y ? f(x) / f(y) : NaN;
+    }).filter(Number.isFinite));
+  const results = markdownTable(
+    ['route', 'median RPS', 'p50 ms', 'p99 ms', 'CPU-µs/req', 'RPS × bare', 'CPU × bare', 'non-2xx'],
+    keys.map((k) => {
+      const mine = samples.filter((s) => s.key === k);
+      return [
+        k,
+        median(mine.map((s) => s.rps)).toFixed(0),
+        median(mine.map((s) => s.p50Ms)).toFixed(2),
+        median(mine.map((s) => s.p99Ms)).toFixed(2),
+        median(mine.map((s) => s.cpuUsPerReq)).toFixed(1),
+        ratio(k, 'bare', (s) => s.rps).toFixed(3),
+        ratio(k, 'bare', (s) => s.cpuUsPerReq).toFixed(3),
+        String(mine.reduce((a, s) => a + s.non2xx + s.errors, 0)),
+      ];
+    }),
+  );
+  const goals = [
+    `chain RPS ≥ 0.85 × bare: ${ratio('chain', 'bare', (s) => s.rps).toFixed(3)}`,
+    `jwt RPS ≥ 0.90 × bare: ${ratio('jwt', 'bare', (s) => s.rps).toFixed(3)}`,
+    baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',
+  ];
+  console.log(`\n${results}\n\n${goals.join('\n')}`);
+  if (process.env.BENCH_RECORD === '1') {
+    const day = new Date().toISOString().slice(0, 10);
+    const dir = join(REPO_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${day}-${machineTag(machine)}-plugins.md`);
+    const tools = toolVersions(wrk, nginxPath(), hasTaskset());
+    const raw = markdownTable(['round', 'route', 'RPS', 'p50 ms', 'p99 ms', 'CPU-µs/req', 'non-2xx', 'errors'],
+      samples.map((s) => [String(s.round), s.key, s.rps.toFixed(0), s.p50Ms.toFixed(2), s.p99Ms.toFixed(2), s.cpuUsPerReq.toFixed(1), String(s.non2xx), String(s.errors)]));
+    writeFileSync(file, `# Plugin pipeline bench, ${new Date().toISOString()}\n\n` +
+      `Machine: ${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, node ${machine.node}, uWS ${machine.uws}; wrk ${tools.wrk ?? 'n/a'}.\n` +
+      `One Hyperway worker pinned to cpu ${plan.target}; upstream (${upstream.impl}) and wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
+      `${rounds} interleaved rounds of ${durationS}s after 2s of warm-up each; ratios are medians of same-round ratios. \`npm run bench:plugins\`.\n\n` +
+      `${results}\n\n${goals.map((g) => `- ${g}`).join('\n')}\n\n## Every run\n\n${raw}\n`);
+    console.log(`\nrecorded ${file}`);
+  }
+  return 0;
+}
+
+if (require.main === module) runMain(main);
