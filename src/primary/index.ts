@@ -57,12 +57,14 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     process.exit(code);
   };
   // SIGTERM (systemd), SIGINT (Ctrl-C, pm2) and SIGQUIT (Kong's `kong quit`, its Docker
-  // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file, as it does for nginx.
+  // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
+  // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
   const reloader = new Reloader(file, opts.env, supervisor);
   process.on('SIGHUP', () => {
     if (!stopping) void reloader.reload();
   });
+  process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));
   setInterval(() => stampAlive(segment), 1000).unref();
 

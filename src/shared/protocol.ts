@@ -2,7 +2,7 @@
  * IPC between the primary and its workers: every message is one msgpackr-encoded buffer sent over
  * the child_process channel (serialization 'advanced', so the buffer travels as bytes, not JSON).
  *
- *   primary → worker   config:apply {snapshot}    shutdown {drainTimeout}
+ *   primary → worker   config:apply {snapshot}    shutdown {drainTimeout}    logs:reopen
  *   worker → primary   worker:listening {port, uws}    config:ack {version}
  *                      config:rejected {version, error}    listen:failed {error}
  *
@@ -14,7 +14,9 @@ import type { Snapshot } from './snapshot';
 
 export type PrimaryMessage =
   | { kind: 'config:apply'; snapshot: Snapshot }
-  | { kind: 'shutdown'; drainTimeout: number };
+  | { kind: 'shutdown'; drainTimeout: number }
+  /** SIGUSR1 on the primary (logrotate's postrotate): log plugins reopen their files. */
+  | { kind: 'logs:reopen' };
 
 export interface WireError { code: string; message: string }
 

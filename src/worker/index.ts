@@ -12,6 +12,7 @@ import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
 import type { Snapshot } from '../shared/snapshot';
+import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 
 const HEARTBEAT_MS = 250;
 
@@ -89,7 +90,8 @@ export function startWorker(): void {
       slot.setState(WORKER_STATE.EXITED);
       // uWS MUST close its app before the process exits, or open sockets abort the process.
       app?.close?.();
-      void pools.closeAll().finally(() => process.exit(0));
+      // Log lines still buffered by file-log go out before the process does.
+      void Promise.all([pools.closeAll(), flushFileLogs()]).finally(() => process.exit(0));
       setTimeout(() => process.exit(0), 1000).unref();
     }, 20);
   }
@@ -99,11 +101,14 @@ export function startWorker(): void {
     if (msg === null) return;
     if (msg.kind === 'config:apply') apply(msg.snapshot);
     else if (msg.kind === 'shutdown') drain(msg.drainTimeout);
+    else if (msg.kind === 'logs:reopen') reopenFileLogs();
   });
   // The primary owns our lifetime: if its channel goes, so do we (after draining).
   process.on('disconnect', () => drain(state.runtime?.settings.drainTimeout ?? 1000));
   // Signals go to the whole process group on Ctrl-C; the primary coordinates shutdown.
   process.on('SIGINT', () => undefined);
+  // logrotate may signal the whole group: reopen here too (and never start Node's inspector).
+  process.on('SIGUSR1', reopenFileLogs);
   process.on('SIGTERM', () => drain(state.runtime?.settings.drainTimeout ?? 1000));
 }
 

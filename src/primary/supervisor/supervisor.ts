@@ -65,6 +65,11 @@ export class Supervisor extends EventEmitter {
     return this.workers.every((w) => w.listening && w.child !== null);
   }
 
+  /** SIGUSR1: every live worker reopens its log files (file-log), as nginx's workers do. */
+  reopenLogs(): void {
+    for (const w of this.workers) if (w.child !== null) this.#send(w, { kind: 'logs:reopen' });
+  }
+
   /** Hot apply: every live worker gets the new snapshot; new workers start with it. */
   apply(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
