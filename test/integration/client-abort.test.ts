@@ -144,6 +144,6 @@ describe('client disconnect, then SIGTERM', () => {
     const took = Date.now() - t0;
     assert.equal(code, 0, gw.output());
     assert.ok(took < 5000, `drain took ${took} ms; drain_timeout is 20000 ms, so an aborted request was still counted`);
-    assert.ok(hold.conns.every((c) => c.closed), 'every upstream connection was closed');
+    await waitFor('every upstream connection to be closed', () => hold.conns.every((c) => c.closed));
   });
 });
