@@ -29,6 +29,11 @@ export interface ScriptedServer {
   conns: ConnRecord[];
   /** Request heads seen on any connection: the number of tries that reached this upstream. */
   heads(): number;
+  /**
+   * The connection of each request head, in arrival order: `headLog[n]` carried the n-th request.
+   * (A pooled upstream connection may be opened well before a request uses it.)
+   */
+  headLog: ConnRecord[];
   /** Complete requests, in arrival order. */
   requests: ScriptedRequest[];
   close(): Promise<void>;
@@ -45,6 +50,7 @@ export async function startScriptedServer(
 ): Promise<ScriptedServer> {
   const conns: ConnRecord[] = [];
   const requests: ScriptedRequest[] = [];
+  const headLog: ConnRecord[] = [];
   const server = await startRawServer((sock) => {
     const conn: ConnRecord = { bytes: 0, heads: 0, closed: false };
     conns.push(conn);
@@ -58,6 +64,7 @@ export async function startScriptedServer(
         if (!headCounted && buf.indexOf('\r\n\r\n') >= 0) {
           headCounted = true;
           conn.heads++;
+          headLog.push(conn);
         }
         const parsed = parseRequest(buf);
         if (parsed === null) return;
@@ -71,7 +78,8 @@ export async function startScriptedServer(
   return {
     port: server.port,
     conns,
-    heads: () => conns.reduce((n, c) => n + c.heads, 0),
+    heads: () => headLog.length,
+    headLog,
     requests,
     close: server.close,
   };

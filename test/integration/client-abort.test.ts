@@ -69,12 +69,9 @@ describe('client disconnects mid-request', () => {
   });
 
   it('before the response head: the upstream request is aborted and nothing stays in flight', async () => {
-    const base = hold.conns.length;
+    const n = hold.heads();
     const { req } = startGet(`${gw.proxyUrl}/hold/slow`);
-    const conn = await waitFor('the upstream to receive the request', () => {
-      const fresh = hold.conns.slice(base).filter((c) => c.heads > 0);
-      return fresh.length === 1 ? fresh[0] : undefined;
-    });
+    const conn = await waitFor('the upstream to receive the request', () => hold.headLog[n]);
     assert.equal(await inFlight(gw), 1, 'the held request counts as in flight');
     req.destroy();
     await waitFor('the gateway to close the upstream connection', () => conn.closed);
@@ -82,12 +79,12 @@ describe('client disconnects mid-request', () => {
   });
 
   it('mid-body: the upstream response is aborted and nothing stays in flight', async () => {
-    const base = trickle.conns.length;
+    const n = trickle.heads();
     const { req, response } = startGet(`${gw.proxyUrl}/trickle/download`);
     const res = await response;
     assert.equal(res.statusCode, 200);
     await new Promise((resolve) => res.once('data', resolve));
-    const conn = trickle.conns.slice(base).find((c) => c.heads > 0);
+    const conn = trickle.headLog[n];
     assert.ok(conn !== undefined, 'the upstream saw the request');
     assert.equal(conn.closed, false, 'the upstream connection is open while the body is pending');
     req.destroy();
@@ -96,10 +93,10 @@ describe('client disconnects mid-request', () => {
   });
 
   it('during an upload: the upstream request is aborted and nothing stays in flight', async () => {
-    const base = hold.conns.length;
+    const n = hold.heads();
     const sock = await startPartialUpload(gw.proxyPort, '/hold/upload', 10_000_000, 256 * 1024);
     const conn = await waitFor('the upstream to receive part of the body', () => {
-      const c = hold.conns.slice(base).find((x) => x.heads > 0);
+      const c = hold.headLog[n];
       return c !== undefined && c.bytes > HEAD_BYTES + 64 * 1024 ? c : undefined;
     });
     assert.equal(await inFlight(gw), 1, 'the upload counts as in flight');
@@ -134,7 +131,7 @@ describe('client disconnect, then SIGTERM', () => {
   it('the drain is not held up by the aborted requests (a GET and an upload)', { timeout: 30000 }, async () => {
     const get = startGet(`${gw.proxyUrl}/hold/slow`);
     const upload = await startPartialUpload(gw.proxyPort, '/hold/upload', 10_000_000, 128 * 1024);
-    await waitFor('the upstream to receive both requests', () => hold.conns.filter((c) => c.heads > 0).length === 2);
+    await waitFor('the upstream to receive both requests', () => hold.heads() === 2);
     assert.equal(await inFlight(gw), 2);
     get.req.destroy();
     upload.destroy();
