@@ -37,9 +37,13 @@ export interface RouteRuntime {
   readonly plugins: PluginChain | null;
 }
 
+/** Kong's `headers` setting, one switch per header (server_tokens and latency_tokens are groups). */
 export interface HeaderSwitches {
   serverTokens: boolean;
-  latencyTokens: boolean;
+  via: boolean;
+  upstreamLatency: boolean;
+  proxyLatency: boolean;
+  responseLatency: boolean;
   requestId: boolean;
   upstreamStatus: boolean;
   upstreamRequestId: boolean;
@@ -70,7 +74,10 @@ export class Runtime {
     const off = names.has('off');
     this.headers = {
       serverTokens: !off && (names.has('server_tokens') || names.has('server')),
-      latencyTokens: !off && (names.has('latency_tokens') || names.has('x-kong-proxy-latency')),
+      via: !off && (names.has('server_tokens') || names.has('via')),
+      upstreamLatency: !off && (names.has('latency_tokens') || names.has('x-kong-upstream-latency')),
+      proxyLatency: !off && (names.has('latency_tokens') || names.has('x-kong-proxy-latency')),
+      responseLatency: !off && (names.has('latency_tokens') || names.has('x-kong-response-latency')),
       requestId: !off && names.has('x-kong-request-id'),
       upstreamStatus: !off && names.has('x-kong-upstream-status'),
       upstreamRequestId: snapshot.settings.headersUpstream.map((name) => name.toLowerCase()).includes('x-kong-request-id'),

@@ -9,9 +9,10 @@ import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-upstream';
 
-/** Kong headers that the `headers` setting governs downstream (Via is not checked here). */
+/** Kong headers that the `headers` setting governs downstream. */
 const KONG_DOWNSTREAM = [
   'server',
+  'via',
   'x-kong-upstream-latency',
   'x-kong-proxy-latency',
   'x-kong-response-latency',

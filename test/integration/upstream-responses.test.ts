@@ -87,11 +87,14 @@ describe('upstream responses', () => {
     assert.match(plain.text, /^name resolution failed\nrequest_id: [0-9a-f]{32}\n$/);
   });
 
-  it('answers 502 to a response that is not HTTP', async () => {
+  it('answers 502 to a response that is not HTTP, and never retries it', async () => {
+    const tries = (): number => garbage.heads() + garbage2.heads();
     for (let i = 0; i < 4; i++) {
+      const before = tries();
       const res = await request(`${gw.proxyUrl}/garbage/${i}`);
       assert.equal(res.status, 502, res.text);
       assert.ok(res.text.startsWith('An invalid response was received from the upstream server'), res.text);
+      assert.equal(tries() - before, 1, 'the upstream answered (badly): no second try with retries: 5');
     }
   });
 

@@ -103,11 +103,11 @@ export function writeProxiedHeaders(
   const switches = ctx.runtime.headers;
   if (server !== null) res.writeHeader('Server', server);
   else if (switches.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
-  res.writeHeader('Via', via === null ? VIA_TOKEN : Buffer.from(`${via}, ${VIA_TOKEN}`, 'latin1'));
-  if (switches.latencyTokens) {
-    res.writeHeader('X-Kong-Upstream-Latency', String(upstreamLatency));
-    res.writeHeader('X-Kong-Proxy-Latency', String(proxyLatency));
-  }
+  // Kong appends its Via token only with server_tokens (or `via`); the upstream's own Via passes.
+  if (switches.via) res.writeHeader('Via', via === null ? VIA_TOKEN : Buffer.from(`${via}, ${VIA_TOKEN}`, 'latin1'));
+  else if (via !== null) res.writeHeader('Via', Buffer.from(via, 'latin1'));
+  if (switches.upstreamLatency) res.writeHeader('X-Kong-Upstream-Latency', String(upstreamLatency));
+  if (switches.proxyLatency) res.writeHeader('X-Kong-Proxy-Latency', String(proxyLatency));
   if (switches.upstreamStatus) res.writeHeader('X-Kong-Upstream-Status', String(status));
   if (switches.requestId) res.writeHeader('X-Kong-Request-Id', ctx.requestId);
   if (ctx.debug) writeDebugHeaders(res, ctx);

@@ -48,7 +48,9 @@ export function classify(err: Error & { code?: string }): Failure {
     case 'UND_ERR_INFO':
       return FAILURE.BAD_RESPONSE;
     default:
-      if (err.code !== undefined && err.code.startsWith('HPE_')) return FAILURE.BAD_RESPONSE;
+      // undici 7's llhttp errors carry no code (its table maps names to numbers, not back), only
+      // the class name: a response that is not HTTP must not be retried as if it were a reset.
+      if (err.name === 'HTTPParserError' || (err.code !== undefined && err.code.startsWith('HPE_'))) return FAILURE.BAD_RESPONSE;
       return FAILURE.RESET;
   }
 }

@@ -135,7 +135,7 @@ function writeAnswer(res: HttpResponse, ctx: RequestContext, answer: GatewayAnsw
   }
   res.writeStatus(statusLine(answer.status));
   if (runtime.headers.serverTokens) res.writeHeader('Server', SERVER_TOKEN);
-  if (runtime.headers.latencyTokens) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - ctx.t0)));
+  if (runtime.headers.responseLatency) res.writeHeader('X-Kong-Response-Latency', String(Math.round(performance.now() - ctx.t0)));
   if (runtime.headers.requestId) res.writeHeader('X-Kong-Request-Id', ctx.requestId);
   if (ctx.debug) writeDebugHeaders(res, ctx);
   const pipeline = ctx.pipeline;
