@@ -16,7 +16,7 @@ const STALL_MS = 90_000;
 
 /** Environment for startGateway that preloads this file with `dir` as its folder. */
 export function stallEnv(dir: string): Record<string, string> {
-  return { NODE_OPTIONS: `--require ${resolve(__filename)}`, HW_TEST_STALL_DIR: dir };
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${resolve(__filename)}`.trim(), HW_TEST_STALL_DIR: dir };
 }
 
 function block(): void {
