@@ -5,13 +5,19 @@
  * Listen addresses and the worker count need a restart; a reload keeps the running ones.
  */
 import type { Snapshot } from '../shared/snapshot';
-import type { Settings } from '../shared/settings';
+import { formatAddress, type Settings } from '../shared/settings';
 import { loadConfigFileAsync, closeCompilePool } from './config';
 import type { Supervisor } from './supervisor/supervisor';
 import { configureLog, log } from '../lib/log';
 import { formatProblems, type ConfigError } from '../lib/errors';
 
-const RESTART_ONLY: ReadonlyArray<keyof Settings> = ['proxyListen', 'adminListen', 'workers'];
+/** Settings a reload cannot change, by the name the operator writes in the file. */
+const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [['proxyListen', 'proxy_listen'], ['adminListen', 'admin_listen'], ['workers', 'workers']];
+
+function shown(value: Settings[keyof Settings]): unknown {
+  if (typeof value === 'object' && value !== null && 'port' in value) return formatAddress(value);
+  return value === 0 ? 'auto' : value;
+}
 
 export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected' | 'queued';
 
@@ -64,9 +70,9 @@ export class Reloader {
       return 'unchanged';
     }
     const settings = { ...next.settings };
-    for (const key of RESTART_ONLY) {
+    for (const [key, name] of RESTART_ONLY) {
       if (JSON.stringify(settings[key]) !== JSON.stringify(current.settings[key])) {
-        log('warn', `reload: ${key} changes only with a restart; keeping the running value`, { running: current.settings[key] });
+        log('warn', `reload: ${name} changes only with a restart; keeping the running value`, { running: shown(current.settings[key]), requested: shown(settings[key]) });
         (settings as Record<string, unknown>)[key] = current.settings[key];
       }
     }

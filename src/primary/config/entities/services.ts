@@ -83,7 +83,7 @@ function expandUrl(raw: Record<string, unknown>, path: Path, pr: Problems): Reco
   const urlPath = [...path, 'url'];
   if (typeof raw.url !== 'string') {
     pr.err(urlPath, 'expected a string');
-    return raw;
+    return { ...raw, host: raw.host ?? 'invalid.url' };
   }
   const parsed = parseServiceUrl(raw.url);
   if (typeof parsed === 'string') {
