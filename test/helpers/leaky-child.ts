@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     config: { _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ paths: ['/'] }] }] },
   });
   process.stdout.write(
-    JSON.stringify({ blackhole: blackhole.pid, primary: gw.child.pid, workers: [...gw.workerPids], segment: gw.segment }) + '\n',
+    JSON.stringify({ blackhole: blackhole.pid, primary: gw.child.pid, workers: [...gw.workerPids], segment: gw.segment, configPath: gw.configPath }) + '\n',
     () => {
       if (how === 'exit') process.exit(0);
       if (how === 'sigterm') process.kill(process.pid, 'SIGTERM');

@@ -135,7 +135,7 @@ describe('test helpers', () => {
       // What the child started inherited its stderr: if it outlived the child, the pipe stays open.
       child.stdout.destroy();
       child.stderr.destroy();
-      const started = JSON.parse(out.split('\n')[0] ?? '') as { blackhole: number; primary: number; workers: number[]; segment: string };
+      const started = JSON.parse(out.split('\n')[0] ?? '') as { blackhole: number; primary: number; workers: number[]; segment: string; configPath: string };
       const pids = [started.blackhole, started.primary, ...started.workers];
       try {
         assert.equal(started.workers.length, 2, err);
@@ -144,6 +144,7 @@ describe('test helpers', () => {
         await waitFor('every process the child started to be gone', () => pids.every((p) => !isAlive(p)), { timeoutMs: 5000 }).catch(() =>
           assert.fail(`still alive: ${pids.filter(isAlive).join(' ')}\n${err}`));
         assert.equal(fs.existsSync(`/dev/shm${started.segment}`), false, 'segment removed');
+        assert.equal(fs.existsSync(path.dirname(started.configPath)), false, 'config folder removed');
       } finally {
         // Only when the hooks failed: what the child started is this test's to clean up.
         for (const p of pids.filter(isAlive)) {
@@ -161,6 +162,7 @@ describe('test helpers', () => {
           }
         }
         if (started.segment) fs.rmSync(`/dev/shm${started.segment}`, { force: true });
+        fs.rmSync(path.dirname(started.configPath), { recursive: true, force: true });
       }
     });
   }
