@@ -40,14 +40,18 @@ export interface Segment {
   slots: number;
 }
 
-export function segmentName(primaryPid: number): string {
-  return `/${SHM_PREFIX}${primaryPid}.${randomBytes(4).toString('hex')}`;
+/**
+ * `prefix` defaults to SHM_PREFIX; tests pass a prefix of their own (starting with SHM_PREFIX, so
+ * a start still reaps what a crashed test left) and reap only that, never another gateway's.
+ */
+export function segmentName(primaryPid: number, prefix = SHM_PREFIX): string {
+  return `/${prefix}${primaryPid}.${randomBytes(4).toString('hex')}`;
 }
 
 /** Primary: remove segments left by primaries that no longer run, then create ours. */
-export function createSegment(primaryPid: number, slots: number): Segment {
-  removeStaleSegments();
-  const name = segmentName(primaryPid);
+export function createSegment(primaryPid: number, slots: number, prefix = SHM_PREFIX): Segment {
+  removeStaleSegments(undefined, prefix);
+  const name = segmentName(primaryPid, prefix);
   const total = HEADER_WORDS + slots * SLOT_WORDS + 1024;
   const words = shm.create(total, 'Int32Array', name, '0600');
   if (!words) throw new HyperwayError('HW_ERR_SHM_UNAVAILABLE', `cannot create shared memory ${name}`);
@@ -79,8 +83,11 @@ export function destroySegment(seg: Segment): void {
   shm.destroy(seg.name);
 }
 
-/** Removes segments whose primary stopped stamping them (or that never got a valid header). */
-export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000)): string[] {
+/**
+ * Removes segments whose primary stopped stamping them (or that never got a valid header), among
+ * those whose name starts with `prefix`.
+ */
+export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000), prefix = SHM_PREFIX): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync('/dev/shm');
@@ -89,7 +96,7 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000)): strin
   }
   const removed: string[] = [];
   for (const e of entries) {
-    if (!e.startsWith(SHM_PREFIX)) continue;
+    if (!e.startsWith(prefix)) continue;
     const name = '/' + e;
     // The header is read through the file, not mapped: shm-typed-array keys mappings by name per
     // process, and unmapping one this process also holds would leave a dangling view.

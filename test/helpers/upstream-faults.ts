@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { killGroupAndWait, trackGroup, untrackGroup } from './proc';
 import { startRawServer } from './raw-server';
 
 /**
@@ -50,6 +51,8 @@ export async function startFaultServer(mode: FaultMode): Promise<FaultServer> {
 
 export interface BlackholeServer {
   port: number;
+  /** The stopped child's pid. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,9 @@ export interface BlackholeServer {
  * A port whose TCP handshakes never complete: a child process listens with backlog 1 and is then
  * SIGSTOPped, so it never accepts; once the accept queue is filled, Linux drops further SYNs and a
  * connect() to it hangs until the caller's connect timeout.
+ *
+ * The child leads a process group of its own, killed (SIGCONT, then SIGKILL) by close() or, should
+ * the test process end first, by its exit hook: a stopped process is never left behind.
  */
 export async function startBlackholeServer(): Promise<BlackholeServer> {
   const child: ChildProcess = spawn(
@@ -66,8 +72,11 @@ export async function startBlackholeServer(): Promise<BlackholeServer> {
       `const s = require('net').createServer();
        s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => process.stdout.write(s.address().port + '\\n'));`,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
+  const pgid = child.pid;
+  if (pgid === undefined) throw await new Promise<Error>((r) => child.once('error', r));
+  trackGroup(pgid);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -94,9 +103,11 @@ export async function startBlackholeServer(): Promise<BlackholeServer> {
   }
   return {
     port,
+    pid: pgid,
     close: async () => {
       for (const s of fillers) s.destroy();
-      child.kill('SIGKILL');
+      await killGroupAndWait(pgid);
+      untrackGroup(pgid);
       if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
     },
   };

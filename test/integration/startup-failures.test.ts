@@ -19,9 +19,11 @@ function segmentsOf(pid: number): string[] {
   return fs.readdirSync('/dev/shm').filter((e) => e.startsWith(`hyperway.${pid}.`));
 }
 
+/** Nothing of a failed start is left: no segment, no process of its group. */
 function assertNoSegment(r: CliResult): void {
   assert.ok(r.pid > 0, 'runCli reports the pid');
   assert.deepEqual(segmentsOf(r.pid), [], `the segment of primary ${r.pid} is removed`);
+  assert.deepEqual(r.stragglers, [], 'no worker outlived the primary');
 }
 
 describe('startup failures', () => {

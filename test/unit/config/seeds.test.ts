@@ -1,6 +1,7 @@
 /**
  * The users' own files (../shared/seed-configs, README there): what each one yields today.
- * Skipped, with the reason, when the shared folder is not next to the repository.
+ * Skipped, with the reason, when the shared folder is not next to the repository; in CI (`CI` set)
+ * it is always there, so its absence there is a failure, not five silent skips.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -10,8 +11,13 @@ import { parse } from 'yaml';
 import { checkConfigFile, loadConfigFile, loadConfigText } from '../../../src/primary/config';
 import { lines, problems, SEEDS } from './helpers';
 
-const skip = existsSync(SEEDS) ? false : `seed configs not found at ${SEEDS}`;
+const missing = !existsSync(SEEDS);
+const skip = missing && !process.env.CI ? `seed configs not found at ${SEEDS}` : false;
 const seed = (name: string): string => path.join(SEEDS, name);
+
+test('the seed configs are there (required when CI is set)', { skip }, () => {
+  assert.equal(missing, false, `seed configs not found at ${SEEDS}; CI=${process.env.CI} requires them`);
+});
 
 test('seed0: healthchecks on a service is rejected with where each field belongs', { skip }, () => {
   const r = checkConfigFile(seed('seed0-health-checks.kong.yml'), {});

@@ -1,17 +1,27 @@
 // Segment lifecycle: names carry the pid and a random part; a start reaps only segments whose
 // primary stopped stamping them, never a live one (pids repeat across containers).
-import { test } from 'node:test';
+//
+// Every segment here carries a prefix of this test process's own, and every reap is scoped to it:
+// an unscoped reap would unlink the stale-looking segments of other gateways on the host.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createSegment, destroySegment, removeStaleSegments, stampAlive, STALE_AFTER_S } from '../../../src/shared/shm';
+import { randomBytes } from 'node:crypto';
+import { createSegment, destroySegment, removeStaleSegments, SHM_PREFIX, stampAlive, STALE_AFTER_S } from '../../../src/shared/shm';
 
+const PREFIX = `${SHM_PREFIX}test-${process.pid}-${randomBytes(4).toString('hex')}.`;
 const exists = (name: string): boolean => fs.existsSync(`/dev/shm${name}`);
+const ours = (): string[] => fs.readdirSync('/dev/shm').filter((e) => e.startsWith(PREFIX));
+
+after(() => {
+  for (const e of ours()) fs.rmSync(`/dev/shm/${e}`, { force: true });
+});
 
 test('two segments of the same pid get different names', () => {
-  const a = createSegment(process.pid, 1);
-  const b = createSegment(process.pid, 1);
+  const a = createSegment(process.pid, 1, PREFIX);
+  const b = createSegment(process.pid, 1, PREFIX);
   try {
-    assert.match(a.name, new RegExp(`^/hyperway\\.${process.pid}\\.[0-9a-f]{8}$`));
+    assert.match(a.name, new RegExp(`^/${PREFIX.replace(/\./g, '\\.')}${process.pid}\\.[0-9a-f]{8}$`));
     assert.notEqual(a.name, b.name);
     assert.ok(exists(a.name) && exists(b.name), 'creating the second did not remove the live first');
   } finally {
@@ -21,15 +31,14 @@ test('two segments of the same pid get different names', () => {
 });
 
 test('a segment whose stamp is older than the stale limit is reaped; a fresh one stays', () => {
-  const live = createSegment(process.pid, 1);
-  const dead = createSegment(process.pid, 1);
+  const live = createSegment(process.pid, 1, PREFIX);
+  const dead = createSegment(process.pid, 1, PREFIX);
   try {
     const now = Math.floor(Date.now() / 1000);
     Atomics.store(dead.words, 5, now - STALE_AFTER_S - 5); // the primary stopped stamping
     stampAlive(live);
-    const removed = removeStaleSegments(now);
-    assert.ok(removed.includes(dead.name), `reaped: ${removed.join(', ')}`);
-    assert.ok(!removed.includes(live.name));
+    const removed = removeStaleSegments(now, PREFIX);
+    assert.deepEqual(removed, [dead.name]);
     assert.equal(exists(dead.name), false);
     assert.equal(exists(live.name), true);
   } finally {
@@ -39,14 +48,28 @@ test('a segment whose stamp is older than the stale limit is reaped; a fresh one
 });
 
 test('a segment without a header is left alone while young (it may be being created), reaped when old', () => {
-  const name = `/hyperway.${process.pid}.00000000`;
+  const name = `/${PREFIX}${process.pid}.00000000`;
   fs.writeFileSync(`/dev/shm${name}`, Buffer.alloc(4096), { mode: 0o600 });
   try {
     const now = Math.floor(Date.now() / 1000);
-    assert.deepEqual(removeStaleSegments(now).filter((n) => n === name), []);
+    assert.deepEqual(removeStaleSegments(now, PREFIX), []);
     assert.ok(exists(name));
-    assert.deepEqual(removeStaleSegments(now + STALE_AFTER_S + 5).filter((n) => n === name), [name]);
+    assert.deepEqual(removeStaleSegments(now + STALE_AFTER_S + 5, PREFIX), [name]);
     assert.equal(exists(name), false);
+  } finally {
+    fs.rmSync(`/dev/shm${name}`, { force: true });
+  }
+});
+
+test('a scoped reap leaves segments outside its prefix alone, however old', () => {
+  // Another prefix of this process's own stands in for "someone else's" segment.
+  const other = `${SHM_PREFIX}test-${process.pid}-${randomBytes(4).toString('hex')}.`;
+  const name = `/${other}${process.pid}.00000000`;
+  fs.writeFileSync(`/dev/shm${name}`, Buffer.alloc(4096), { mode: 0o600 });
+  try {
+    assert.deepEqual(removeStaleSegments(Math.floor(Date.now() / 1000) + STALE_AFTER_S + 5, PREFIX), []);
+    assert.ok(exists(name), 'a segment outside the prefix survives a reap that would find it stale');
+    assert.deepEqual(removeStaleSegments(Math.floor(Date.now() / 1000) + STALE_AFTER_S + 5, other), [name]);
   } finally {
     fs.rmSync(`/dev/shm${name}`, { force: true });
   }
