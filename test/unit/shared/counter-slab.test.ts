@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createSegment, destroySegment, attachSegment } from '../../../src/shared/shm';
+import { createSegment, destroySegment, attachSegment, SHM_PREFIX } from '../../../src/shared/shm';
+
+// A prefix of this test process's own: creating a segment reaps stale ones, and only ours may go.
+const PREFIX = `${SHM_PREFIX}test-slab-${process.pid}.`;
 import { readSlot, WorkerSlot, clearSlot } from '../../../src/shared/counter-slab';
 
 const CHILD = path.join(__dirname, 'slab-writer.js');
 
 test('four processes counting into their slots and one shared word stay exact', async () => {
-  const seg = createSegment(process.pid, 4);
+  const seg = createSegment(process.pid, 4, PREFIX);
   try {
     assert.ok(fs.existsSync(`/dev/shm${seg.name}`), 'segment is a POSIX shm object');
     const N = 200_000;
@@ -36,7 +39,7 @@ test('four processes counting into their slots and one shared word stay exact', 
 });
 
 test('request counter carries past 2^32 into the high word', () => {
-  const seg = createSegment(process.pid, 1);
+  const seg = createSegment(process.pid, 1, PREFIX);
   try {
     clearSlot(seg, 0);
     const slot = new WorkerSlot(seg, 0);
