@@ -10,7 +10,8 @@ import { loadConfigFileAsync, closeCompilePool } from './config';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
-import { createSegment, destroySegment, stampAlive } from '../shared/shm';
+import { createSegment, destroySegment, stampAlive, SHM_PREFIX } from '../shared/shm';
+import { regionWords } from './shm-plan';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
@@ -33,7 +34,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
-  const segment = createSegment(process.pid, count);
+  const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   const supervisor = new Supervisor(segment, snapshot, count);
   let admin: Server | null = null;
   let stopping = false;

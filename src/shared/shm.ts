@@ -9,12 +9,17 @@
  * view; `Atomics.wait` does not work on this mapping, so nobody blocks on it: the primary polls.
  *
  *   word  0         1                2            3               4          5          6 .. 15
- *   +---------+----------------+------------+----------------+----------+----------+----------+
- *   |  MAGIC  | LAYOUT_VERSION | slot count | words per slot | owner    | alive at | reserved |
- *   |         |                |            |                | pid      | (unix s) |          |
- *   +---------+----------------+------------+----------------+----------+----------+----------+
+ *   +---------+----------------+------------+----------------+----------+----------+------------+
+ *   |  MAGIC  | LAYOUT_VERSION | slot count | words per slot | owner    | alive at | region     |
+ *   |         |                |            |                | pid      | (unix s) | directory  |
+ *   +---------+----------------+------------+----------------+----------+----------+------------+
  *   word 16: worker slot 0, then slot 1 … (layout in counter-slab.ts)
- *   after the slots: reserved for the target table and rate-limit windows (later issues)
+ *   after the slots: the regions, each a run of words whose size the primary fixes at start
+ *
+ * The region directory holds, per region (REGION below), its word offset and its length in
+ * words: words 6+2r and 7+2r. A region of length 0 is absent. Each region's module draws its
+ * own layout (shared/target-table.ts, …); `region()` hands it a view over exactly its words.
+ * Sizes come from settings, read at start: a segment cannot grow once workers mapped it.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +29,7 @@ import { HyperwayError } from '../lib/errors';
 const shm: typeof import('shm-typed-array') = require('shm-typed-array');
 
 export const SHM_MAGIC = 0x48595057; // 'HYPW'
-export const SHM_LAYOUT_VERSION = 1;
+export const SHM_LAYOUT_VERSION = 2;
 export const HEADER_WORDS = 16;
 export const SLOT_WORDS = 16;
 export const SHM_PREFIX = 'hyperway.';
@@ -33,6 +38,12 @@ export const STALE_AFTER_S = 10;
 const OBJECT_PREFIX_BYTES = 8;
 const OWNER_PID = 4;
 const ALIVE_AT = 5;
+const DIRECTORY = 6;
+
+/** The segment's regions, one per feature that shares state across processes. */
+export const REGION = { TARGETS: 0, RATE_LIMITS: 1, METRICS: 2, BREAKERS: 3, SPARE: 4 } as const;
+export type Region = (typeof REGION)[keyof typeof REGION];
+export const REGION_COUNT = 5;
 
 export interface Segment {
   name: string;
@@ -49,17 +60,29 @@ export function segmentName(primaryPid: number, prefix = SHM_PREFIX): string {
 }
 
 /** Primary: remove segments left by primaries that no longer run, then create ours. */
-export function createSegment(primaryPid: number, slots: number, prefix = SHM_PREFIX): Segment {
+export function createSegment(primaryPid: number, slots: number, prefix = SHM_PREFIX, regionWords: readonly number[] = []): Segment {
   removeStaleSegments(undefined, prefix);
   const name = segmentName(primaryPid, prefix);
-  const total = HEADER_WORDS + slots * SLOT_WORDS + 1024;
-  const words = shm.create(total, 'Int32Array', name, '0600');
+  let offset = HEADER_WORDS + slots * SLOT_WORDS;
+  const layout: Array<[number, number]> = [];
+  for (let r = 0; r < REGION_COUNT; r++) {
+    const size = Math.max(0, Math.ceil(regionWords[r] ?? 0));
+    // Regions start on a 16-word (64-byte) boundary: no cache line is shared between two of them.
+    offset = Math.ceil(offset / 16) * 16;
+    layout.push([offset, size]);
+    offset += size;
+  }
+  const words = shm.create(Math.max(offset, HEADER_WORDS + 16), 'Int32Array', name, '0600');
   if (!words) throw new HyperwayError('HW_ERR_SHM_UNAVAILABLE', `cannot create shared memory ${name}`);
   words.fill(0);
   Atomics.store(words, 1, SHM_LAYOUT_VERSION);
   Atomics.store(words, 2, slots);
   Atomics.store(words, 3, SLOT_WORDS);
   Atomics.store(words, OWNER_PID, primaryPid);
+  layout.forEach(([start, size], r) => {
+    Atomics.store(words, DIRECTORY + 2 * r, start);
+    Atomics.store(words, DIRECTORY + 2 * r + 1, size);
+  });
   stampAlive({ name, words, slots });
   Atomics.store(words, 0, SHM_MAGIC); // last: a reader that sees MAGIC sees the rest
   return { name, words, slots };
@@ -77,6 +100,16 @@ export function attachSegment(name: string): Segment {
     throw new HyperwayError('HW_ERR_SHM_UNAVAILABLE', `cannot attach shared memory ${name}`);
   }
   return { name, words, slots: Atomics.load(words, 2) };
+}
+
+/**
+ * A view over one region's words (same memory: Atomics on it are exact across processes), or
+ * null when the segment was created without it.
+ */
+export function region(seg: Segment, r: Region): Int32Array | null {
+  const start = Atomics.load(seg.words, DIRECTORY + 2 * r);
+  const size = Atomics.load(seg.words, DIRECTORY + 2 * r + 1);
+  return size === 0 ? null : seg.words.subarray(start, start + size);
 }
 
 export function destroySegment(seg: Segment): void {

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createSegment, destroySegment, removeStaleSegments, SHM_PREFIX, stampAlive, STALE_AFTER_S } from '../../../src/shared/shm';
+import { attachSegment, createSegment, destroySegment, region, REGION, removeStaleSegments, SHM_PREFIX, stampAlive, STALE_AFTER_S } from '../../../src/shared/shm';
 
 const PREFIX = `${SHM_PREFIX}test-${process.pid}-${randomBytes(4).toString('hex')}.`;
 const exists = (name: string): boolean => fs.existsSync(`/dev/shm${name}`);
@@ -72,5 +72,30 @@ test('a scoped reap leaves segments outside its prefix alone, however old', () =
     assert.deepEqual(removeStaleSegments(Math.floor(Date.now() / 1000) + STALE_AFTER_S + 5, other), [name]);
   } finally {
     fs.rmSync(`/dev/shm${name}`, { force: true });
+  }
+});
+
+test('regions: each gets its own aligned words, absent ones are null, and Atomics through a region view land in the segment', () => {
+  const seg = createSegment(process.pid, 2, PREFIX, [100, 0, 33]);
+  try {
+    const targets = region(seg, REGION.TARGETS);
+    const metrics = region(seg, REGION.METRICS);
+    assert.ok(targets !== null && metrics !== null);
+    assert.equal(targets.length, 100);
+    assert.equal(metrics.length, 33);
+    assert.equal(region(seg, REGION.RATE_LIMITS), null);
+    assert.equal(targets.byteOffset % 64, 0);
+    assert.equal(metrics.byteOffset % 64, 0);
+    // No overlap with the slots or with each other.
+    const slotsEnd = (16 + 2 * 16) * 4;
+    assert.ok(targets.byteOffset >= slotsEnd);
+    assert.ok(metrics.byteOffset >= targets.byteOffset + targets.byteLength);
+    Atomics.add(targets, 99, 7);
+    Atomics.add(metrics, 0, 5);
+    const again = attachSegment(seg.name);
+    assert.equal(Atomics.load(region(again, REGION.TARGETS) as Int32Array, 99), 7);
+    assert.equal(Atomics.load(region(again, REGION.METRICS) as Int32Array, 0), 5);
+  } finally {
+    destroySegment(seg);
   }
 });

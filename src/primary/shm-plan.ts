@@ -1,0 +1,13 @@
+/**
+ * How many words each shared-memory region gets (shared/shm.ts REGION), decided once at start
+ * from the settings: the segment cannot grow after workers mapped it, so a region's size is a
+ * restart-only setting, like the worker count. A feature that needs shared state adds its line
+ * here and draws its layout in its own shared/ module.
+ */
+import type { Settings } from '../shared/settings';
+import { REGION_COUNT } from '../shared/shm';
+
+export function regionWords(_settings: Settings): number[] {
+  const words = new Array<number>(REGION_COUNT).fill(0);
+  return words;
+}
