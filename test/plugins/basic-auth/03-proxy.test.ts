@@ -54,19 +54,20 @@ function config(upPort: number): object {
   };
 }
 
+// One gateway for both groups: a start costs about a second of a small machine.
+let up: EchoServer;
+let gw: Gateway;
+
+before(async () => {
+  up = await startEchoServer('echo-up');
+  gw = await startGateway({ config: config(up.port) });
+});
+after(async () => {
+  await gw?.stop();
+  await up?.close();
+});
+
 describe('basic-auth through the gateway', () => {
-  let up: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    up = await startEchoServer('echo-up');
-    gw = await startGateway({ config: config(up.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await up?.close();
-  });
-
   const send = (path: string, headers: Record<string, string> = {}): Promise<HttpResult> => request(gw.proxyUrl + path, { headers });
 
   async function upstreamSaw(path: string, headers: Record<string, string> = {}): Promise<EchoRecord> {
@@ -127,18 +128,6 @@ describe('basic-auth through the gateway', () => {
 });
 
 describe('several auth plugins on one route', () => {
-  let up: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    up = await startEchoServer('echo-up');
-    gw = await startGateway({ config: config(up.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await up?.close();
-  });
-
   const send = (path: string, headers: Record<string, string> = {}): Promise<HttpResult> => request(gw.proxyUrl + path, { headers });
   const BOB = { authorization: basic('bob', 'open sesame') };
   const ALICE = { apikey: 'alice-key' };
