@@ -147,7 +147,9 @@ export interface PluginHandler<C = unknown> {
   headerFilter?(ctx: PluginContext, conf: C): void;
   /**
    * One response chunk; returns the chunk to send (possibly changed or empty). `last` is true for
-   * the final call (its chunk may be empty). A plugin with bodyFilter makes the response chunked.
+   * the final call (its chunk may be empty). A filter that may change the body's length MUST
+   * remove Content-Length in its headerFilter (the response then goes chunked, as in Kong); with
+   * the length kept, bytes pass through and the final call may not come.
    */
   bodyFilter?(ctx: PluginContext, conf: C, chunk: Buffer, last: boolean): Buffer;
   /** After the response was written; MUST NOT throw into the request, MUST NOT block. */

@@ -124,7 +124,7 @@ export class StreamedResponse extends RequestContext {
     const res = this.res;
     this.state = RESPONSE_STATE.HEAD_SENT;
     const pipeline = this.pipeline;
-    if (pipeline !== null && (pipeline.filtersHead || pipeline.filtersBody)) this.#filterHead(pipeline);
+    if (pipeline !== null && pipeline.filtersHead) this.#filterHead(pipeline);
     res.writeStatus(statusLine(this.status));
     writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
     if (this.#headOnly) {
@@ -143,18 +143,15 @@ export class StreamedResponse extends RequestContext {
   }
 
   /**
-   * Plugins' header filters (the slow path: only routes with such plugins come here). A body
-   * filter may change the length, and a header filter may drop Content-Length: either way the
-   * response goes chunked, since a known length is promised with the head.
+   * Plugins' header filters (the slow path: only routes with such plugins come here). A header
+   * filter that removes Content-Length turns the response chunked, as with nginx: that is how a
+   * body filter that changes the length (response-transformer's JSON edits) says so. A body
+   * filter that keeps the length leaves the upstream's framing alone.
    */
   #filterHead(pipeline: PipelineHooks): void {
-    if (pipeline.filtersHead) {
-      const before = this.responseHeaders;
-      const after = pipeline.filterUpstreamHead(before);
-      this.responseHeaders = after;
-      if (this.contentLength >= 0 && !after.some(isContentLength)) this.contentLength = -1;
-    }
-    if (pipeline.filtersBody && !this.#headOnly) this.contentLength = -1;
+    const after = pipeline.filterUpstreamHead(this.responseHeaders);
+    this.responseHeaders = after;
+    if (this.contentLength >= 0 && !after.some(isContentLength)) this.contentLength = -1;
   }
 
   /** MUST run corked, right after writeHead: sends the rest of a known-length head now. */
@@ -166,13 +163,19 @@ export class StreamedResponse extends RequestContext {
 
   /** MUST run corked. Known length: tryEnd streams toward the total; unknown: chunked write. */
   writeChunk(chunk: Buffer): void {
-    const res = this.res;
     const pipeline = this.pipeline;
     if (pipeline !== null && pipeline.filtersBody) {
-      // Body filters may hold, shrink or grow a chunk; the response is chunked (#filterHead).
+      // A filter that changes the length removed Content-Length in its header filter, so the
+      // response is chunked (#filterHead); one that keeps it passes the bytes through.
       chunk = pipeline.filterBody(chunk, false);
       if (chunk.length === 0) return;
     }
+    this.#send(chunk);
+  }
+
+  /** MUST run corked. */
+  #send(chunk: Buffer): void {
+    const res = this.res;
     this.bodyBytes += chunk.length;
     if (this.contentLength >= 0) {
       // The last bytes are about to go: the request body is no longer wanted (see releaseBody).
@@ -220,14 +223,17 @@ export class StreamedResponse extends RequestContext {
     this.#upstreamEnded = true;
     // Known length with a chunk still waiting for the socket: onWritable finishes the response.
     if (this.#pending !== null) return;
-    this.state = RESPONSE_STATE.ENDING;
-    this.releaseBody();
     const pipeline = this.pipeline;
     if (pipeline !== null && pipeline.filtersBody) {
+      // What the filters held back goes out now (a whole edited JSON body, say).
       const last = pipeline.filterBody(EMPTY, true);
-      this.bodyBytes += last.length;
-      if (last.length > 0) this.res.write(last);
+      if (last.length > 0) {
+        this.#send(last);
+        if (this.state >= RESPONSE_STATE.ENDING || this.#pending !== null) return;
+      }
     }
+    this.state = RESPONSE_STATE.ENDING;
+    this.releaseBody();
     if (this.contentLength < 0) this.res.end();
     else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
     this.finish();
