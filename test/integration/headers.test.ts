@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
+import { KeepAliveClient } from '../helpers/keep-alive-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoRecord, type EchoServer } from '../helpers/upstream';
 
@@ -153,8 +154,20 @@ describe('headers', () => {
   it('passes X-Kong-Request-Id upstream and echoes the same id downstream', async () => {
     const res = await request(`${gw.proxyUrl}/h/x`);
     const upId = res.json<EchoRecord>().headers['x-kong-request-id'];
-    assert.equal(typeof upId, 'string');
+    assert.match(String(upId), /^[0-9a-f]{32}$/);
     assert.equal(res.headers['x-kong-request-id'], upId);
+    // Several requests on one connection (so one worker): each its own id.
+    const client = await KeepAliveClient.open(gw.proxyPort);
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        client.write('GET /h/x HTTP/1.1\r\nHost: a\r\n\r\n');
+        ids.add(String((await client.nextResponse(`response ${i}`)).headers['x-kong-request-id']));
+      }
+      assert.equal(ids.size, 3, `ids: ${[...ids].join(', ')}`);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('adds Kong latency headers and Via to proxied responses, keeping the upstream Server', async () => {
