@@ -115,7 +115,7 @@ describe('upstream errors', () => {
     const res = await request(`${gw.proxyUrl}/hang`, { timeoutMs: 10000 });
     const took = Date.now() - t0;
     assertNginxError(res, 504, MSG_504);
-    assert.ok(took >= 400 && took < 3000, `504 after ${took} ms, read_timeout is 500 ms`);
+    assert.ok(took >= 400 && took < 5000, `504 after ${took} ms, read_timeout is 500 ms`);
   });
 
   it('answers 504 after write_timeout when the upstream stops taking the request body', async () => {
@@ -137,7 +137,7 @@ describe('upstream errors', () => {
     const res = await request(`${gw.proxyUrl}/blackhole`);
     const took = Date.now() - t0;
     assertNginxError(res, 504, MSG_504);
-    assert.ok(took >= 250 && took < 3000, `504 after ${took} ms, connect_timeout is 300 ms`);
+    assert.ok(took >= 250 && took < 5000, `504 after ${took} ms, connect_timeout is 300 ms`);
   });
 
   it('answers 502 when the upstream resets before responding', async () => {
