@@ -1,12 +1,34 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
+import { KeepAliveClient } from '../helpers/keep-alive-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoRecord, type EchoServer } from '../helpers/upstream';
 
 /** Kong sends `kong/<version>`; a trailing RFC 9110 comment such as `(hyperway/x)` is tolerated. */
 const KONG_TOKEN = String.raw`kong\/\d+\.\d+\.\d+(?: \([^)]*\))?`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * The one trusted client address: the gateway listens on 127.0.0.1, and a client bound to
+ * 127.0.0.2 (loopback on Linux) reaches it from there, so one gateway has both kinds of client.
+ */
+const TRUSTED_CLIENT = '127.0.0.2';
+
+/** A GET from TRUSTED_CLIENT (http-client.ts cannot pick the local address): status and JSON body. */
+function requestFromTrusted(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, agent: false, localAddress: TRUSTED_CLIENT }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.setTimeout(10000, () => req.destroy(new Error(`request to ${url} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 function config(echoPort: number): object {
   return {
@@ -30,13 +52,17 @@ function config(echoPort: number): object {
   };
 }
 
-describe('headers (untrusted client)', () => {
+describe('headers', () => {
   let echo: EchoServer;
   let gw: Gateway;
 
   before(async () => {
     echo = await startEchoServer('echo-up');
-    gw = await startGateway({ config: config(echo.port), env: { HYPERWAY_ALLOW_DEBUG_HEADER: 'on' } });
+    gw = await startGateway({
+      config: config(echo.port),
+      // Only TRUSTED_CLIENT is trusted: the tests' ordinary requests (from 127.0.0.1) are not.
+      env: { HYPERWAY_ALLOW_DEBUG_HEADER: 'on', HYPERWAY_TRUSTED_IPS: `${TRUSTED_CLIENT}/32` },
+    });
   });
   after(async () => {
     await gw?.stop();
@@ -128,8 +154,20 @@ describe('headers (untrusted client)', () => {
   it('passes X-Kong-Request-Id upstream and echoes the same id downstream', async () => {
     const res = await request(`${gw.proxyUrl}/h/x`);
     const upId = res.json<EchoRecord>().headers['x-kong-request-id'];
-    assert.equal(typeof upId, 'string');
+    assert.match(String(upId), /^[0-9a-f]{32}$/);
     assert.equal(res.headers['x-kong-request-id'], upId);
+    // Several requests on one connection (so one worker): each its own id.
+    const client = await KeepAliveClient.open(gw.proxyPort);
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < 3; i++) {
+        client.write('GET /h/x HTTP/1.1\r\nHost: a\r\n\r\n');
+        ids.add(String((await client.nextResponse(`response ${i}`)).headers['x-kong-request-id']));
+      }
+      assert.equal(ids.size, 3, `ids: ${[...ids].join(', ')}`);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('adds Kong latency headers and Via to proxied responses, keeping the upstream Server', async () => {
@@ -168,37 +206,22 @@ describe('headers (untrusted client)', () => {
     const plain = await request(`${gw.proxyUrl}/h/x`);
     assert.equal(plain.headers['kong-route-name'], undefined, 'no debug headers without Kong-Debug');
   });
-});
-
-describe('headers (trusted client, HYPERWAY_TRUSTED_IPS)', () => {
-  let echo: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    echo = await startEchoServer('echo-trusted');
-    gw = await startGateway({ config: config(echo.port), env: { HYPERWAY_TRUSTED_IPS: '127.0.0.1/32' } });
-  });
-  after(async () => {
-    await gw?.stop();
-    await echo?.close();
-  });
 
   it('keeps the X-Forwarded-* values a trusted client sent', async () => {
-    const res = await request(`${gw.proxyUrl}/h/x`, {
-      headers: {
-        'x-forwarded-proto': 'https',
-        'x-forwarded-host': 'public.test',
-        'x-forwarded-port': '443',
-        'x-forwarded-path': '/outer/h/x',
-        'x-forwarded-prefix': '/outer',
-      },
+    const res = await requestFromTrusted(`${gw.proxyUrl}/h/x`, {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'public.test',
+      'x-forwarded-port': '443',
+      'x-forwarded-path': '/outer/h/x',
+      'x-forwarded-prefix': '/outer',
     });
-    assert.equal(res.status, 200, res.text);
-    const h = res.json<EchoRecord>().headers;
+    assert.equal(res.status, 200, res.body);
+    const h = (JSON.parse(res.body) as EchoRecord).headers;
     assert.equal(h['x-forwarded-proto'], 'https');
     assert.equal(h['x-forwarded-host'], 'public.test');
     assert.equal(h['x-forwarded-port'], '443');
     assert.equal(h['x-forwarded-path'], '/outer/h/x');
     assert.equal(h['x-forwarded-prefix'], '/outer');
+    assert.equal(h['x-forwarded-for'], TRUSTED_CLIENT);
   });
 });

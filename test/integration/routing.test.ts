@@ -174,7 +174,8 @@ describe('routing (traditional_compatible)', () => {
     assert.match(String(res.headers['content-type']), /^application\/json/);
     const body = res.json<{ message: string; request_id: unknown }>();
     assert.equal(body.message, 'no Route matched with those values');
-    assert.equal(typeof body.request_id, 'string');
+    assert.match(String(body.request_id), /^[0-9a-f]{32}$/);
+    assert.equal(res.headers['x-kong-request-id'], body.request_id);
     assert.equal(echo.requests.some((r) => r.url.includes('nothing-here')), false);
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { request, type HttpResult } from '../helpers/http-client';
 import { closedPort } from '../helpers/ports';
+import { rawExchange } from '../helpers/raw-http';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import {
   startBlackholeServer,
@@ -84,6 +85,14 @@ describe('upstream errors', () => {
     await Promise.all([echo?.close(), hang?.close(), noRead?.close(), resetEarly?.close(), resetMid?.close(), blackhole?.close()]);
   });
 
+  // Every fault above must leave the gateway as it was: checked after each test, so each stands alone.
+  afterEach(async () => {
+    const st = await gw.status();
+    assert.deepEqual(st.workers.map((w) => w.pid).sort(), pidsAtStart, 'no worker crashed or was replaced');
+    assert.ok(st.workers.every((w) => w.state === 'listening' && w.restarts === 0), JSON.stringify(st.workers));
+    assert.equal((await request(`${gw.proxyUrl}/good/x`)).status, 200);
+  });
+
   function assertNginxError(res: HttpResult, status: number, message: string): void {
     assert.equal(res.status, status, res.text);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
@@ -106,7 +115,7 @@ describe('upstream errors', () => {
     const res = await request(`${gw.proxyUrl}/hang`, { timeoutMs: 10000 });
     const took = Date.now() - t0;
     assertNginxError(res, 504, MSG_504);
-    assert.ok(took >= 400 && took < 3000, `504 after ${took} ms, read_timeout is 500 ms`);
+    assert.ok(took >= 400 && took < 5000, `504 after ${took} ms, read_timeout is 500 ms`);
   });
 
   it('answers 504 after write_timeout when the upstream stops taking the request body', async () => {
@@ -128,29 +137,23 @@ describe('upstream errors', () => {
     const res = await request(`${gw.proxyUrl}/blackhole`);
     const took = Date.now() - t0;
     assertNginxError(res, 504, MSG_504);
-    assert.ok(took >= 250 && took < 3000, `504 after ${took} ms, connect_timeout is 300 ms`);
+    assert.ok(took >= 250 && took < 5000, `504 after ${took} ms, connect_timeout is 300 ms`);
   });
 
   it('answers 502 when the upstream resets before responding', async () => {
     assertNginxError(await request(`${gw.proxyUrl}/reset-early`), 502, MSG_502);
   });
 
-  it('aborts the client response when the upstream resets mid-body (no hang, no fake success)', async () => {
-    const t0 = Date.now();
-    const outcome = await request(`${gw.proxyUrl}/reset-mid`, { timeoutMs: 8000 }).then(
-      (res) => ({ ok: true as const, res }),
-      (err: Error) => ({ ok: false as const, err }),
-    );
-    assert.ok(Date.now() - t0 < 5000, 'the client must learn of the reset promptly');
-    if (outcome.ok) {
-      // Either a 502 before any byte was sent, or a body visibly shorter than announced.
-      if (outcome.res.status !== 502) {
-        assert.equal(outcome.res.status, 200);
-        assert.ok(outcome.res.body.length < MID_BODY.announcedBytes, `got the full ${outcome.res.body.length} bytes`);
-      }
-    } else {
-      assert.doesNotMatch(outcome.err.message, /timed out/);
-    }
+  it('cuts the client connection when the upstream resets mid-body: the 200 head and part of the body, then a close', async () => {
+    // The fault upstream sends its head and 64 KiB, waits, then resets: the gateway has sent the
+    // head by then, so the only honest signal left is a cut connection (forward.ts, onError).
+    const res = await rawExchange(gw.proxyPort, 'GET /reset-mid HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'close', timeoutMs: 5000 });
+    const seen = `${res.data.subarray(0, res.data.indexOf('\r\n\r\n') + 4).toString('latin1')}… (${res.body.length} body bytes)`;
+    assert.equal(res.closed, true, `the connection must be closed promptly, not left hanging: ${seen}`);
+    assert.equal(res.status, 200, seen);
+    assert.equal(res.headers['content-length'], String(MID_BODY.announcedBytes), seen);
+    assert.equal(res.complete, false, `a complete response after an upstream reset: ${seen}`);
+    assert.ok(res.body.length <= MID_BODY.sentBytes, `more body than the upstream sent: ${seen}`);
   });
 
   it('retries a refused target on the other target of the upstream', async () => {
@@ -191,13 +194,5 @@ describe('upstream errors', () => {
     const res = await request(`${gw.proxyUrl}/serviceless`);
     assert.equal(res.status, 503);
     assert.equal(res.json<{ message: string }>().message, 'no Service found with those values');
-  });
-
-  it('stays healthy: same workers, all listening, still proxying', async () => {
-    const st = await gw.status();
-    assert.deepEqual(st.workers.map((w) => w.pid).sort(), pidsAtStart, 'no worker crashed or was replaced');
-    assert.ok(st.workers.every((w) => w.state === 'listening' && w.restarts === 0), JSON.stringify(st.workers));
-    assert.equal((await gw.admin('/status/ready')).status, 200);
-    for (let i = 0; i < 4; i++) assert.equal((await request(`${gw.proxyUrl}/good/x`)).status, 200);
   });
 });

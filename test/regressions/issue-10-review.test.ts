@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { closedPort, listenLocal } from '../helpers/ports';
-import { rawExchange } from '../helpers/raw-http';
+import { parseRawResponse, rawExchange } from '../helpers/raw-http';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoRecord, type EchoServer } from '../helpers/upstream';
 import { KeepAliveClient } from '../helpers/keep-alive-client';
@@ -126,13 +127,47 @@ describe('issue #10 review regressions', () => {
   });
 
   it('answers HEAD to a refused upstream with a 502 head and no body bytes', async () => {
-    // Keep-alive socket: rawExchange waits out the timeout, well past 300 ms after the head.
-    const res = await rawExchange(gw.proxyPort, 'HEAD /dead HTTP/1.1\r\nHost: a\r\n\r\n', { until: 'close', timeoutMs: 800 });
-    assert.equal(res.status, 502, res.data.toString('latin1'));
-    assert.ok(res.headers['content-length'] !== undefined, 'a Content-Length header');
-    const headEnd = res.data.indexOf('\r\n\r\n');
-    assert.ok(headEnd > 0);
-    assert.equal(res.data.length - (headEnd + 4), 0, `stray bytes after the head: ${JSON.stringify(res.data.subarray(headEnd + 4).toString('latin1'))}`);
+    // Stray body bytes would sit between the HEAD's head and whatever the connection does next:
+    // a second request on it gives an event to wait for instead of a quiet period. With uWS 20.30
+    // that event is a close (it does not serve a request after a HEAD response on the same
+    // connection); otherwise it is the second response.
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let asked = false;
+      const sock = connect({ port: gw.proxyPort, host: '127.0.0.1' }, () => sock.write('HEAD /dead HTTP/1.1\r\nHost: a\r\n\r\n'));
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`no second response within 5 s; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+      }, 5000);
+      sock.on('data', (c: Buffer) => {
+        chunks.push(c);
+        const all = Buffer.concat(chunks);
+        const headEnd = all.indexOf('\r\n\r\n');
+        if (headEnd < 0) return;
+        if (!asked) {
+          asked = true;
+          sock.write('GET /echo/after-head HTTP/1.1\r\nHost: a\r\n\r\n');
+        }
+        const second = all.indexOf('HTTP/1.1 200', headEnd);
+        if (second >= 0 && parseRawResponse(all.subarray(second)).complete) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve(all);
+        }
+      });
+      sock.on('error', reject);
+      sock.on('close', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks));
+      });
+    });
+    const head = parseRawResponse(data);
+    assert.equal(head.status, 502, data.toString('latin1'));
+    assert.ok(head.headers['content-length'] !== undefined, 'a Content-Length header');
+    const headEnd = data.indexOf('\r\n\r\n') + 4;
+    const next = data.subarray(headEnd);
+    assert.ok(next.length === 0 || next.toString('latin1').startsWith('HTTP/1.1 200'), `stray bytes after the head: ${JSON.stringify(next.toString('latin1').slice(0, 200))}`);
+    if (next.length > 0) assert.equal((JSON.parse(parseRawResponse(next).body.toString()) as EchoRecord).url, '/after-head');
   });
 
   it('percent-encodes UTF-8 bytes of the query before sending it upstream', async () => {
