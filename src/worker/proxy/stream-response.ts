@@ -7,7 +7,7 @@
  * synchronously, so one shared function per step does the work instead of a closure per write.
  */
 import { RequestContext, RESPONSE_STATE, type PipelineHooks } from '../server/context';
-import { statusLine } from '../server/respond';
+import { endWithoutBody, statusLine } from '../server/respond';
 import { writeProxiedHeaders, connectionTokens } from './headers';
 import { headerKind, parseLength, KIND } from './raw-headers';
 
@@ -131,8 +131,7 @@ export class StreamedResponse extends RequestContext {
       this.state = RESPONSE_STATE.ENDING;
       this.releaseBody();
       // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
-      if (this.contentLength >= 0 && this.status !== 204) res.endWithoutBody(this.contentLength);
-      else res.endWithoutBody();
+      endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, false);
       this.finish();
     } else if (this.contentLength === 0) {
       this.state = RESPONSE_STATE.ENDING;

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpResponse } from './uws';
 import { RESPONSE_STATE, type RequestContext } from './context';
-import { statusLine, negotiate, errorBody, MIME, NGINX_MESSAGES, ERROR_KIND, type ErrorKind, type Mime } from './respond';
+import { endWithoutBody, statusLine, negotiate, errorBody, MIME, NGINX_MESSAGES, ERROR_KIND, type ErrorKind, type Mime } from './respond';
 import { SERVER_TOKEN, writeDebugHeaders } from '../proxy/headers';
 
 /** A gateway-generated answer: Kong's message, and who produces it in Kong. */
@@ -151,6 +151,6 @@ function writeAnswer(res: HttpResponse, ctx: RequestContext, answer: GatewayAnsw
     const extra = answer.headers;
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
   }
-  if (ctx.method === 'HEAD') res.endWithoutBody(Buffer.byteLength(body), answer.close);
+  if (ctx.method === 'HEAD') endWithoutBody(res, Buffer.byteLength(body), answer.close);
   else res.end(body, answer.close);
 }

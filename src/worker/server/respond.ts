@@ -3,6 +3,7 @@
  * templates) and content negotiation (Accept, highest q wins). answers.ts writes them.
  */
 import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from './uws';
 
 export const MIME = {
   json: 'application/json; charset=utf-8',
@@ -17,6 +18,22 @@ export const STATUS_LINES: string[] = [];
 for (const [code, text] of Object.entries(STATUS_CODES)) STATUS_LINES[Number(code)] = `${code} ${text}`;
 export function statusLine(status: number): string {
   return STATUS_LINES[status] ?? `${status} Unknown`;
+}
+
+/**
+ * Ends a response that has no body (HEAD, 204, 304), reporting `length` (-1: none). MUST run
+ * corked. uWS 20.30's endWithoutBody(length) leaves the response unfinished: the keep-alive
+ * connection then answers nothing more. So the length goes out as a header and the response ends
+ * with a plain endWithoutBody(); closing after it is only possible through end('', true), which
+ * reports a zero length, acceptable for the rare HEAD whose framing was bad.
+ */
+export function endWithoutBody(res: HttpResponse, length: number, close: boolean): void {
+  if (close) {
+    res.end('', true);
+    return;
+  }
+  if (length >= 0) res.writeHeader('Content-Length', String(length));
+  res.endWithoutBody();
 }
 
 /** Kong's fixed messages for nginx-level errors (kong/error_handlers.lua). */
