@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { request, type HttpResult } from '../helpers/http-client';
-import { freePort, listenLocal, refused } from '../helpers/ports';
-import { CLI_PATH, killQuietly, type GatewayStatus } from '../helpers/start-gateway';
-import { isAlive } from '../helpers/proc';
+import { freePorts, listenLocal, refused } from '../helpers/ports';
+import { CLI_PATH, gatewayEnv, killQuietly, type GatewayStatus } from '../helpers/start-gateway';
+import { isAlive, trackGroup } from '../helpers/proc';
 import { waitFor } from '../helpers/wait';
 
 interface Exit {
@@ -105,23 +105,24 @@ describe('signals', () => {
 
   /** Starts a gateway as the leader of a new process group and waits until every worker listens. */
   async function start(env: Record<string, string> = {}): Promise<GroupGateway> {
-    const proxyPort = await freePort();
-    const adminPort = await freePort();
+    const [proxyPort, adminPort] = (await freePorts(2)) as [number, number];
     const child = spawn(process.execPath, [CLI_PATH, 'start', '--config', config], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
+      // A clean environment: the machine's KONG_*/HYPERWAY_* must not change the gateway under test.
+      env: gatewayEnv({
         HYPERWAY_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
         HYPERWAY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
         HYPERWAY_WORKERS: '2',
         HYPERWAY_LOG_LEVEL: 'warn',
         ...env,
-      },
+      }),
     });
     const pid = child.pid;
     assert.ok(pid, 'spawned');
     groups.add(pid);
+    // Killed with its group even if this test process dies first.
+    trackGroup(pid);
     let out = '';
     const collect = (c: Buffer): void => {
       out = (out + c.toString()).slice(-65536);
