@@ -3,49 +3,13 @@
 // worker still alive after the primary, which would hide a worker outliving it.
 // SIGINT and SIGQUIT are covered in signals.test.ts.
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { request, type HttpResult } from '../helpers/http-client';
-import { listenLocal, refused } from '../helpers/ports';
+import { refused } from '../helpers/ports';
+import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { isAlive } from '../helpers/proc';
 import { waitFor } from '../helpers/wait';
-
-/** An upstream that answers each request only when the test releases it: no race with a delay. */
-interface HeldUpstream {
-  port: number;
-  /** Paths received so far. */
-  seen: string[];
-  release(path: string): void;
-  close(): Promise<void>;
-}
-
-async function startHeldUpstream(): Promise<HeldUpstream> {
-  const seen: string[] = [];
-  const held = new Map<string, ServerResponse>();
-  const server = createServer((req, res) => {
-    const path = req.url ?? '/';
-    seen.push(path);
-    req.resume();
-    if (path.startsWith('/now')) res.end('now');
-    else held.set(path, res);
-  });
-  const port = await listenLocal(server);
-  return {
-    port,
-    seen,
-    release(path) {
-      const res = held.get(path);
-      assert.ok(res, `no held request ${path}`);
-      held.delete(path);
-      res.end(path);
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 /** Resolves with the primary's exit code once it exits, or fails after `ms`. */
 async function primaryExit(gw: Gateway, ms: number): Promise<number | null> {

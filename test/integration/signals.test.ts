@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { request, type HttpResult } from '../helpers/http-client';
-import { freePorts, listenLocal, refused } from '../helpers/ports';
+import { freePorts, refused } from '../helpers/ports';
+import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream';
 import { CLI_PATH, gatewayEnv, killQuietly, type GatewayStatus } from '../helpers/start-gateway';
 import { isAlive, trackGroup } from '../helpers/proc';
 import { waitFor } from '../helpers/wait';
@@ -37,42 +37,6 @@ const killGroups = (): void => {
   for (const pgid of groups) killQuietly(-pgid, 'SIGKILL');
 };
 process.once('exit', killGroups);
-
-/** An upstream that answers each request only when the test releases it: no race with a delay. */
-interface HeldUpstream {
-  port: number;
-  /** Paths received so far. */
-  seen: string[];
-  release(path: string): void;
-  close(): Promise<void>;
-}
-
-async function startHeldUpstream(): Promise<HeldUpstream> {
-  const seen: string[] = [];
-  const held = new Map<string, ServerResponse>();
-  const server = createServer((req, res) => {
-    const p = req.url ?? '/';
-    seen.push(p);
-    req.resume();
-    if (p.startsWith('/now')) res.end('now');
-    else held.set(p, res);
-  });
-  const port = await listenLocal(server);
-  return {
-    port,
-    seen,
-    release(p) {
-      const res = held.get(p);
-      assert.ok(res, `no held request ${p}`);
-      held.delete(p);
-      res.end(p);
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 function segmentsOf(pid: number): string[] {
   return fs.readdirSync('/dev/shm').filter((e) => e.startsWith(`hyperway.${pid}.`));
