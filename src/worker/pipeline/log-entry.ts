@@ -35,6 +35,8 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     querystring[k] = prev === undefined ? value : Array.isArray(prev) ? [...prev, String(value)] : [String(prev), String(value)];
   }
   const consumer = run.consumer;
+  // run.fromUpstream is only set when a header filter ran: the exchange knows in every case.
+  const proxied = run.fromUpstream || ctx.proxied;
   return {
     request: {
       method: ctx.method,
@@ -47,7 +49,7 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     response: {
       status: ctx.status,
       size: ctx.bodyBytes,
-      headers: run.fromUpstream ? rawHeaderObject(ctx.responseHeaders) : {},
+      headers: proxied ? rawHeaderObject(ctx.responseHeaders) : {},
     },
     latencies: { request: total, kong: Math.max(0, total - proxy), proxy },
     client_ip: ctx.realIp,
@@ -56,6 +58,6 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     service: service === null ? null : { id: service.id, name: service.name, host: service.host, port: service.port, protocol: service.protocol },
     consumer: consumer === null ? null : { id: consumer.id, username: consumer.username, custom_id: consumer.customId },
     upstream_uri: ctx.upstreamPath,
-    source: run.fromUpstream ? 'upstream' : ctx.status >= 500 && ctx.status <= 504 ? 'kong' : 'exit',
+    source: proxied ? 'upstream' : ctx.status >= 500 && ctx.status <= 504 ? 'kong' : 'exit',
   };
 }
