@@ -1,5 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { startGateway, type Gateway } from '../../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../../helpers/upstream';
 import { request, type HttpResult, type RequestOptions } from '../../helpers/http-client';
@@ -176,4 +178,23 @@ test('without prometheus_kong2_metrics there are no 2.x families; without status
   assert.equal(s.some((x) => x.name.startsWith('kong_latency') || x.name === 'kong_http_status' || x.name === 'kong_bandwidth'), false);
   const text = (await plain.admin('/metrics')).text;
   assert.doesNotMatch(text, /^# TYPE kong_latency /m);
+});
+
+test('a reload that reorders services and routes and adds new ones keeps every series under its labels', async () => {
+  // Runs after the previous test: `plain` has counted one GET /a.
+  const next = config(upstream.port) as { services: { name?: string; routes: object[] }[] };
+  next.services[0].routes.reverse();
+  next.services.unshift({ name: 'svc-new', url: `http://127.0.0.1:${upstream.port}`, routes: [{ name: 'rn', paths: ['/n'] }] } as never);
+  writeFileSync(plain.configPath, stringify(next));
+  const version = (await plain.status()).config_version;
+  plain.child.kill('SIGHUP');
+  await waitFor('both workers on the new config', async () => (await plain.status()).workers.every((w) => w.config_version === version + 1), { timeoutMs: 10000 });
+  for (const path of ['/a', '/a', '/n']) assert.equal((await request(`${plain.proxyUrl}${path}`)).status, 200);
+  const s = await waitFor('the new requests counted', async () => {
+    const got = await scrape(plain);
+    return sum(got, 'kong_http_requests_total') === 4 ? got : undefined;
+  });
+  assert.equal(value(s, 'kong_http_requests_total', req('ra', '200', 'service')), 3);
+  assert.equal(value(s, 'kong_http_requests_total', req('rn', '200', 'service', '', 'svc-new')), 1);
+  assert.equal(value(s, 'kong_request_latency_ms_count', A), 3);
 });
