@@ -30,7 +30,7 @@ test('series round-trip by entity uuid, per worker block; the request histogram 
     for (let i = 0; i < 3; i++) w0.countStatus(SVC, R1, null, 200, SOURCE.SERVICE);
     w0.countStatus(SVC, R1, ALICE, 401, SOURCE.KONG);
     w1.countStatus(SVC, R2, null, 200, SOURCE.SERVICE);
-    for (const ms of [0, 30, 70000]) w0.observe(SVC, R1, null, 10, 20, 1, ms, ms, true);
+    for (const ms of [0, 25, 30, 70000]) w0.observe(SVC, R1, null, 10, 20, 1, ms, ms, true);
     const b0 = readMetricsBlock(seg, 0);
     assert.deepEqual(b0.status.map((s) => [s.service, s.route, s.consumer, s.code, s.source, s.count]), [
       [SVC, R1, null, 200, SOURCE.SERVICE, 3],
@@ -38,10 +38,10 @@ test('series round-trip by entity uuid, per worker block; the request histogram 
     ]);
     assert.equal(b0.routes.length, 1);
     const v = b0.routes[0].values;
-    assert.deepEqual([v[0], v[1]], [30, 60]);
+    assert.deepEqual([v[0], v[1]], [40, 80]);
     const hist = Array.from(v.slice(REQUEST_HIST, REQUEST_HIST + UPSTREAM_LATENCY_BUCKETS.length + 2));
-    // 0 ms → le 25, 30 ms → le 50, 70000 ms → +Inf; then the sum.
-    assert.deepEqual(hist, [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 70030]);
+    // 0 and 25 ms → le 25 (Kong's buckets are inclusive), 30 ms → le 50, 70000 ms → +Inf; then the sum.
+    assert.deepEqual(hist, [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 70055]);
     assert.deepEqual(readMetricsBlock(seg, 1).status.map((s) => [s.route, s.count]), [[R2, 1]]);
   } finally {
     destroySegment(seg);
