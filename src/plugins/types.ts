@@ -130,6 +130,28 @@ export interface LogEntry {
   source: 'upstream' | 'exit' | 'kong';
 }
 
+/**
+ * What a metrics plugin needs of a finished request, without the cost of a LogEntry (which
+ * copies every request and response header into objects and parses the query string: dozens of
+ * allocations a counter never reads). One object is reused for every request of a worker: it is
+ * valid only during the `measure` call and MUST NOT be kept.
+ */
+export interface LogFacts {
+  status: number;
+  /** True when the response came from the service (Kong's `source` "service"), else "kong". */
+  fromUpstream: boolean;
+  routeId: string | null;
+  serviceId: string | null;
+  consumerId: string | null;
+  /** Request body bytes received, response body bytes sent. */
+  requestSize: number;
+  responseSize: number;
+  /** Kong's latencies in ms; `proxy` is -1 when the request never reached an upstream. */
+  requestLatency: number;
+  kongLatency: number;
+  proxyLatency: number;
+}
+
 export interface PluginHandler<C = unknown> {
   readonly name: string;
   /** Kong's PRIORITY (kong-reference f): higher runs first. */
@@ -154,4 +176,10 @@ export interface PluginHandler<C = unknown> {
   bodyFilter?(ctx: PluginContext, conf: C, chunk: Buffer, last: boolean): Buffer;
   /** After the response was written; MUST NOT throw into the request, MUST NOT block. */
   log?(entry: LogEntry, conf: C): void;
+  /**
+   * The log phase for counters: runs synchronously right after the response (no macrotask, no
+   * LogEntry built for it), so it MUST be a few arithmetic operations, never I/O; a throw is
+   * logged. A route whose plugins have only `measure` never builds a LogEntry.
+   */
+  measure?(facts: LogFacts, conf: C): void;
 }

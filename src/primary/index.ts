@@ -12,6 +12,11 @@ import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
 import { createSegment, destroySegment, stampAlive, SHM_PREFIX } from '../shared/shm';
 import { regionWords } from './shm-plan';
+import { initMetricsRegion } from '../shared/metrics-table';
+import { MetricsCollector, metricsLayout } from './metrics/collect';
+import { LabelNames } from './metrics/registry';
+import type { AdminContext } from './admin/context';
+import { STATUS_ROUTES } from './admin/server';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
@@ -35,8 +40,12 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
+  initMetricsRegion(segment, metricsLayout(settings));
   const supervisor = new Supervisor(segment, snapshot, count);
+  const collector = new MetricsCollector(segment, count);
+  supervisor.on('spawning', (id: number) => collector.retire(id));
   let admin: Server | null = null;
+  let status: Server | null = null;
   let stopping = false;
 
   const shutdown = async (reason: string, code: number): Promise<void> => {
@@ -51,6 +60,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
     admin?.close();
     admin?.closeAllConnections();
+    status?.close();
+    status?.closeAllConnections();
     await supervisor.shutdown(settings.drainTimeout);
     destroySegment(segment);
     await opts.onShutdown?.();
@@ -78,14 +89,26 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: `http://${formatAddress(settings.adminListen)}`, workers: count });
   });
 
+  const ctx: AdminContext = {
+    settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
+    metrics: { collector, names: new LabelNames(), kong2: settings.prometheusKong2Metrics },
+  };
   try {
-    admin = await startAdminServer({
-      settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
-    });
+    admin = await startAdminServer(ctx);
   } catch (e) {
     destroySegment(segment);
     process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(settings.adminListen)}: ${(e as Error).message}\n`);
     process.exit(1);
+  }
+  if (settings.statusListen !== null) {
+    try {
+      status = await startAdminServer(ctx, STATUS_ROUTES, settings.statusListen);
+    } catch (e) {
+      admin.close();
+      destroySegment(segment);
+      process.stderr.write(`hyperway: cannot listen on status_listen ${formatAddress(settings.statusListen)}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   supervisor.start();
   log('info', 'primary started', { workers: count, config: file, version: snapshot.version });

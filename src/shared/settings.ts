@@ -45,6 +45,12 @@ export interface Settings {
   workerHeartbeatTimeout: number;
   /** `max_request_headers` (Kong's lua_max_req_headers, default 100). */
   maxRequestHeaders: number;
+  /** `status_listen` (default off): a listener of the primary serving /status and /metrics. */
+  statusListen: ListenAddress | null;
+  /** `metrics_series` (default 1024): request-metric series each worker can hold (restart only). */
+  metricsSeries: number;
+  /** `prometheus_kong2_metrics` (default off): also export Kong 2.x's kong_latency, kong_http_status, kong_bandwidth. */
+  prometheusKong2Metrics: boolean;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -67,6 +73,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   drainTimeout: 10000,
   workerHeartbeatTimeout: 10000,
   maxRequestHeaders: 100,
+  statusListen: null,
+  metricsSeries: 1024,
+  prometheusKong2Metrics: false,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

@@ -13,6 +13,7 @@ import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage }
 import { configureLog, log } from '../lib/log';
 import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
+import { bindPrometheus } from '../plugins/prometheus/handler';
 
 const HEARTBEAT_MS = 250;
 
@@ -22,6 +23,7 @@ export function startWorker(): void {
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
   const slot = new WorkerSlot(segment, workerId);
   slot.reset(process.pid);
+  bindPrometheus(segment, workerId);
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
   setInterval(() => slot.beat(), HEARTBEAT_MS);
 

@@ -1,6 +1,7 @@
 import type { Settings } from '../../shared/settings';
 import type { Segment } from '../../shared/shm';
 import type { Supervisor } from '../supervisor/supervisor';
+import type { MetricsService } from '../metrics/endpoint';
 
 /** What Admin API resources may read: the primary's state, never a worker's memory. */
 export interface AdminContext {
@@ -10,4 +11,6 @@ export interface AdminContext {
   nodeId: string;
   startedAt: number;
   configFile: string;
+  /** Request metrics (GET /metrics); absent in tests that build a bare context. */
+  metrics?: MetricsService;
 }

@@ -8,12 +8,15 @@ import http from 'node:http';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
+import { metricsBody } from '../metrics/endpoint';
 import { log } from '../../lib/log';
 import { SERVER_HEADER } from '../../shared/version';
 
 export interface AdminResponse {
   status: number;
   body: unknown;
+  /** Set when `body` is text sent as is (the Prometheus exposition format), not JSON. */
+  contentType?: string;
 }
 
 type Handler = (ctx: AdminContext, req: http.IncomingMessage) => AdminResponse | Promise<AdminResponse>;
@@ -22,6 +25,14 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/': { GET: nodeInfo },
   '/status': { GET: statusBody },
   '/status/ready': { GET: readyBody },
+  '/metrics': { GET: metricsBody },
+};
+
+/** Kong's Status API (status_listen): health and metrics only, never configuration. */
+export const STATUS_ROUTES: typeof ROUTES = {
+  '/status': { GET: statusBody },
+  '/status/ready': { GET: readyBody },
+  '/metrics': { GET: metricsBody },
 };
 
 /** The request path without query; absolute-form targets give their path; null when unusable. */
@@ -40,10 +51,10 @@ export function adminPath(url: string | undefined): string | null {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse | Promise<AdminResponse> {
+function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUTES): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
-  const resource = ROUTES[path];
+  const resource = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
   if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const handler = resource[method];
@@ -51,19 +62,19 @@ function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse | Pr
   return handler(ctx, req);
 }
 
-export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
+export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ctx.settings.adminListen): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     let out: AdminResponse;
     try {
-      out = await route(ctx, req);
+      out = await route(ctx, req, routes);
     } catch (e) {
       log('error', 'admin API handler failed', { err: (e as Error).stack, url: req.url });
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
-    const text = JSON.stringify(out.body);
+    const text = out.contentType === undefined ? JSON.stringify(out.body) : String(out.body);
     res.writeHead(out.status, {
-      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Type': out.contentType ?? 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(text),
       'Access-Control-Allow-Origin': '*',
       Server: SERVER_HEADER,
@@ -75,7 +86,7 @@ export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 26\r\nConnection: close\r\n\r\n{"message":"Bad request"}\n');
     else socket.destroy(err);
   });
-  const { host, port } = ctx.settings.adminListen;
+  const { host, port } = listen;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -48,6 +48,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // Workers beat every 250 ms: below 1 s a busy but healthy worker would be killed.
   spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 1000, 24 * 3600 * 1000), null),
   spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
+  spec('status_listen', 'statusListen', (x) => (x === 'off' || x === false ? { ok: true, value: null } : v.parseListen(x, 'status_listen'))),
+  spec('metrics_series', 'metricsSeries', (x) => v.parseInt_(x, 0, 65536), null),
+  spec('prometheus_kong2_metrics', 'prometheusKong2Metrics', v.parseBool, null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

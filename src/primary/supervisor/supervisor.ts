@@ -78,6 +78,8 @@ export class Supervisor extends EventEmitter {
 
   #spawn(w: WorkerHandle): void {
     w.restartTimer = null;
+    // Listeners read what the old worker left in its slot (metrics fold it into a retired base).
+    this.emit('spawning', w.id);
     clearSlot(this.#seg, w.id);
     const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings.logLevel);
     w.child = child;

@@ -37,6 +37,7 @@ export interface PluginChain {
   readonly hasHeaderFilter: boolean;
   readonly hasBodyFilter: boolean;
   readonly hasLog: boolean;
+  readonly hasMeasure: boolean;
 }
 
 /** Protocols a plugin instance must list to run on this gateway's HTTP traffic. */
@@ -129,6 +130,7 @@ export function buildChain(
     hasHeaderFilter: entries.some((e) => e.handler.headerFilter !== undefined),
     hasBodyFilter: entries.some((e) => e.handler.bodyFilter !== undefined),
     hasLog: entries.some((e) => e.handler.log !== undefined),
+    hasMeasure: entries.some((e) => e.handler.measure !== undefined),
   };
 }
 

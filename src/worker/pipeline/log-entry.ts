@@ -2,7 +2,7 @@
  * Kong's `kong.log.serialize()` for log handlers: built once per request, only on routes whose
  * chain has a log phase, right after the response (the request's state is final then).
  */
-import type { LogEntry } from '../../plugins/types';
+import type { LogEntry, LogFacts } from '../../plugins/types';
 import type { Exchange } from '../proxy/forward';
 import type { RunContext } from './run-context';
 import { parseQuery } from '../../plugins/lib/body-codec';
@@ -35,6 +35,8 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     querystring[k] = prev === undefined ? value : Array.isArray(prev) ? [...prev, String(value)] : [String(prev), String(value)];
   }
   const consumer = run.consumer;
+  // run.fromUpstream is only set when a header filter ran: the exchange knows in every case.
+  const proxied = run.fromUpstream || ctx.proxied;
   return {
     request: {
       method: ctx.method,
@@ -47,7 +49,7 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     response: {
       status: ctx.status,
       size: ctx.bodyBytes,
-      headers: run.fromUpstream ? rawHeaderObject(ctx.responseHeaders) : {},
+      headers: proxied ? rawHeaderObject(ctx.responseHeaders) : {},
     },
     latencies: { request: total, kong: Math.max(0, total - proxy), proxy },
     client_ip: ctx.realIp,
@@ -56,6 +58,31 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     service: service === null ? null : { id: service.id, name: service.name, host: service.host, port: service.port, protocol: service.protocol },
     consumer: consumer === null ? null : { id: consumer.id, username: consumer.username, custom_id: consumer.customId },
     upstream_uri: ctx.upstreamPath,
-    source: run.fromUpstream ? 'upstream' : ctx.status >= 500 && ctx.status <= 504 ? 'kong' : 'exit',
+    source: proxied ? 'upstream' : ctx.status >= 500 && ctx.status <= 504 ? 'kong' : 'exit',
   };
+}
+
+/** The one LogFacts object of this worker: measure handlers run synchronously and keep nothing. */
+const FACTS: LogFacts = {
+  status: 0, fromUpstream: false, routeId: null, serviceId: null, consumerId: null,
+  requestSize: 0, responseSize: 0, requestLatency: 0, kongLatency: 0, proxyLatency: -1,
+};
+
+export function fillLogFacts(ctx: Exchange, run: RunContext, now: number): LogFacts {
+  const total = Math.round(now - ctx.t0);
+  const proxied = run.fromUpstream || ctx.proxied;
+  const proxy = proxied ? ctx.upstreamLatency : -1;
+  const route = ctx.route;
+  const f = FACTS;
+  f.status = ctx.status;
+  f.fromUpstream = proxied;
+  f.routeId = route === null ? null : route.snap.id;
+  f.serviceId = route?.service?.snap.id ?? null;
+  f.consumerId = run.consumer === null ? null : run.consumer.id;
+  f.requestSize = ctx.body?.received ?? 0;
+  f.responseSize = ctx.bodyBytes;
+  f.requestLatency = total;
+  f.kongLatency = Math.max(0, total - Math.max(proxy, 0));
+  f.proxyLatency = proxy;
+  return f;
 }

@@ -18,9 +18,9 @@ import { answerError, answerExit, answerPluginFailure } from '../server/answers'
 import { escapeUpstreamPath } from '../router';
 import { MIME } from '../server/respond';
 import { log } from '../../lib/log';
-import { hasBodyFilter, runAccess, runBodyFilter, runHeaderFilter, scheduleLog, type PipelineHost } from './run';
+import { hasBodyFilter, runAccess, runBodyFilter, runHeaderFilter, runMeasure, scheduleLog, type PipelineHost } from './run';
 import { NO_CONF, type PluginChain } from './chain';
-import { buildLogEntry } from './log-entry';
+import { buildLogEntry, fillLogFacts } from './log-entry';
 import { fromRawHeaders, toRawHeaders } from './response-headers';
 
 const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-custom-id', 'x-consumer-username', 'x-credential-identifier', 'x-anonymous-consumer'];
@@ -322,8 +322,9 @@ export class RunContext implements PipelineHost, PipelineHooks {
   }
 
   afterResponse(): void {
-    if (!this.chain.hasLog || this.pluginConfs === null) return;
-    scheduleLog(this, buildLogEntry(this.exchange, this, performance.now()));
+    const now = performance.now();
+    if (this.chain.hasMeasure) runMeasure(this, fillLogFacts(this.exchange, this, now));
+    if (this.chain.hasLog && this.pluginConfs !== null) scheduleLog(this, buildLogEntry(this.exchange, this, now));
   }
 }
 

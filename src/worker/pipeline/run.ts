@@ -6,7 +6,7 @@
  * Kong's collecting iterator does, so a CORS header still lands on a key-auth 401 while a
  * plugin after the short-circuit stays silent.
  */
-import type { LogEntry, PluginContext } from '../../plugins/types';
+import type { LogEntry, LogFacts, PluginContext } from '../../plugins/types';
 import { log } from '../../lib/log';
 import { NO_CONF, confFor, type PluginChain } from './chain';
 
@@ -121,6 +121,28 @@ function runLog(chain: PluginChain, confs: unknown[], entry: LogEntry): void {
       handler.log(entry, confs[i]);
     } catch (err) {
       log('error', 'plugin log failed', { plugin: entries[i].plugin, err: (err as Error).stack });
+    }
+  }
+}
+
+/**
+ * Measure handlers, synchronously after the response (see PluginHandler.measure). Unlike the
+ * filters they also run for plugins after a short-circuit: Kong's prometheus counts the 401 of
+ * a key-auth that ran before it, so every request of the route is counted once.
+ */
+export function runMeasure(host: PipelineHost, facts: LogFacts): void {
+  const confs = host.pluginConfs;
+  const entries = host.chain.entries;
+  const consumer = host.consumer === null ? null : host.consumer.id;
+  for (let i = 0; i < entries.length; i++) {
+    const handler = entries[i].handler;
+    if (handler.measure === undefined) continue;
+    const conf = confs !== null && confs[i] !== NO_CONF ? confs[i] : confFor(entries[i], consumer);
+    if (conf === NO_CONF) continue;
+    try {
+      handler.measure(facts, conf);
+    } catch (err) {
+      log('error', 'plugin measure failed', { plugin: entries[i].plugin, err: (err as Error).stack });
     }
   }
 }

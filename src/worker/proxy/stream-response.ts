@@ -57,6 +57,8 @@ export class StreamedResponse extends RequestContext {
   /** performance.now() when the current try was dispatched, and the upstream's answer time (ms). */
   tDispatch = 0;
   upstreamLatency = 0;
+  /** The response is the upstream's (its final head came in), whether or not a plugin filtered it. */
+  proxied = false;
   /** undici's resume for a paused upstream (forward.ts sets it with each head). */
   resumeUpstream: (() => void) | null = null;
   /** Names the upstream's Connection headers list (hop-by-hop for this response), or null. */
@@ -75,6 +77,7 @@ export class StreamedResponse extends RequestContext {
   /** The upstream's final head (status >= 200) is in: judge its framing, then write it or hold it. */
   startResponse(status: number, rawHeaders: Buffer[]): void {
     this.status = status;
+    this.proxied = true;
     this.responseHeaders = rawHeaders;
     // One scan of the head for what decides framing and filtering: Content-Length, Connection.
     let length = -1;

@@ -50,7 +50,24 @@ test('the hyperway block maps snake_case to Settings', () => {
     drainTimeout: 5000,
     workerHeartbeatTimeout: 3000,
     maxRequestHeaders: 200,
+    statusListen: null,
+    metricsSeries: 1024,
+    prometheusKong2Metrics: false,
   });
+});
+
+test('status_listen is off by default and takes a listen address; metrics settings parse', () => {
+  const { settings } = resolveSettings({ status_listen: '127.0.0.1:8007 reuseport backlog=16384', metrics_series: 16, prometheus_kong2_metrics: 'on' }, {});
+  assert.deepEqual(settings.statusListen, { host: '127.0.0.1', port: 8007 });
+  assert.equal(settings.metricsSeries, 16);
+  assert.equal(settings.prometheusKong2Metrics, true);
+  assert.equal(resolveSettings({}, {}).settings.statusListen, null);
+  const off = resolveSettings({ status_listen: 'off' }, {});
+  assert.deepEqual([off.settings.statusListen, off.problems], [null, []]);
+  assert.deepEqual(lines(resolveSettings({ status_listen: 'nowhere', metrics_series: -1 }, {}).problems), [
+    "hyperway.status_listen: invalid listen address 'nowhere': expected <ip>:<port>, e.g. 0.0.0.0:8000",
+    'hyperway.metrics_series: value should be between 0 and 65536',
+  ]);
 });
 
 test('env overrides the file; HYPERWAY_ wins over KONG_', () => {

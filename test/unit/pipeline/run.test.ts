@@ -25,6 +25,7 @@ function chain(handlers: PluginHandler<unknown>[]): PluginChain {
     hasHeaderFilter: handlers.some((h) => h.headerFilter),
     hasBodyFilter: handlers.some((h) => h.bodyFilter),
     hasLog: false,
+    hasMeasure: false,
   };
 }
 

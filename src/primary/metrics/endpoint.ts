@@ -1,0 +1,54 @@
+/**
+ * GET /metrics (Admin API and status_listen): one scrape = the collector's sums + the
+ * supervisor's view of the workers + the connection counts /status reports.
+ */
+import { readFileSync } from 'node:fs';
+import type { AdminContext } from '../admin/context';
+import type { AdminResponse } from '../admin/server';
+import { statusBody } from '../admin/status';
+import { readSlot } from '../../shared/counter-slab';
+import { LabelNames, METRICS_CONTENT_TYPE, renderMetrics, type WorkerInfo } from './registry';
+import type { MetricsCollector } from './collect';
+
+export interface MetricsService {
+  collector: MetricsCollector;
+  names: LabelNames;
+  kong2: boolean;
+}
+
+const PAGE = 4096;
+
+function rssOf(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ')[1]) * PAGE;
+  } catch {
+    return null;
+  }
+}
+
+export async function metricsBody(ctx: AdminContext): Promise<AdminResponse> {
+  const m = ctx.metrics;
+  if (m === undefined) return { status: 404, body: { message: 'Not found' } };
+  const status = (await statusBody(ctx)).body as { server: { connections_active: number; requests_in_flight: number } };
+  const sup = ctx.supervisor;
+  m.names.update(sup.snapshot);
+  const sums = m.collector.sums();
+  const workers: WorkerInfo[] = sup.workers.map((w) => ({
+    id: w.id,
+    pid: w.pid,
+    alive: w.child !== null,
+    restarts: w.restarts,
+    configVersion: readSlot(ctx.segment, w.id).configVersion,
+    rssBytes: w.child === null ? null : rssOf(w.pid),
+  }));
+  const text = await renderMetrics({
+    sums,
+    snapshot: sup.snapshot,
+    nodeId: ctx.nodeId,
+    kong2: m.kong2,
+    workers,
+    connections: { active: status.server.connections_active, writing: status.server.requests_in_flight },
+    totalRequests: sums.workerRequests.reduce((a, b) => a + b, 0),
+  }, m.names);
+  return { status: 200, body: text, contentType: METRICS_CONTENT_TYPE };
+}
