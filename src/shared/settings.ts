@@ -45,6 +45,12 @@ export interface Settings {
   workerHeartbeatTimeout: number;
   /** `max_request_headers` (Kong's lua_max_req_headers, default 100). */
   maxRequestHeaders: number;
+  /**
+   * nginx `large_client_header_buffers` (Kong: `nginx_http_large_client_header_buffers`, default
+   * `4 8k`): a request line longer than `size` is 414, a header line longer than `size` or a head
+   * longer than `count * size` is 400.
+   */
+  largeClientHeaderBuffers: { count: number; size: number };
 }
 
 export type { LogLevel } from '../lib/log';
@@ -67,6 +73,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   drainTimeout: 10000,
   workerHeartbeatTimeout: 10000,
   maxRequestHeaders: 100,
+  largeClientHeaderBuffers: { count: 4, size: 8192 },
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

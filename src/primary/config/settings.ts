@@ -48,12 +48,14 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // Workers beat every 250 ms: below 1 s a busy but healthy worker would be killed.
   spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 1000, 24 * 3600 * 1000), null),
   spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
+  spec('large_client_header_buffers', 'largeClientHeaderBuffers', v.parseHeaderBuffers, 'nginx_http_large_client_header_buffers'),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
 const HINTS: Record<string, string> = {
   nginx_worker_processes: "unknown field: use 'workers'",
   lua_max_req_headers: "unknown field: use 'max_request_headers'",
+  nginx_http_large_client_header_buffers: "unknown field: use 'large_client_header_buffers'",
 };
 
 /** Same as resolveSettings but reports into `pr` with raw paths, so load.ts can add lines. */

@@ -79,7 +79,7 @@ export class Supervisor extends EventEmitter {
   #spawn(w: WorkerHandle): void {
     w.restartTimer = null;
     clearSlot(this.#seg, w.id);
-    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings.logLevel);
+    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings);
     w.child = child;
     w.pid = child.pid ?? 0;
     w.startedAt = Date.now();
