@@ -63,6 +63,12 @@ export class StreamedResponse extends RequestContext {
   #dropHeaders: Set<string> | null = null;
   /** HEAD, 204 and 304: the head is the whole response. */
   #headOnly = false;
+  /**
+   * The upstream's Content-Length when the response goes out chunked only because the client
+   * asked for `Connection: close` (uWS's tryEnd cannot close after the last byte; end() can), so
+   * a short body is still cut rather than ended cleanly. -1 otherwise.
+   */
+  #closingLength = -1;
   /** A known-length chunk uWS did not take in full, and the write offset it started at. */
   #pending: Buffer | null = null;
   #pendingBase = 0;
@@ -87,9 +93,13 @@ export class StreamedResponse extends RequestContext {
         connection = connection === null ? v : `${connection}, ${v}`;
       }
     }
+    this.#headOnly = this.method === 'HEAD' || status === 204 || status === 304;
+    if (this.closeAfter && length > 0 && !this.#headOnly) {
+      this.#closingLength = length;
+      length = -1;
+    }
     this.contentLength = length;
     this.#dropHeaders = connection === null ? null : connectionTokens(connection);
-    this.#headOnly = this.method === 'HEAD' || status === 204 || status === 304;
     if (this.#headOnly || length === 0) {
       corkTarget = this;
       this.res.cork(corkedHead);
@@ -131,12 +141,12 @@ export class StreamedResponse extends RequestContext {
       this.state = RESPONSE_STATE.ENDING;
       this.releaseBody();
       // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
-      endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, false);
+      endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, this.closeAfter);
       this.finish();
     } else if (this.contentLength === 0) {
       this.state = RESPONSE_STATE.ENDING;
       this.releaseBody();
-      res.end();
+      res.end('', this.closeAfter);
       this.finish();
     }
   }
@@ -233,8 +243,9 @@ export class StreamedResponse extends RequestContext {
     }
     this.state = RESPONSE_STATE.ENDING;
     this.releaseBody();
-    if (this.contentLength < 0) this.res.end();
-    else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
+    // Fewer bytes than Content-Length promised: the client must see a cut.
+    if (this.contentLength >= 0 || (this.#closingLength >= 0 && this.bodyBytes < this.#closingLength)) this.res.close();
+    else this.res.end('', this.closeAfter);
     this.finish();
   }
 

@@ -62,6 +62,8 @@ export class RequestContext {
   /** Client headers, flat [name, value, …], names lowercased by uWS. */
   headers: string[] = [];
   connection: string | null = null;
+  /** The client's Connection header lists `close`: close the connection after the response. */
+  closeAfter = false;
   remote = '';
   realIp = '';
   trusted = false;
