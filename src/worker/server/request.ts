@@ -42,6 +42,7 @@ let contentLength = '';
 let control = false;
 let headBytes = 0;
 let longestLine = 0;
+let uwsCloses = false;
 function collect(name: string, value: string): void {
   const line = name.length + value.length + HEADER_LINE_EXTRA;
   headBytes += line;
@@ -55,8 +56,15 @@ function collect(name: string, value: string): void {
     case 'host': hosts++; target.host = value; break;
     case 'transfer-encoding': transferEncodings++; transferEncoding = value; break;
     case 'connection':
-      target.connection = target.connection === null ? value : `${target.connection}, ${value}`;
-      if (!target.closeAfter && hasCloseToken(value)) target.closeAfter = true;
+      // uWS closes by itself when the first Connection value has 5 bytes (`close`); any other
+      // list naming `close` is the gateway's to honour.
+      if (target.connection === null) {
+        target.connection = value;
+        uwsCloses = value.length === 5;
+      } else {
+        target.connection = `${target.connection}, ${value}`;
+      }
+      if (!uwsCloses && !target.closeAfter && hasCloseToken(value)) target.closeAfter = true;
       break;
   }
 }
@@ -117,6 +125,7 @@ export function copyRequest(ctx: RequestContext, req: HttpRequest, limits = DEFA
   target = ctx;
   contentLengths = hosts = transferEncodings = 0;
   control = false;
+  uwsCloses = false;
   const requestLine = method.length + ctx.url.length + ctx.search.length + REQUEST_LINE_EXTRA;
   headBytes = requestLine;
   longestLine = 0;
