@@ -354,6 +354,30 @@ describe('edge hygiene', () => {
     });
   });
 
+  describe('a request pipelined behind a refused one (found by the fuzz run)', () => {
+    // A proxy in front that reads the other Content-Length (or ignores what the gateway refuses)
+    // sends the hidden request as part of the first one's body: it must never be served.
+    const inner = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
+    const cases: Array<[string, string]> = [
+      ['Content-Length: 0 then Content-Length: <inner>', `POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${inner.length}\r\n\r\n`],
+      ['two Host headers', 'GET /p HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
+      ['a DEL in a header value', 'GET /p HTTP/1.1\r\nHost: a\r\nX-V: a\x7fb\r\n\r\n'],
+      ['a header line over 8 KiB', `GET /p HTTP/1.1\r\nHost: a\r\nX-V: ${'v'.repeat(9000)}\r\n\r\n`],
+      ['a dot-segment above the root', 'GET /../p HTTP/1.1\r\nHost: a\r\n\r\n'],
+      ['TRACE', 'TRACE /p HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ];
+    for (const [what, first] of cases) {
+      it(`never serves it after ${what}`, async () => {
+        const seen = upstream.requests.length;
+        const res = await rawExchange(gw.proxyPort, first + inner, { timeoutMs: 5000 });
+        assert.ok(res.status === null || res.status === 400 || res.status === 405, `got ${JSON.stringify(res.data.toString('latin1').slice(0, 200))}`);
+        assert.equal(res.closed, true, 'the connection is closed');
+        assert.equal((await request(`${gw.proxyUrl}/after-pipelined`)).status, 200);
+        assert.deepEqual(reached(seen), ['GET /after-pipelined HTTP/1.1'], 'the pipelined request never reached the upstream');
+      });
+    }
+  });
+
   describe('chunk sizes with a leading space', () => {
     // uWS decodes chunked bodies itself: the gateway only ever sees the decoded bytes, so it
     // cannot refuse ` 5`. What it guarantees: the bytes after such a size never reach the

@@ -20,6 +20,9 @@ import {
 } from './answers';
 import { log, isLogEnabled } from '../../lib/log';
 
+/** A path that cannot be normalized safely: 400, as REQUEST.BAD. */
+const BAD_PATH = -100;
+
 export interface ProxyState {
   runtime: Runtime | null;
   slot: WorkerSlot;
@@ -75,7 +78,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   // A fragment is never part of a request target (RFC 9112 §3.2): whoever sent one, the client or
   // a proxy in front, reads the URI differently from the gateway. nginx answers 400 too.
   if (path === null || (ctx.search !== '' && ctx.search.indexOf('#') !== -1)) {
-    badRequest(ctx, 'request path');
+    refuse(ctx, BAD_PATH);
     return;
   }
   const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
@@ -118,30 +121,36 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   run.start();
 }
 
-/** copyRequest's verdicts other than a body length: answered before anything is forwarded. */
+const VERDICT_LOG: Record<number, string> = {
+  [REQUEST.BAD]: 'bad request head',
+  [REQUEST.HEADER_TOO_LARGE]: 'request header too large',
+  [REQUEST.URI_TOO_LONG]: 'request line too long',
+  [REQUEST.NOT_ALLOWED]: 'method not allowed',
+  [BAD_PATH]: 'bad request path',
+};
+
+/**
+ * copyRequest's verdicts other than a body length, and bad paths: never forwarded, answered on
+ * the next turn of the event loop. Answered at once, the connection would still be parsed: uWS
+ * (20.30 at least) goes on to the next request in the same read after end(…, true), so the body
+ * of a request refused for its framing (`Content-Length: 0` then `Content-Length: 37`) would be
+ * served as a request of its own — request smuggling past a proxy that reads the other length.
+ * While the refusal is pending, uWS closes a connection on which another request arrives
+ * (its pipelining rule): that request is never seen, and the refused one goes unanswered.
+ */
 function refuse(ctx: RequestContext, verdict: number): void {
-  switch (verdict) {
-    case REQUEST.HEADER_TOO_LARGE:
-      if (isLogEnabled('info')) log('info', 'request header too large', { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, requestId: ctx.requestId });
-      answerHeaderTooLarge(ctx);
-      return;
-    case REQUEST.URI_TOO_LONG:
-      if (isLogEnabled('info')) log('info', 'request line too long', { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, requestId: ctx.requestId });
-      answerUriTooLong(ctx);
-      return;
-    case REQUEST.NOT_ALLOWED:
-      if (isLogEnabled('info')) log('info', 'method not allowed', { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
-      answerMethodNotAllowed(ctx);
-      return;
-    default:
-      badRequest(ctx, 'request head');
-  }
+  if (isLogEnabled('info')) log('info', VERDICT_LOG[verdict] ?? 'bad request', { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
+  setImmediate(answerRefusal, ctx, verdict);
 }
 
-/** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
-function badRequest(ctx: RequestContext, what: string): void {
-  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
-  answerBadRequest(ctx);
+function answerRefusal(ctx: RequestContext, verdict: number): void {
+  // The answers write nothing once the client went away (state ABORTED).
+  switch (verdict) {
+    case REQUEST.HEADER_TOO_LARGE: answerHeaderTooLarge(ctx); return;
+    case REQUEST.URI_TOO_LONG: answerUriTooLong(ctx); return;
+    case REQUEST.NOT_ALLOWED: answerMethodNotAllowed(ctx); return;
+    default: answerBadRequest(ctx);
+  }
 }
 
 /**
