@@ -124,6 +124,7 @@ describe('edge hygiene', () => {
       const res = await rawExchange(gw.proxyPort, 'GET /cc/a HTTP/1.1\r\nHost: a\r\nConnection: close, X-Secret\r\nX-Secret: s3cr3t\r\n\r\n', { timeoutMs: 5000 });
       assert.equal(res.status, 200, res.data.toString('latin1').slice(0, 200));
       assert.equal(res.complete, true, 'the whole body arrived before the close');
+      assert.equal(res.headers['content-length'], String(res.body.length), "the upstream's known length is kept");
       assert.equal(JSON.parse(res.body.toString()).url, '/cc/a');
       assert.equal(res.closed, true, 'the gateway closed the connection after the response');
       assert.deepEqual(reached(seen), ['GET /cc/a HTTP/1.1']);
@@ -134,6 +135,10 @@ describe('edge hygiene', () => {
       const res = await rawExchange(gw.proxyPort, 'GET /cc/b HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, CLOSE\r\n\r\n', { timeoutMs: 5000 });
       assert.equal(res.status, 200);
       assert.equal(res.closed, true);
+      const bare = await rawExchange(gw.proxyPort, 'GET /cc/bare HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n', { timeoutMs: 5000 });
+      assert.equal(bare.status, 200);
+      assert.equal(bare.headers['content-length'] !== undefined, true, 'a bare close keeps the upstream framing (uWS closes by itself)');
+      assert.equal(bare.closed, true, 'a bare Close');
       const head = await rawExchange(gw.proxyPort, 'HEAD /cc/c HTTP/1.1\r\nHost: a\r\nConnection: x-a, close\r\n\r\n', { timeoutMs: 5000 });
       assert.equal(head.status, 200);
       assert.equal(head.closed, true, 'HEAD too');

@@ -188,8 +188,12 @@ describe('copyRequest: edge hygiene (issue 19), in the same walk over the header
     }
   });
 
-  it('notes `close` anywhere in the Connection list, in any case, and nothing else', () => {
-    for (const v of ['close', 'Close', 'close, x-secret', 'x-secret,close', 'keep-alive , CLOSE ', 'a,\tclose\t']) {
+  it('notes `close` anywhere in the Connection list, in any case, and nothing else; a bare `close` is left to uWS', () => {
+    for (const v of ['close', 'Close', 'CLOSE']) {
+      assert.equal(judge('GET', [['host', 'a'], ['connection', v]]).copy.closeAfter, false, `uWS closes on ${v} itself`);
+    }
+    assert.equal(judge('GET', [['host', 'a'], ['connection', 'close'], ['connection', 'x-a']]).copy.closeAfter, false, 'uWS reads the first line');
+    for (const v of ['close, x-secret', 'x-secret,close', 'keep-alive , CLOSE ', 'a,\tclose\t']) {
       assert.equal(judge('GET', [['host', 'a'], ['connection', v]]).copy.closeAfter, true, JSON.stringify(v));
     }
     for (const v of ['keep-alive', 'closed', 'x-close', 'clos', 'close-x, keep-alive']) {
