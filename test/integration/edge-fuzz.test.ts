@@ -159,17 +159,23 @@ function strictRequests(payload: Buffer): Seen[] {
 // ---- the client: mutated requests -------------------------------------------------------------
 
 /** The request a fuzz case starts from; `/fz/<id>-` tags it, and every body hides a request line. */
+/** A check on the tag, so that a mutated digit cannot pass one case's request off as another's. */
+function tagOf(id: number): string {
+  return `${id}-${(Math.imul(id + 1, 0x2f6b) >>> 0).toString(16).slice(-4)}`;
+}
+
 function baseRequest(rand: () => number, id: number): string {
-  const inner = `GET /fz-inner/${id}- HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const tag = tagOf(id);
+  const inner = `GET /fz-inner/${tag}- HTTP/1.1\r\nHost: x\r\n\r\n`;
   switch (Math.floor(rand() * 4)) {
     case 0:
-      return `GET /fz/${id}-?q=1 HTTP/1.1\r\nHost: a\r\nX-A: b\r\nConnection: keep-alive\r\n\r\n`;
+      return `GET /fz/${tag}-?q=1 HTTP/1.1\r\nHost: a\r\nX-A: b\r\nConnection: keep-alive\r\n\r\n`;
     case 1:
-      return `POST /fz/${id}- HTTP/1.1\r\nHost: a\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`;
+      return `POST /fz/${tag}- HTTP/1.1\r\nHost: a\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`;
     case 2:
-      return `POST /fz/${id}- HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+      return `POST /fz/${tag}- HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
     default:
-      return `PUT /fz/${id}- HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+      return `PUT /fz/${tag}- HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
   }
 }
 
@@ -328,15 +334,15 @@ describe(`edge fuzz (${RUN_MS} ms, seed ${SEED})`, () => {
     // really carried it as a request of its own, and no case yields more requests than that.
     const byCase = new Map<number, Seen[]>();
     for (const r of upstream.requests) {
-      const m = /^\/fz(?:-inner)?\/(\d+)-/.exec(r.path);
-      if (m === null) continue;
+      const m = /^\/fz(?:-inner)?\/(\d+)-([0-9a-f]+)-/.exec(r.path);
+      if (m === null || tagOf(Number(m[1])) !== `${m[1]}-${m[2]}`) continue;
       const id = Number(m[1]);
       byCase.set(id, [...(byCase.get(id) ?? []), r]);
     }
     const unexplained: string[] = [];
     for (const [id, got] of byCase) {
       const payload = payloads[id];
-      if (payload === undefined) continue; // a tag the mutation invented
+      if (payload === undefined) continue;
       const strict = strictRequests(payload);
       const inner = got.filter((r) => r.path.startsWith('/fz-inner/'));
       const strictInner = strict.filter((r) => r.path.startsWith('/fz-inner/'));
