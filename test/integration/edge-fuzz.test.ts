@@ -167,7 +167,9 @@ function tagOf(id: number): string {
 function baseRequest(rand: () => number, id: number): string {
   const tag = tagOf(id);
   const inner = `GET /fz-inner/${tag}- HTTP/1.1\r\nHost: x\r\n\r\n`;
-  switch (Math.floor(rand() * 4)) {
+  switch (Math.floor(rand() * 5)) {
+    case 4: // two lengths: a proxy reading the second would send `inner` as this request's body
+      return `POST /fz/${tag}- HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`;
     case 0:
       return `GET /fz/${tag}-?q=1 HTTP/1.1\r\nHost: a\r\nX-A: b\r\nConnection: keep-alive\r\n\r\n`;
     case 1:
