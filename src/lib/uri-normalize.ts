@@ -11,6 +11,7 @@
 const SLASH = 47;
 const DOT = 46;
 const PERCENT = 37;
+const HASH = 35;
 
 /** Kong's RESERVED_CHARS `!*'();:@&=+$,/?%#[]`: kept encoded (uppercased) when found as `%XX`. */
 const RESERVED = new Uint8Array(128);
@@ -35,7 +36,8 @@ export function pct(byte: number): string {
  * Normalizes a raw request path (query string already removed) the way Kong does before routing.
  * Returns the input itself when nothing needs changing (no allocation), or null when the path
  * cannot be normalized safely (not starting with `/`, a `%` not followed by two hex digits, `%00`,
- * raw control bytes): the caller answers 400, as nginx does for such request lines.
+ * raw control bytes, a `#`, a `..` above the root): the caller answers 400, as nginx does for such
+ * request lines (Kong's own normalize drops a `..` above the root; nginx refuses the request first).
  */
 export function normalizePath(raw: string): string | null {
   const n = raw.length;
@@ -43,7 +45,8 @@ export function normalizePath(raw: string): string | null {
   let slow = false;
   for (let i = 0; i < n; i++) {
     const c = raw.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return null;
+    // A fragment never belongs to a request target (nginx answers 400 to `/a#/b`).
+    if (c < 0x20 || c === 0x7f || c === HASH) return null;
     if (c === PERCENT) {
       slow = true;
     } else if (c === SLASH && !slow) {
@@ -120,9 +123,9 @@ function decodeUtf8Run(bytes: number[]): string {
 
 /**
  * RFC 3986 dot-segment removal plus `//` merging, step for step as Kong's loop (the input always
- * starts with `/`, so every remaining suffix does too).
+ * starts with `/`, so every remaining suffix does too); null for a `..` above the root.
  */
-function removeDotSegments(s: string): string {
+function removeDotSegments(s: string): string | null {
   const n = s.length;
   if (n === 1) return s;
   const out: string[] = [];
@@ -135,7 +138,7 @@ function removeDotSegments(s: string): string {
       break;
     }
     if (c2 === DOT && c3 === DOT && i + 3 === n) {
-      out.pop(); // "/.." at the end
+      if (out.pop() === undefined) return null; // "/.." at the end
       out.push('/');
       break;
     }
@@ -145,7 +148,7 @@ function removeDotSegments(s: string): string {
     }
     if (c2 === DOT && c3 === DOT && s.charCodeAt(i + 3) === SLASH) {
       i += 3; // "/../"
-      out.pop();
+      if (out.pop() === undefined) return null;
       continue;
     }
     if (c2 === SLASH) {

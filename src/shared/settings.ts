@@ -51,6 +51,12 @@ export interface Settings {
   metricsSeries: number;
   /** `prometheus_kong2_metrics` (default off): also export Kong 2.x's kong_latency, kong_http_status, kong_bandwidth. */
   prometheusKong2Metrics: boolean;
+  /**
+   * nginx `large_client_header_buffers` (Kong: `nginx_http_large_client_header_buffers`, default
+   * `4 8k`): a request line longer than `size` is 414, a header line longer than `size` or a head
+   * longer than `count * size` is 400.
+   */
+  largeClientHeaderBuffers: { count: number; size: number };
 }
 
 export type { LogLevel } from '../lib/log';
@@ -76,6 +82,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   statusListen: null,
   metricsSeries: 1024,
   prometheusKong2Metrics: false,
+  largeClientHeaderBuffers: { count: 4, size: 8192 },
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

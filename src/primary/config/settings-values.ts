@@ -126,3 +126,19 @@ export function parseOneOf(v: unknown, allowed: readonly string[]): Parsed<strin
   const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
   return allowed.includes(s as string) ? ok(s as string) : fail(`expected one of: ${allowed.join(', ')}`);
 }
+
+/**
+ * nginx's `large_client_header_buffers <number> <size>` (`4 8k`): sizes in bytes, `k` or `m`.
+ * A size under 1 KiB would refuse ordinary requests; above 1 MiB uWS's own limit (set from it
+ * at fork) would let one connection hold that much unparsed head.
+ */
+export function parseHeaderBuffers(v: unknown): Parsed<{ count: number; size: number }> {
+  const m = typeof v === 'string' ? /^\s*(\d+)\s+(\d+)([km]?)\s*$/i.exec(v) : null;
+  if (m === null) return fail("expected '<number> <size>', e.g. '4 8k'");
+  const count = Number(m[1]);
+  const size = Number(m[2]) * (m[3] === '' ? 1 : m[3].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+  if (count < 1 || count > 64) return fail('the number of buffers should be between 1 and 64');
+  if (size < 1024 || size > 1024 * 1024) return fail('the buffer size should be between 1k and 1m');
+  if (count * size > 4 * 1024 * 1024) return fail('number * size should be at most 4m');
+  return ok({ count, size });
+}

@@ -51,12 +51,14 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('status_listen', 'statusListen', (x) => (x === 'off' || x === false ? { ok: true, value: null } : v.parseListen(x, 'status_listen'))),
   spec('metrics_series', 'metricsSeries', (x) => v.parseInt_(x, 0, 65536), null),
   spec('prometheus_kong2_metrics', 'prometheusKong2Metrics', v.parseBool, null),
+  spec('large_client_header_buffers', 'largeClientHeaderBuffers', v.parseHeaderBuffers, 'nginx_http_large_client_header_buffers'),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
 const HINTS: Record<string, string> = {
   nginx_worker_processes: "unknown field: use 'workers'",
   lua_max_req_headers: "unknown field: use 'max_request_headers'",
+  nginx_http_large_client_header_buffers: "unknown field: use 'large_client_header_buffers'",
 };
 
 /** Same as resolveSettings but reports into `pr` with raw paths, so load.ts can add lines. */

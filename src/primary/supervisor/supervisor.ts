@@ -81,7 +81,7 @@ export class Supervisor extends EventEmitter {
     // Listeners read what the old worker left in its slot (metrics fold it into a retired base).
     this.emit('spawning', w.id);
     clearSlot(this.#seg, w.id);
-    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings.logLevel);
+    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings);
     w.child = child;
     w.pid = child.pid ?? 0;
     w.startedAt = Date.now();

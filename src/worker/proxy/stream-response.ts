@@ -41,6 +41,9 @@ function flushHeads(): void {
   }
   waitingHeads.length = 0;
 }
+function corkedHeldEnd(): void { corkTarget.endHeld(); }
+/** Bodies up to this size are held for `Connection: close, …` (see #held); larger ones keep the connection. */
+const HOLD_LIMIT = 1024 * 1024;
 function corkedHeadFlush(): void {
   corkTarget.writeHead();
   corkTarget.flushKnownLengthHead();
@@ -65,6 +68,13 @@ export class StreamedResponse extends RequestContext {
   #dropHeaders: Set<string> | null = null;
   /** HEAD, 204 and 304: the head is the whole response. */
   #headOnly = false;
+  /**
+   * `Connection: close, …` with a known-length body (see closeAfter): the body is held and sent
+   * with its head in one end(body, true), the only uWS call that both keeps Content-Length and
+   * closes after the last byte (tryEnd cannot close; end(…, true) after a streamed head writes
+   * its `Connection: close` line into the body on uWS 20.30). null otherwise.
+   */
+  #held: Buffer[] | null = null;
   /** A known-length chunk uWS did not take in full, and the write offset it started at. */
   #pending: Buffer | null = null;
   #pendingBase = 0;
@@ -99,6 +109,10 @@ export class StreamedResponse extends RequestContext {
       return;
     }
     this.state = RESPONSE_STATE.HEAD_PENDING;
+    if (this.closeAfter && length <= HOLD_LIMIT && (this.pipeline === null || !this.pipeline.filtersBody)) {
+      this.#held = [];
+      return;
+    }
     waitingHeads.push(this);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -109,6 +123,10 @@ export class StreamedResponse extends RequestContext {
   /** A body chunk from the upstream. Returns false while uWS has unsent bytes (undici pauses). */
   streamChunk(chunk: Buffer): boolean {
     if (this.state >= RESPONSE_STATE.ENDING) return true;
+    if (this.#held !== null) {
+      this.#hold(chunk);
+      return true;
+    }
     corkTarget = this;
     corkChunk = chunk;
     this.res.cork(corkedChunk);
@@ -118,8 +136,34 @@ export class StreamedResponse extends RequestContext {
   /** The upstream's body is complete. */
   streamEnd(): void {
     if (this.state >= RESPONSE_STATE.ENDING) return;
+    if (this.#held !== null) {
+      // Fewer bytes than Content-Length promised, and nothing written yet: the client sees a cut.
+      this.cut();
+      return;
+    }
     corkTarget = this;
     this.res.cork(corkedEnd);
+  }
+
+  #hold(chunk: Buffer): void {
+    const held = this.#held as Buffer[];
+    // undici may reuse the chunk's memory once onData returns.
+    held.push(Buffer.from(chunk));
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes < this.contentLength) return;
+    corkTarget = this;
+    this.res.cork(corkedHeldEnd);
+  }
+
+  /** MUST run corked: head and held body in one end(), closing after it. */
+  endHeld(): void {
+    const held = this.#held as Buffer[];
+    this.writeHead();
+    this.state = RESPONSE_STATE.ENDING;
+    this.releaseBody();
+    this.res.end(held.length === 1 ? held[0] : Buffer.concat(held), true);
+    this.#held = null;
+    this.finish();
   }
 
   /** MUST run corked. Status, headers, and for bodiless responses the end. */
@@ -134,12 +178,12 @@ export class StreamedResponse extends RequestContext {
       this.state = RESPONSE_STATE.ENDING;
       this.releaseBody();
       // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
-      endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, false);
+      endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, this.closeAfter);
       this.finish();
     } else if (this.contentLength === 0) {
       this.state = RESPONSE_STATE.ENDING;
       this.releaseBody();
-      res.end();
+      res.end('', this.closeAfter);
       this.finish();
     }
   }

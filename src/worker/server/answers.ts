@@ -75,6 +75,21 @@ export function answerBadRequest(ctx: RequestContext): void {
   sendAnswer(ctx, 400, ERROR_KIND.NGINX, NGINX_MESSAGES[400], null, true, null);
 }
 
+/** Kong's answer to a head over large_client_header_buffers: nginx's 494, sent as 400, connection closed. */
+export function answerHeaderTooLarge(ctx: RequestContext): void {
+  sendAnswer(ctx, 400, ERROR_KIND.NGINX, NGINX_MESSAGES[494], null, true, null);
+}
+
+/** A request line over large_client_header_buffers' size: nginx's 414, connection closed. */
+export function answerUriTooLong(ctx: RequestContext): void {
+  sendAnswer(ctx, 414, ERROR_KIND.NGINX, NGINX_MESSAGES[414], null, true, null);
+}
+
+/** TRACE and CONNECT: nginx's 405 (Kong's `Method not allowed`); the connection stays open unless the request had a body. */
+export function answerMethodNotAllowed(ctx: RequestContext): void {
+  sendAnswer(ctx, 405, ERROR_KIND.NGINX, NGINX_MESSAGES[405], null, false, null);
+}
+
 /** 500 with the connection closed: a bug in request handling costs this request only. */
 export function answerInternalError(ctx: RequestContext): void {
   sendAnswer(ctx, 500, ERROR_KIND.NGINX, NGINX_MESSAGES[500], null, true, null);
@@ -151,6 +166,7 @@ function writeAnswer(res: HttpResponse, ctx: RequestContext, answer: GatewayAnsw
     const extra = answer.headers;
     if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
   }
-  if (ctx.method === 'HEAD') endWithoutBody(res, Buffer.byteLength(body), answer.close);
-  else res.end(body, answer.close);
+  const close = answer.close || ctx.closeAfter;
+  if (ctx.method === 'HEAD') endWithoutBody(res, Buffer.byteLength(body), close);
+  else res.end(body, close);
 }

@@ -4,6 +4,7 @@
  * current Runtime; swapping that one reference applies a new config between two requests.
  */
 import { randomFillSync } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime } from '../runtime';
@@ -11,10 +12,16 @@ import { Exchange } from '../proxy/forward';
 import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { RunContext } from '../pipeline/run-context';
-import { copyRequest } from './request';
+import { copyRequest, REQUEST } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
-import { answerNoRoute, answerNoService, answerHttpsRequired, answerBadRequest, answerInternalError } from './answers';
+import {
+  answerNoRoute, answerNoService, answerHttpsRequired, answerBadRequest, answerInternalError, answerHeaderTooLarge, answerUriTooLong,
+  answerMethodNotAllowed,
+} from './answers';
 import { log, isLogEnabled } from '../../lib/log';
+
+/** A path that cannot be normalized safely: 400, as REQUEST.BAD. */
+const BAD_PATH = -100;
 
 export interface ProxyState {
   runtime: Runtime | null;
@@ -56,20 +63,22 @@ function onRequest(res: HttpResponse, req: HttpRequest): void {
 
 function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest): void {
   ctx.requestId = nextRequestId();
-  const bodyLength = copyRequest(ctx, req);
+  const settings = runtime.settings;
+  const bodyLength = copyRequest(ctx, req, settings.largeClientHeaderBuffers);
   res.onAborted(ctx.onAborted.bind(ctx));
   ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-  if (bodyLength === -1) {
-    badRequest(ctx, 'request framing');
+  if (bodyLength < 0 && bodyLength !== REQUEST.CHUNKED) {
+    refuse(ctx, bodyLength);
     return;
   }
-  const settings = runtime.settings;
   ctx.trusted = runtime.trusted(ctx.remote);
   ctx.realIp = ctx.trusted ? realIp(ctx, runtime) : ctx.remote;
   ctx.debug = settings.allowDebugHeader && ctx.header('kong-debug') === '1';
   const path = normalizePath(ctx.url);
-  if (path === null) {
-    badRequest(ctx, 'request path');
+  // A fragment is never part of a request target (RFC 9112 §3.2): whoever sent one, the client or
+  // a proxy in front, reads the URI differently from the gateway. nginx answers 400 too.
+  if (path === null || (ctx.search !== '' && ctx.search.indexOf('#') !== -1)) {
+    refuse(ctx, BAD_PATH);
     return;
   }
   const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
@@ -112,10 +121,36 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   run.start();
 }
 
-/** Kong's 400 with the connection closed: the request's framing or path cannot be trusted. */
-function badRequest(ctx: RequestContext, what: string): void {
-  if (isLogEnabled('info')) log('info', `bad ${what}`, { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
-  answerBadRequest(ctx);
+const VERDICT_LOG: Record<number, string> = {
+  [REQUEST.BAD]: 'bad request head',
+  [REQUEST.HEADER_TOO_LARGE]: 'request header too large',
+  [REQUEST.URI_TOO_LONG]: 'request line too long',
+  [REQUEST.NOT_ALLOWED]: 'method not allowed',
+  [BAD_PATH]: 'bad request path',
+};
+
+/**
+ * copyRequest's verdicts other than a body length, and bad paths: never forwarded, answered on
+ * the next turn of the event loop. Answered at once, the connection would still be parsed: uWS
+ * (20.30 at least) goes on to the next request in the same read after end(…, true), so the body
+ * of a request refused for its framing (`Content-Length: 0` then `Content-Length: 37`) would be
+ * served as a request of its own — request smuggling past a proxy that reads the other length.
+ * While the refusal is pending, uWS closes a connection on which another request arrives
+ * (its pipelining rule): that request is never seen, and the refused one goes unanswered.
+ */
+function refuse(ctx: RequestContext, verdict: number): void {
+  if (isLogEnabled('info')) log('info', VERDICT_LOG[verdict] ?? 'bad request', { code: 'HW_ERR_REQUEST_BAD', method: ctx.method, url: ctx.url, requestId: ctx.requestId });
+  setImmediate(answerRefusal, ctx, verdict);
+}
+
+function answerRefusal(ctx: RequestContext, verdict: number): void {
+  // The answers write nothing once the client went away (state ABORTED).
+  switch (verdict) {
+    case REQUEST.HEADER_TOO_LARGE: answerHeaderTooLarge(ctx); return;
+    case REQUEST.URI_TOO_LONG: answerUriTooLong(ctx); return;
+    case REQUEST.NOT_ALLOWED: answerMethodNotAllowed(ctx); return;
+    default: answerBadRequest(ctx);
+  }
 }
 
 /**
@@ -127,10 +162,17 @@ function realIp(ctx: RequestContext, runtime: Runtime): string {
   const real = ctx.header(runtime.settings.realIpHeader);
   if (real === null || real === '') return ctx.remote;
   const parts = real.split(',');
-  if (!runtime.settings.realIpRecursive) return parts[parts.length - 1].trim();
+  // A value that is not an address is ignored (nginx realip): the last good one, else the peer.
+  if (!runtime.settings.realIpRecursive) {
+    const ip = parts[parts.length - 1].trim();
+    return isIP(ip) === 0 ? ctx.remote : ip;
+  }
+  let last = ctx.remote;
   for (let i = parts.length - 1; i >= 0; i--) {
     const ip = parts[i].trim();
+    if (isIP(ip) === 0) return last;
     if (i === 0 || !runtime.trusted(ip)) return ip;
+    last = ip;
   }
   return ctx.remote;
 }

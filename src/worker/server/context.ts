@@ -62,6 +62,12 @@ export class RequestContext {
   /** Client headers, flat [name, value, …], names lowercased by uWS. */
   headers: string[] = [];
   connection: string | null = null;
+  /**
+   * The client's Connection header lists `close` in a form uWS does not act on (`close, X-Secret`):
+   * the gateway closes the connection after the response (RFC 9112 §9.6). A bare `close` uWS
+   * honours by itself.
+   */
+  closeAfter = false;
   remote = '';
   realIp = '';
   trusted = false;

@@ -28,6 +28,7 @@ test('the hyperway block maps snake_case to Settings', () => {
       drain_timeout: 5000,
       worker_heartbeat_timeout: 3000,
       max_request_headers: 200,
+      large_client_header_buffers: '2 16k',
     },
     {},
   );
@@ -49,6 +50,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     upstreamKeepaliveIdleTimeout: 30,
     drainTimeout: 5000,
     workerHeartbeatTimeout: 3000,
+    largeClientHeaderBuffers: { count: 2, size: 16384 },
     maxRequestHeaders: 200,
     statusListen: null,
     metricsSeries: 1024,
@@ -139,4 +141,15 @@ test('a bad file value is reported even when the environment overrides it', () =
   assert.equal(r.settings.workers, 2);
   assert.equal(r.settings.logLevel, 'debug');
   assert.deepEqual(lines(r.problems), ['hyperway.workers: expected an integer (or "auto" for one worker per core)']);
+});
+
+test('large_client_header_buffers takes nginx\'s form, from the file or KONG_NGINX_HTTP_LARGE_CLIENT_HEADER_BUFFERS', () => {
+  assert.deepEqual(resolveSettings({}, {}).settings.largeClientHeaderBuffers, { count: 4, size: 8192 }, "nginx's default, 4 8k");
+  assert.deepEqual(resolveSettings({}, { KONG_NGINX_HTTP_LARGE_CLIENT_HEADER_BUFFERS: '4 1m' }).settings.largeClientHeaderBuffers, { count: 4, size: 1048576 });
+  assert.deepEqual(resolveSettings({ large_client_header_buffers: '8 4096' }, {}).settings.largeClientHeaderBuffers, { count: 8, size: 4096 });
+  for (const bad of ['8k', '4 8g', '0 8k', '4 512', '4 2m', '8 1m', 'four 8k']) {
+    const { problems } = resolveSettings({ large_client_header_buffers: bad }, {});
+    assert.equal(problems.length, 1, bad);
+    assert.match(problems[0].message, /large_client_header_buffers|number|size|expected/, bad);
+  }
 });

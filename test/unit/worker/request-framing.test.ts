@@ -5,7 +5,7 @@
 // carry what the 20.57 build hands over (README, "Request framing"), so every machine runs it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyRequest } from '../../../src/worker/server/request';
+import { copyRequest, REQUEST } from '../../../src/worker/server/request';
 
 // Typed from copyRequest itself, so the tests follow a rename of the types it takes.
 type Target = Parameters<typeof copyRequest>[0];
@@ -19,6 +19,7 @@ interface Copied {
   headers: string[];
   host: string;
   connection: string | null;
+  closeAfter: boolean;
 }
 
 /** A uWS request as the handler sees it: names lowercased, in wire order; no `?` → undefined query. */
@@ -37,7 +38,7 @@ function fakeReq(method: string, headers: [string, string][], url = '/p', query?
 }
 
 function blank(): Copied {
-  return { method: '', url: '', search: '', headers: [], host: '', connection: null };
+  return { method: '', url: '', search: '', headers: [], host: '', connection: null, closeAfter: false };
 }
 
 function judge(method: string, headers: [string, string][]): { result: number; copy: Copied } {
@@ -142,5 +143,73 @@ describe('copyRequest: the copy', () => {
     const z = blank();
     copyRequest(z as unknown as Target, fakeReq('GET', [], '/', ''));
     assert.equal(z.search, '?', 'a bare trailing ? is kept');
+  });
+});
+
+describe('copyRequest: edge hygiene (issue 19), in the same walk over the headers', () => {
+  function judgeAt(method: string, headers: [string, string][], url = '/p', query?: string, limits = { count: 4, size: 8192 }): { result: number; copy: Copied } {
+    const copy = blank();
+    return { result: copyRequest(copy as unknown as Target, fakeReq(method, headers, url, query), limits), copy };
+  }
+
+  it('refuses every control byte but HTAB in a header value, and DEL; passes HTAB and bytes >= 0x80', () => {
+    for (let c = 0; c < 0x20; c++) {
+      const { result } = judge('GET', [['host', 'a'], ['x-v', `a${String.fromCharCode(c)}b`]]);
+      assert.equal(result, c === 9 ? 0 : REQUEST.BAD, `byte 0x${c.toString(16)}`);
+    }
+    assert.equal(judge('GET', [['host', 'a'], ['x-v', 'a\x7fb']]).result, REQUEST.BAD);
+    assert.equal(judge('GET', [['host', 'a'], ['x-v', 'café']]).result, 0);
+    // The flag is per request: a clean request after a refused one passes.
+    assert.equal(judge('GET', [['host', 'a'], ['x-v', 'ok']]).result, 0);
+  });
+
+  it('measures the request line and header lines as nginx\'s large_client_header_buffers does', () => {
+    const limits = { count: 2, size: 1024 };
+    // "GET " + url + " HTTP/1.1\r\n": 12 bytes around the target.
+    assert.equal(judgeAt('GET', [], '/'.padEnd(1024 - 3 - 12, 'a'), undefined, limits).result, 0);
+    assert.equal(judgeAt('GET', [], '/'.padEnd(1024 - 3 - 12 + 1, 'a'), undefined, limits).result, REQUEST.URI_TOO_LONG);
+    assert.equal(judgeAt('GET', [], '/a', 'q'.repeat(1024), limits).result, REQUEST.URI_TOO_LONG, 'the query counts');
+    // "x-a: " + value + CRLF.
+    assert.equal(judgeAt('GET', [['x-a', 'v'.repeat(1024 - 7)]], '/', undefined, limits).result, 0);
+    assert.equal(judgeAt('GET', [['x-a', 'v'.repeat(1024 - 6)]], '/', undefined, limits).result, REQUEST.HEADER_TOO_LARGE);
+    const three: [string, string][] = [['x-a', 'v'.repeat(700)], ['x-b', 'v'.repeat(700)], ['x-c', 'v'.repeat(700)]];
+    assert.equal(judgeAt('GET', three, '/', undefined, limits).result, REQUEST.HEADER_TOO_LARGE, 'over count * size in all');
+    assert.equal(judgeAt('GET', three.slice(0, 2), '/', undefined, limits).result, 0);
+    // A refused consumer header still counts toward the size.
+    assert.equal(judgeAt('GET', [['x-consumer-id', 'v'.repeat(2000)]], '/', undefined, limits).result, REQUEST.HEADER_TOO_LARGE);
+  });
+
+  it('refuses invalid Host values and keeps valid ones', () => {
+    for (const bad of ['a, b', 'a,b', 'a/b', '', 'a..b', 'a b', 'a\\b', 'user@a', 'a?b', 'a#b']) {
+      assert.equal(judge('GET', [['host', bad]]).result, REQUEST.BAD, JSON.stringify(bad));
+    }
+    for (const good of ['a', 'example.com:8000', '[::1]:8000', '127.0.0.1', 'xn--caf-dma.example', 'café.example', 'a.b.']) {
+      assert.equal(judge('GET', [['host', good]]).result, 0, JSON.stringify(good));
+    }
+  });
+
+  it('notes `close` anywhere in the Connection list, in any case, and nothing else; a bare `close` is left to uWS', () => {
+    for (const v of ['close', 'Close', 'CLOSE']) {
+      assert.equal(judge('GET', [['host', 'a'], ['connection', v]]).copy.closeAfter, false, `uWS closes on ${v} itself`);
+    }
+    assert.equal(judge('GET', [['host', 'a'], ['connection', 'close'], ['connection', 'x-a']]).copy.closeAfter, false, 'uWS reads the first line');
+    for (const v of ['close, x-secret', 'x-secret,close', 'keep-alive , CLOSE ', 'a,\tclose\t']) {
+      assert.equal(judge('GET', [['host', 'a'], ['connection', v]]).copy.closeAfter, true, JSON.stringify(v));
+    }
+    for (const v of ['keep-alive', 'closed', 'x-close', 'clos', 'close-x, keep-alive']) {
+      assert.equal(judge('GET', [['host', 'a'], ['connection', v]]).copy.closeAfter, false, JSON.stringify(v));
+    }
+    assert.equal(judge('GET', [['host', 'a'], ['connection', 'x-a'], ['connection', 'close']]).copy.closeAfter, true, 'second Connection line');
+  });
+
+  it('answers TRACE and CONNECT 405, closing only when a body is left unread', () => {
+    assert.equal(judge('TRACE', [['host', 'a']]).result, REQUEST.NOT_ALLOWED);
+    assert.equal(judge('TRACE', [['host', 'a']]).copy.closeAfter, false);
+    assert.equal(judge('CONNECT', [['host', 'a:443']]).result, REQUEST.NOT_ALLOWED);
+    const withBody = judge('TRACE', [['host', 'a'], ['content-length', '3']]);
+    assert.equal(withBody.result, REQUEST.NOT_ALLOWED);
+    assert.equal(withBody.copy.closeAfter, true);
+    assert.equal(judge('trace', [['host', 'a']]).result, 0, 'methods are case-sensitive: `trace` is an extension method');
+    assert.equal(judge('TRACE', [['host', 'a'], ['content-length', '1'], ['content-length', '2']]).result, REQUEST.BAD, 'bad framing first');
   });
 });

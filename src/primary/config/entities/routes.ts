@@ -30,7 +30,7 @@ function checkRouterPath(v: unknown): string | null {
   if (chars) return chars;
   // The worker's own normalization: a path that differs from it can never match a request.
   const normalized = normalizePath(p);
-  if (normalized === null) return `invalid path: '${p}' (%00 can never match a request)`;
+  if (normalized === null) return `invalid path: '${p}' (${/%00/.test(p) ? '%00' : "a '..' above the root"} can never match a request)`;
   if (normalized !== p) return `non-normalized path, consider use '${normalized}' instead`;
   return null;
 }
