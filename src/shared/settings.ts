@@ -45,6 +45,8 @@ export interface Settings {
   workerHeartbeatTimeout: number;
   /** `max_request_headers` (Kong's lua_max_req_headers, default 100). */
   maxRequestHeaders: number;
+  /** `rate_limiting_table_size` (default 65536): slots of the shared counter table of policy local. */
+  rateLimitingTableSize: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -67,6 +69,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   drainTimeout: 10000,
   workerHeartbeatTimeout: 10000,
   maxRequestHeaders: 100,
+  rateLimitingTableSize: 65536,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

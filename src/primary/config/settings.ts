@@ -48,6 +48,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // Workers beat every 250 ms: below 1 s a busy but healthy worker would be killed.
   spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 1000, 24 * 3600 * 1000), null),
   spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
+  // 16 bytes a slot; the segment is sized once at start (restart to change it).
+  spec('rate_limiting_table_size', 'rateLimitingTableSize', (x) => v.parseInt_(x, 1024, 64 * 1024 * 1024), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
