@@ -12,6 +12,7 @@ import { handler as httpLog } from './http-log/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as jwt } from './jwt/handler';
 import { handler as keyAuth } from './key-auth/handler';
+import { handler as rateLimiting } from './rate-limiting/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 import { handler as requestTermination } from './request-termination/handler';
 import { handler as requestTransformer } from './request-transformer/handler';
@@ -27,6 +28,7 @@ const HANDLERS: readonly PluginHandler<any>[] = [
   ipRestriction,
   jwt,
   keyAuth,
+  rateLimiting,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

@@ -17,6 +17,7 @@ import { schema as httpLog } from './http-log/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
 import { schema as jwt } from './jwt/schema';
 import { schema as keyAuth } from './key-auth/schema';
+import { schema as rateLimiting } from './rate-limiting/schema';
 import { schema as requestSizeLimiting } from './request-size-limiting/schema';
 import { schema as requestTermination } from './request-termination/schema';
 import { schema as requestTransformer } from './request-transformer/schema';
@@ -35,6 +36,7 @@ const SCHEMAS: readonly PluginSchema[] = [
   ipRestriction,
   jwt,
   keyAuth,
+  rateLimiting,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
