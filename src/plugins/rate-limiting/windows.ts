@@ -16,8 +16,10 @@ export const EXPIRATION: Readonly<Record<Period, number>> = {
   year: 31536000,
 };
 
-export const X_RATELIMIT_LIMIT: Readonly<Record<Period, string>> = Object.fromEntries(PERIODS.map((p) => [p, `x-ratelimit-limit-${p}`])) as Record<Period, string>;
-export const X_RATELIMIT_REMAINING: Readonly<Record<Period, string>> = Object.fromEntries(PERIODS.map((p) => [p, `x-ratelimit-remaining-${p}`])) as Record<Period, string>;
+const cap = (p: string): string => p[0].toUpperCase() + p.slice(1);
+/** Kong's spelling on the wire (`X-RateLimit-Limit-Minute`). */
+export const X_RATELIMIT_LIMIT: Readonly<Record<Period, string>> = Object.fromEntries(PERIODS.map((p) => [p, `X-RateLimit-Limit-${cap(p)}`])) as Record<Period, string>;
+export const X_RATELIMIT_REMAINING: Readonly<Record<Period, string>> = Object.fromEntries(PERIODS.map((p) => [p, `X-RateLimit-Remaining-${cap(p)}`])) as Record<Period, string>;
 
 /** Start (ms, UTC) of the calendar window of `period` holding `nowMs`. */
 export function windowStart(period: Period, nowMs: number): number {
