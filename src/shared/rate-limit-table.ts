@@ -10,10 +10,11 @@
  *
  *   one slot (4 words, 16 bytes: four slots per cache line)
  *   +------------+-------------+-------------------------------+--------+
- *   | HASH       | CHECK       | STATE                         | spare  |
- *   | key hash   | 2nd hash    | tag (8 bits) | count (24 bits)|        |
+ *   | HASH       | CHECK       | STATE                         | SIZE   |
+ *   | key hash   | 2nd hash    | tag (8 bits) | count (24 bits)| window |
  *   +------------+-------------+-------------------------------+--------+
- *   tag = (window index mod 32) << 3 | period code (1..6);  tag 0 = free;  0xFF…FF = RESERVED
+ *   tag = (window index mod 32) << 3 | period code (1..6 calendar, 7 sliding of SIZE seconds);
+ *   STATE 0 = free;  0xFF…FF = RESERVED
  *
  * - A key is (HASH, CHECK): 64 bits of two independent hashes of the key string (route, service,
  *   identifier) and the period. Open addressing, linear probing from HASH, at most MAX_PROBE slots.
@@ -47,6 +48,10 @@ const FULL = 1;
 const HASH = 0;
 const CHECK = 1;
 const STATE = 2;
+/** Window size in seconds of a sliding-window slot (period code CUSTOM); 0 otherwise. */
+const SIZE = 3;
+/** Period code of sliding windows of any size (their size is in the slot's SIZE word). */
+const CUSTOM = 7;
 /** Slots a lookup or a claim looks at from the key's home slot. */
 export const MAX_PROBE = 64;
 export const COUNT_BITS = 24;
@@ -141,13 +146,32 @@ export class RateLimitTable {
    */
   add(base: readonly [number, number], periodCode: number, nowMs: number, delta: number): number {
     const [h1, h2] = periodHashes(base, periodCode);
-    const tag = tagOf(periodCode, windowIndex(periodCode, nowMs));
+    return this.#add(h1, h2, tagOf(periodCode, windowIndex(periodCode, nowMs)), 0, nowMs, delta);
+  }
+
+  /**
+   * Sliding windows (rate-limiting-advanced): the counter of window `index` of `sizeS`-second
+   * windows (index = floor(now / size)). Windows of even and odd index are two keys, so the
+   * previous window's count stays readable for the whole current window.
+   */
+  addWindow(base: readonly [number, number], sizeS: number, index: number, nowMs: number, delta: number): number {
+    const [h1, h2] = periodHashes(base, 16 + sizeS * 2 + (index & 1));
+    return this.#add(h1, h2, tagOf(CUSTOM, index), sizeS, nowMs, delta);
+  }
+
+  /** The count of window `index` of `sizeS`-second windows (0 when absent or rolled). */
+  countWindow(base: readonly [number, number], sizeS: number, index: number): number {
+    const [h1, h2] = periodHashes(base, 16 + sizeS * 2 + (index & 1));
+    return this.#count(h1, h2, tagOf(CUSTOM, index));
+  }
+
+  #add(h1: number, h2: number, tag: number, sizeS: number, nowMs: number, delta: number): number {
     // A claim takes three stores; a claimer that died in between must not hang us: after
     // RETRIES looks the request is treated as "no room".
     for (let tries = 0; tries < RETRIES; tries++) {
       const slot = this.#find(h1, h2);
       if (slot === -2) continue; // a claim in progress on our chain: look again
-      const at = slot >= 0 ? slot : delta > 0 ? this.#claim(h1, h2, tag, nowMs) : -1;
+      const at = slot >= 0 ? slot : delta > 0 ? this.#claim(h1, h2, tag, sizeS, nowMs) : -1;
       if (at < 0) {
         if (delta > 0) Atomics.add(this.words, FULL, 1);
         return delta > 0 ? -1 : 0;
@@ -162,7 +186,10 @@ export class RateLimitTable {
   /** The key's count in the current window of the period (0 when absent or rolled). */
   count(base: readonly [number, number], periodCode: number, nowMs: number): number {
     const [h1, h2] = periodHashes(base, periodCode);
-    const tag = tagOf(periodCode, windowIndex(periodCode, nowMs));
+    return this.#count(h1, h2, tagOf(periodCode, windowIndex(periodCode, nowMs)));
+  }
+
+  #count(h1: number, h2: number, tag: number): number {
     const slot = this.#find(h1, h2);
     if (slot < 0) return 0;
     const s = Atomics.load(this.words, slot + STATE);
@@ -184,6 +211,7 @@ export class RateLimitTable {
       const tag = stateTag(s);
       const code = tag & 7;
       if (code >= 1 && code <= 6 && current[code - 1] === tag) continue;
+      if (code === CUSTOM && !this.#stale(s, nowMs, at)) continue;
       if (Atomics.compareExchange(w, at + STATE, s, FREE) === s) freed++;
     }
     return freed;
@@ -217,13 +245,14 @@ export class RateLimitTable {
       if (Atomics.load(w, at + HASH) !== h1 || Atomics.load(w, at + CHECK) !== h2) return -2;
       const current = s !== FREE && stateTag(s) === tag ? stateCount(s) : 0;
       if (delta < 0 && current === 0) return 0; // rolled (or never counted): nothing to undo
-      const next = Math.min(COUNT_MASK, Math.max(0, current + delta));
+      // Never COUNT_MASK: tag 0xFF with a full count would read as RESERVED.
+      const next = Math.min(COUNT_MASK - 1, Math.max(0, current + delta));
       if (Atomics.compareExchange(w, at + STATE, s, pack(tag, next)) === s) return next;
     }
   }
 
   /** Claims a slot for a new key under the insert lock; its word offset, or -1 when full. */
-  #claim(h1: number, h2: number, tag: number, nowMs: number): number {
+  #claim(h1: number, h2: number, tag: number, sizeS: number, nowMs: number): number {
     if (!this.#lock()) return -1;
     try {
       const w = this.words;
@@ -238,15 +267,16 @@ export class RateLimitTable {
           if (reusable < 0) reusable = at;
           break;
         }
-        if (reusable < 0 && this.#stale(Atomics.load(w, at + STATE), nowMs)) reusable = at;
+        if (reusable < 0 && this.#stale(Atomics.load(w, at + STATE), nowMs, at)) reusable = at;
         i = i + 1 === cap ? 0 : i + 1;
       }
       if (reusable < 0) return -1;
       const s = Atomics.load(w, reusable + STATE);
       // Only a sweep or a counter of the old key can race us here; either way, look again.
-      if (!this.#stale(s, nowMs) && Atomics.load(w, reusable + HASH) !== 0) return -1;
+      if (!this.#stale(s, nowMs, reusable) && Atomics.load(w, reusable + HASH) !== 0) return -1;
       if (Atomics.compareExchange(w, reusable + STATE, s, RESERVED) !== s) return -1;
       Atomics.store(w, reusable + CHECK, h2);
+      Atomics.store(w, reusable + SIZE, sizeS);
       Atomics.store(w, reusable + HASH, h1);
       Atomics.store(w, reusable + STATE, pack(tag, 0));
       return reusable;
@@ -255,12 +285,18 @@ export class RateLimitTable {
     }
   }
 
-  /** Free, or counting a window that is over (for its own period). */
-  #stale(s: number, nowMs: number): boolean {
+  /** Free, or counting a window that is over (for its own period; a sliding one also serves the next). */
+  #stale(s: number, nowMs: number, at: number): boolean {
     if (s === FREE) return true;
     if (s === RESERVED) return false;
     const tag = stateTag(s);
     const code = tag & 7;
+    if (code === CUSTOM) {
+      const size = Atomics.load(this.words, at + SIZE);
+      if (size <= 0) return true;
+      const cur = Math.floor(nowMs / 1000 / size);
+      return tag !== tagOf(CUSTOM, cur) && tag !== tagOf(CUSTOM, cur - 1);
+    }
     if (code < 1 || code > 6) return true;
     return tagOf(code, windowIndex(code, nowMs)) !== tag;
   }

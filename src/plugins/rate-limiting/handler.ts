@@ -10,11 +10,11 @@ import { EXPIRATION, X_RATELIMIT_LIMIT, X_RATELIMIT_REMAINING, resetSeconds, win
 import { checkLocal } from './policies/local';
 import { checkRedis, redisBatch, redisConn, type RedisBatch, type RedisConf, type RedisConn } from './policies/redis';
 import type { Limit, Outcome } from './policies/types';
+import { identify, LIMIT_BY } from './identifier';
 
 /** Kong's placeholder for a plugin not scoped to a route or service, in counter keys. */
 const EMPTY_UUID = '00000000-0000-0000-0000-000000000000';
 
-const LIMIT_BY = { consumer: 0, credential: 1, ip: 2, service: 3, header: 4, path: 5 } as const;
 
 export interface RateLimitingConf {
   limits: Limit[];
@@ -31,19 +31,6 @@ export interface RateLimitingConf {
   policy: 'local' | 'redis';
   redis: RedisConn | null;
   batch: RedisBatch | null;
-}
-
-function identifier(ctx: PluginContext, conf: RateLimitingConf): string {
-  let id: string | null | undefined = null;
-  switch (conf.limitBy) {
-    case LIMIT_BY.consumer: id = ctx.consumer?.id ?? ctx.credential?.id; break;
-    case LIMIT_BY.credential: id = ctx.credential?.id; break;
-    case LIMIT_BY.service: id = ctx.serviceId; break;
-    case LIMIT_BY.header: id = ctx.requestHeader(conf.headerName); break;
-    case LIMIT_BY.path: id = ctx.path === conf.path ? ctx.path : null; break;
-  }
-  // Kong falls back to the client address whenever the chosen entity is missing.
-  return id || ctx.clientIp;
 }
 
 /** Kong's headers for the usage, and the answer when blocked. `used`: counts before the request. */
@@ -139,7 +126,7 @@ export const handler: PluginHandler<RateLimitingConf> = {
 
   access(ctx, conf) {
     const nowMs = Date.now();
-    const id = identifier(ctx, conf);
+    const id = identify(ctx, conf.limitBy, conf.headerName, conf.path);
     if (conf.policy === 'local') {
       const used: number[] = [];
       finish(ctx, conf, checkLocal(hashKey(conf.scope + id), conf.limits, nowMs, used), used, nowMs);

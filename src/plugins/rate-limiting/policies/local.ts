@@ -13,7 +13,8 @@ let lastFullLog = 0;
 const SWEEP_MS = 5_000;
 let sweeper: NodeJS.Timeout | null = null;
 
-function table(): RateLimitTable | null {
+/** The node's table (null when the segment has none); the first use starts this worker's sweeper. */
+export function localTable(): RateLimitTable | null {
   const t = rateLimitTable();
   if (t !== null && sweeper === null) {
     sweeper = setInterval(() => t.sweep(Date.now()), SWEEP_MS);
@@ -28,7 +29,7 @@ function table(): RateLimitTable | null {
  * no slot passes uncounted, and that is logged once per interval.
  */
 export function checkLocal(key: readonly [number, number], limits: readonly Limit[], nowMs: number, used: number[]): Outcome {
-  const t = table();
+  const t = localTable();
   if (t === null) return { stop: -1, known: false };
   let stop = -1;
   let counted = 0;

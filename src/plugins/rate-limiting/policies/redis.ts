@@ -61,7 +61,29 @@ for i = 1, n do
 end
 return out`;
 
+// rate-limiting-advanced, sliding or fixed: KEYS are (current, previous) window keys per window;
+// ARGV: limits, previous-window weights (0 for fixed), expirations, then 1 to undo when blocked.
+// INCR the current windows, compute floor(previous × weight) + current, undo on block if asked.
+const SLIDING_LUA = `
+local n = #KEYS / 2
+local out = {}
+local over = 0
+for i = 1, n do
+  local cur = redis.call('INCR', KEYS[2 * i - 1])
+  if cur == 1 then redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[2 * n + i]) end
+  local prev = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  local rate = math.floor(prev * tonumber(ARGV[n + i])) + cur
+  out[i] = rate
+  if over == 0 and rate > tonumber(ARGV[i]) then over = i end
+end
+if over > 0 and ARGV[3 * n + 1] == '1' then
+  for i = 1, n do redis.call('DECR', KEYS[2 * i - 1]) end
+end
+out[n + 1] = over
+return out`;
+
 type ScriptClient = Redis & {
+  hwSlidingCheck(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   hwRateLimitCheck(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
   hwRateLimitSync(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 };
@@ -94,6 +116,7 @@ export class RedisConn {
     }) as ScriptClient;
     client.defineCommand('hwRateLimitCheck', { lua: CHECK_LUA });
     client.defineCommand('hwRateLimitSync', { lua: SYNC_LUA });
+    client.defineCommand('hwSlidingCheck', { lua: SLIDING_LUA });
     // An 'error' event without a listener would throw and take the worker with it.
     client.on('error', (err: Error) => this.logError('redis connection error', err));
     client.on('ready', () => {
@@ -148,7 +171,7 @@ export async function checkRedis(conn: RedisConn, keys: readonly string[], limit
   return { stop: Number(out[keys.length]) - 1, known: true };
 }
 
-interface BatchEntry {
+export interface BatchEntry {
   /** The total Redis returned at the last sync. */
   synced: number;
   /** Counted here and not yet sent. */
@@ -170,16 +193,22 @@ export class RedisBatch {
     timer.unref();
   }
 
+  /** The entry of `key`, created (count 0 until the next sync reads Redis) when new. */
+  entry(key: string, expire: number, endsAt: number): BatchEntry {
+    let e = this.#entries.get(key);
+    if (e === undefined) {
+      e = { synced: 0, pending: 0, expire, endsAt };
+      this.#entries.set(key, e);
+    }
+    return e;
+  }
+
   /** Counts locally; `used` receives the counts before this request (last sync + local). */
   check(keys: readonly string[], limits: readonly Limit[], expirations: readonly number[], endsAt: readonly number[], used: number[]): Outcome {
     const entries: BatchEntry[] = [];
     let stop = -1;
     for (let i = 0; i < keys.length; i++) {
-      let e = this.#entries.get(keys[i]);
-      if (e === undefined) {
-        e = { synced: 0, pending: 0, expire: expirations[i], endsAt: endsAt[i] };
-        this.#entries.set(keys[i], e);
-      }
+      const e = this.entry(keys[i], expirations[i], endsAt[i]);
       entries.push(e);
       used[i] = e.synced + e.pending;
       if (stop < 0 && used[i] + 1 > limits[i].limit) stop = i;
