@@ -13,6 +13,7 @@ import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as jwt } from './jwt/handler';
 import { handler as keyAuth } from './key-auth/handler';
 import { handler as rateLimiting } from './rate-limiting/handler';
+import { handler as rateLimitingAdvanced } from './rate-limiting-advanced/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 import { handler as requestTermination } from './request-termination/handler';
 import { handler as requestTransformer } from './request-transformer/handler';
@@ -29,6 +30,7 @@ const HANDLERS: readonly PluginHandler<any>[] = [
   jwt,
   keyAuth,
   rateLimiting,
+  rateLimitingAdvanced,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
