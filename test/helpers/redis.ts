@@ -16,6 +16,9 @@ export interface RedisServer {
   start(): Promise<void>;
   /** Stops it (SIGKILL: gone at once, as a crashed Redis is); resolves once the process exited. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as a hung Redis. */
+  pause(): void;
+  resume(): void;
   /** A command through a short-lived client (`redis.call('GET', key)`). */
   call(...args: (string | number)[]): Promise<unknown>;
   close(): Promise<void>;
@@ -67,6 +70,12 @@ export async function startRedis(): Promise<RedisServer> {
         p.kill('SIGKILL');
       });
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async call(...args) {
       const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
       try {
@@ -76,6 +85,7 @@ export async function startRedis(): Promise<RedisServer> {
       }
     },
     async close() {
+      server.resume();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -244,6 +244,20 @@ describe('rate-limiting, policy redis, two gateways on one redis-server', () => 
     }
     assert.deepEqual((await g1Pids(gw1)).length, 2, 'no worker was lost');
   });
+
+  it('redis hung (no answers): requests wait at most the redis timeout, then pass (fault_tolerant) or get 500', async () => {
+    redis.pause();
+    try {
+      const t0 = Date.now();
+      const [tolerant, strict] = await Promise.all([request(`${gw1.proxyUrl}/ft-true`), request(`${gw2.proxyUrl}/ft-false`)]);
+      const took = Date.now() - t0;
+      assert.deepEqual([tolerant.status, strict.status], [200, 500]);
+      assert.ok(took >= 450 && took < 3000, `answered after the 500 ms timeout (${took} ms)`);
+    } finally {
+      redis.resume();
+    }
+    await waitFor('answers again', async () => (await request(`${gw2.proxyUrl}/ft-false`)).status === 200, { timeoutMs: 10_000 });
+  });
 });
 
 async function g1Pids(g: Gateway): Promise<number[]> {
