@@ -71,7 +71,7 @@ export function configureInstances(snapshot: Snapshot, env: PluginEnv, handlers:
     if (handler === undefined || !p.enabled) return NO_CONF;
     try {
       if (!handler.configure) return p.config;
-      const scope = { id: p.id, routeId: snapshot.routes[p.route]?.id ?? null, serviceId: snapshot.services[p.service]?.id ?? null };
+      const scope = { id: p.id, routeId: snapshot.routes?.[p.route]?.id ?? null, serviceId: snapshot.services?.[p.service]?.id ?? null };
       return handler.configure(p.config, env, scope);
     } catch (err) {
       // The primary validated this config; a throw here is a bug: the instance is left out loudly.

@@ -50,6 +50,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     drainTimeout: 5000,
     workerHeartbeatTimeout: 3000,
     maxRequestHeaders: 200,
+    rateLimitingTableSize: 65536,
   });
 });
 
