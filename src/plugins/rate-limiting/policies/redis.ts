@@ -9,9 +9,10 @@
  * - sync_rate ≤ 0: one round trip per request, a server-side script that increments every window
  *   of the request and undoes them when one is over (exact across nodes: Redis runs a script alone).
  * - sync_rate > 0: this worker counts locally over the last totals it read from Redis and sends its
- *   increments every sync_rate seconds (one pipelined script for all keys), so requests do no
- *   Redis I/O. Between two syncs each worker of each node may let through up to the limit minus
- *   the last total it read: the overshoot is bounded by what the other workers admitted meanwhile.
+ *   increments every sync_rate seconds (one script call for all keys), so requests do no Redis
+ *   I/O; a key new to the worker is synced at once. Between two syncs each worker of each node may
+ *   let through up to the limit minus the last total it read: the overshoot is what the other
+ *   workers admitted since (at most one sync_rate interval of their traffic).
  */
 import Redis from 'ioredis';
 import { log } from '../../../lib/log';
@@ -186,6 +187,7 @@ export class RedisBatch {
   readonly #conn: RedisConn;
   readonly #entries = new Map<string, BatchEntry>();
   #syncing = false;
+  #soon = false;
 
   constructor(conn: RedisConn, rateS: number) {
     this.#conn = conn;
@@ -193,12 +195,23 @@ export class RedisBatch {
     timer.unref();
   }
 
-  /** The entry of `key`, created (count 0 until the next sync reads Redis) when new. */
+  /**
+   * The entry of `key`, created when new (count 0 until a sync reads Redis). A new key is synced
+   * at once (not in the request, on the next turn), so a worker learns the shared total within one
+   * round trip rather than one sync_rate interval.
+   */
   entry(key: string, expire: number, endsAt: number): BatchEntry {
     let e = this.#entries.get(key);
     if (e === undefined) {
       e = { synced: 0, pending: 0, expire, endsAt };
       this.#entries.set(key, e);
+      if (!this.#soon) {
+        this.#soon = true;
+        setImmediate(() => {
+          this.#soon = false;
+          void this.sync();
+        });
+      }
     }
     return e;
   }
