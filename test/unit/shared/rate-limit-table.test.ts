@@ -79,3 +79,14 @@ test('full table: new keys pass uncounted and are counted as misses; a sweep giv
   for (let i = 0; i < cap; i++) t2.add(hashKey(`k${i}`), 1, now, 1);
   assert.equal(t2.add(hashKey('late'), 1, now + 1000, 1), 1);
 });
+
+test('rate_limiting_table_size sizes REGION.RATE_LIMITS; out-of-range values are refused', async () => {
+  const { resolveSettings } = await import('../../../src/primary/config/settings');
+  const { regionWords } = await import('../../../src/primary/shm-plan');
+  const { settings } = resolveSettings({ rate_limiting_table_size: 2048 }, {});
+  assert.equal(regionWords(settings)[REGION.RATE_LIMITS], tableWords(2048));
+  assert.equal(resolveSettings({}, { HYPERWAY_RATE_LIMITING_TABLE_SIZE: '4096' }).settings.rateLimitingTableSize, 4096);
+  assert.deepEqual(resolveSettings({ rate_limiting_table_size: 100 }, {}).problems.map((p) => `${p.path}: ${p.message}`), [
+    'hyperway.rate_limiting_table_size: value should be between 1024 and 67108864',
+  ]);
+});
