@@ -104,6 +104,8 @@ describe('rate-limiting-advanced, strategy redis, two gateways', () => {
         routes: [
           { name: 'seed', paths: ['/seed'] },
           { name: 'exact', paths: ['/exact'], plugins: [rla({ limit: [30], window_size: [3600], identifier: 'header', header_name: 'X-Burst', strategy: 'redis', sync_rate: 0, redis: { host: '127.0.0.1', port: redis.port } })] },
+          { name: 'batched', paths: ['/batched'], plugins: [rla({ limit: [10], window_size: [3600], identifier: 'header', header_name: 'X-Burst', strategy: 'redis', sync_rate: 0.2, disable_penalty: true, namespace: 'batched-ns', redis: { host: '127.0.0.1', port: redis.port } })] },
+          { name: 'node-only', paths: ['/node-only'], plugins: [rla({ limit: [3], window_size: [3600], identifier: 'header', header_name: 'X-Burst', strategy: 'redis', sync_rate: -1, namespace: 'node-ns' })] },
           // No Redis settings in the file: the environment's.
           { name: 'from-env', paths: ['/from-env'], plugins: [rla({ limit: [5], window_size: [3600], identifier: 'header', header_name: 'X-Burst', strategy: 'redis', namespace: 'env-ns' })] },
         ],
@@ -133,6 +135,37 @@ describe('rate-limiting-advanced, strategy redis, two gateways', () => {
     let i = 0;
     const ok = await burstInOneWindow(3600, 120, 30, (id) => request(`${(i++ % 2 ? gw1 : gw2).proxyUrl}/exact`, { headers: { 'x-burst': id } }));
     assert.equal(ok, 30);
+  });
+
+  it('sync_rate > 0: batched per worker, every admitted request reaches Redis, both gateways end up blocking', async () => {
+    const id = `b${process.pid}-${Date.now()}`;
+    const send = (g: Gateway): Promise<HttpResult> => request(`${g.proxyUrl}/batched`, { headers: { 'x-burst': id } });
+    let passed = 0;
+    for (let i = 0; i < 10; i++) if ((await send(gw1)).status === 200) passed++;
+    assert.equal(passed, 10);
+    await waitFor('both gateways to block', async () => {
+      const [a, b] = [await send(gw1), await send(gw2)];
+      passed += (a.status === 200 ? 1 : 0) + (b.status === 200 ? 1 : 0);
+      return a.status === 429 && b.status === 429;
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor('the counts to be synced', async () => {
+      const keys = (await redis.call('KEYS', `ratelimit-advanced:batched-ns:${id}:*`)) as string[];
+      const values = await Promise.all(keys.map((k) => redis.call('GET', k)));
+      return values.reduce((s: number, v) => s + Number(v), 0) === passed;
+    });
+    assert.ok(passed <= 10 * 4, `passed ${passed}`);
+  });
+
+  it('sync_rate -1: counted in each node\'s memory only', async () => {
+    const id = `n${process.pid}-${Date.now()}`;
+    const statuses = async (g: Gateway): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < 4; i++) out.push((await request(`${g.proxyUrl}/node-only`, { headers: { 'x-burst': id } })).status);
+      return out;
+    };
+    assert.deepEqual(await statuses(gw1), [200, 200, 200, 429]);
+    assert.deepEqual(await statuses(gw2), [200, 200, 200, 429], 'the other node counts apart');
+    assert.deepEqual(await redis.call('KEYS', `ratelimit-advanced:node-ns:*`), []);
   });
 
   it('Redis settings from the environment when the plugin has none', async () => {
