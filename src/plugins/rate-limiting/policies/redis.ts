@@ -96,6 +96,8 @@ export class RedisConn {
   readonly client: ScriptClient;
   readonly #timeout: number;
   #everReady = false;
+  /** A connection attempt failed: requests stop waiting for the first connect. */
+  #failed = false;
   #lastErrorLog = 0;
 
   constructor(conf: RedisConf) {
@@ -119,7 +121,10 @@ export class RedisConn {
     client.defineCommand('hwRateLimitSync', { lua: SYNC_LUA });
     client.defineCommand('hwSlidingCheck', { lua: SLIDING_LUA });
     // An 'error' event without a listener would throw and take the worker with it.
-    client.on('error', (err: Error) => this.logError('redis connection error', err));
+    client.on('error', (err: Error) => {
+      this.#failed = true;
+      this.logError('redis connection error', err);
+    });
     client.on('ready', () => {
       this.#everReady = true;
     });
@@ -134,17 +139,22 @@ export class RedisConn {
     log('error', `rate-limiting: ${msg}`, { err: (err as Error)?.message ?? String(err) });
   }
 
-  /** Resolves once connected the first time (at most the timeout); later, fail fast instead. */
+  /**
+   * Waits for the first connect (at most the timeout) so that a worker's first requests do not
+   * fail for a Redis that is fine; once connected, or once an attempt failed, commands fail fast.
+   */
   async ready(): Promise<void> {
-    if (this.client.status === 'ready' || this.#everReady) return;
+    if (this.client.status === 'ready' || this.#everReady || this.#failed) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.client.off('ready', done);
+        this.client.off('error', done);
         resolve();
       };
       const timer = setTimeout(done, this.#timeout);
       this.client.once('ready', done);
+      this.client.once('error', done);
     });
   }
 }
