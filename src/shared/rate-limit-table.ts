@@ -27,11 +27,13 @@
  * - Only claiming a slot for a new key takes the insert lock (word 0: the holder's pid; a dead
  *   holder's lock is taken over). Under the lock the chain is scanned again, so a key is never
  *   inserted twice. A claim moves STATE from free/stale to RESERVED, writes HASH and CHECK, then
- *   publishes STATE = (current tag, 0). Counters read STATE before and after the key words and
- *   compare-exchange from the value read: a claim in between changes STATE, so no count lands in
- *   a slot that changed hands (a published STATE is never free or stale, so no ABA).
+ *   publishes STATE = (current tag, 0). Counters read STATE, then the key words, and
+ *   compare-exchange from the STATE read: a claim in between changes STATE, so no count lands in
+ *   a slot that changed hands (a published STATE is neither free nor stale, so no ABA short of a
+ *   whole window passing between two of a counter's instructions).
  * - Stale windows are reclaimed: `sweep()` (every worker, every SWEEP_MS) sets STATE to free for
- *   every slot whose tag is not its period's current window, so an idle key gives its slot back,
+ *   every slot whose tag is not its period's current window (sliding: current or previous), so an
+ *   idle key gives its slot back,
  *   and a tag can never alias (a slot cannot stay idle for 32 windows without being swept, since
  *   the shortest window is one second and the sweep runs every few seconds).
  * - Full (no empty or reclaimable slot within MAX_PROBE): the request is let through and counted
