@@ -65,8 +65,15 @@ describe('rate-limiting, policy local, 2 workers', () => {
             route('hidden', '/hidden', { hour: 1, limit_by: 'header', header_name: 'X-Burst', hide_client_headers: true }),
             route('by-path', '/by-path', { hour: 1, limit_by: 'path', path: '/by-path/login' }),
             route('custom', '/custom', { day: 1, limit_by: 'header', header_name: 'X-Burst', error_code: 418, error_message: 'Calm down' }),
+            // key-auth (priority 1250) runs first, so the consumer is known when rate-limiting counts.
+            route('by-consumer', '/by-consumer', { hour: 1 }, [{ name: 'key-auth', config: { anonymous: 'guest' } }]),
           ],
         }],
+        consumers: [
+          { username: 'alice', keyauth_credentials: [{ key: 'alice-key' }] },
+          { username: 'bob', keyauth_credentials: [{ key: 'bob-key' }] },
+          { username: 'guest' },
+        ],
       },
     });
   });
@@ -128,6 +135,17 @@ describe('rate-limiting, policy local, 2 workers', () => {
     const c2 = await request(`${gw.proxyUrl}/custom`, { headers: { 'x-burst': id } });
     assert.deepEqual([c1.status, c2.status], [200, 418]);
     assert.equal(c2.json<{ message: string }>().message, 'Calm down');
+  });
+
+  it('limit_by consumer: each authenticated consumer counts apart, whatever its address', async () => {
+    const as = (key: string | null): Promise<HttpResult> => request(`${gw.proxyUrl}/by-consumer`, { headers: key ? { apikey: key } : {} });
+    assert.equal((await as('alice-key')).status, 200);
+    assert.equal((await as('bob-key')).status, 200);
+    assert.equal((await as('alice-key')).status, 429);
+    assert.equal((await as('bob-key')).status, 429);
+    // The anonymous consumer is a consumer too (Kong): one counter for every unauthenticated client.
+    assert.equal((await as(null)).status, 200);
+    assert.equal((await as('wrong-key')).status, 429);
   });
 
   it('limit_by path: the configured path is one counter; other paths count per client IP', async () => {
