@@ -13,6 +13,8 @@ import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as jwt } from './jwt/handler';
 import { handler as keyAuth } from './key-auth/handler';
 import { handler as prometheus } from './prometheus/handler';
+import { handler as rateLimiting } from './rate-limiting/handler';
+import { handler as rateLimitingAdvanced } from './rate-limiting-advanced/handler';
 import { handler as requestSizeLimiting } from './request-size-limiting/handler';
 import { handler as requestTermination } from './request-termination/handler';
 import { handler as requestTransformer } from './request-transformer/handler';
@@ -29,6 +31,8 @@ const HANDLERS: readonly PluginHandler<any>[] = [
   jwt,
   keyAuth,
   prometheus,
+  rateLimiting,
+  rateLimitingAdvanced,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

@@ -18,6 +18,8 @@ import { schema as ipRestriction } from './ip-restriction/schema';
 import { schema as jwt } from './jwt/schema';
 import { schema as keyAuth } from './key-auth/schema';
 import { schema as prometheus } from './prometheus/schema';
+import { schema as rateLimiting } from './rate-limiting/schema';
+import { schema as rateLimitingAdvanced } from './rate-limiting-advanced/schema';
 import { schema as requestSizeLimiting } from './request-size-limiting/schema';
 import { schema as requestTermination } from './request-termination/schema';
 import { schema as requestTransformer } from './request-transformer/schema';
@@ -37,6 +39,8 @@ const SCHEMAS: readonly PluginSchema[] = [
   jwt,
   keyAuth,
   prometheus,
+  rateLimiting,
+  rateLimitingAdvanced,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,

@@ -13,7 +13,10 @@ export const KONG_BUNDLED_PLUGINS: readonly string[] = [
   'syslog', 'tcp-log', 'udp-log', 'zipkin',
 ];
 
-/** Enterprise plugin → the bundled plugin to use instead (null when there is none). */
+/**
+ * Enterprise plugin → the bundled plugin to use instead (null when there is none). A name that
+ * Hyperway implements anyway (rate-limiting-advanced) is found in the registry first (pluginStatus).
+ */
 export const KONG_ENTERPRISE_PLUGINS: Readonly<Record<string, string | null>> = {
   'rate-limiting-advanced': 'rate-limiting',
   'request-transformer-advanced': 'request-transformer',

@@ -152,6 +152,13 @@ export interface LogFacts {
   proxyLatency: number;
 }
 
+/** Where a plugin instance is configured (Kong's `conf.route_id` / `conf.service_id`). */
+export interface PluginScope {
+  id: string;
+  routeId: string | null;
+  serviceId: string | null;
+}
+
 export interface PluginHandler<C = unknown> {
   readonly name: string;
   /** Kong's PRIORITY (kong-reference f): higher runs first. */
@@ -161,9 +168,10 @@ export interface PluginHandler<C = unknown> {
    * Runs once per config snapshot in each worker for each instance: compile what the request
    * path needs (CIDR tables, header lists, regexes). Returns the `conf` the phases receive;
    * without it they receive the raw config record. `env` holds the snapshot's consumers and
-   * credentials, indexed (auth plugins keep a reference to it in their conf).
+   * credentials, indexed (auth plugins keep a reference to it in their conf). `scope` says where
+   * the instance is configured (rate-limiting keys its counters by it, as Kong does).
    */
-  configure?(config: Record<string, unknown>, env: PluginEnv): C;
+  configure?(config: Record<string, unknown>, env: PluginEnv, scope?: PluginScope): C;
   rewrite?(ctx: PluginContext, conf: C): void | Promise<void>;
   access?(ctx: PluginContext, conf: C): void | Promise<void>;
   headerFilter?(ctx: PluginContext, conf: C): void;

@@ -8,9 +8,11 @@ import type { Settings } from '../shared/settings';
 import { REGION, REGION_COUNT } from '../shared/shm';
 import { metricsLayout } from './metrics/collect';
 import { metricsRegionWords } from '../shared/metrics-table';
+import { tableWords } from '../shared/rate-limit-table';
 
 export function regionWords(settings: Settings): number[] {
   const words = new Array<number>(REGION_COUNT).fill(0);
   words[REGION.METRICS] = metricsRegionWords(metricsLayout(settings));
+  words[REGION.RATE_LIMITS] = tableWords(settings.rateLimitingTableSize);
   return words;
 }

@@ -57,6 +57,8 @@ export interface Settings {
    * longer than `count * size` is 400.
    */
   largeClientHeaderBuffers: { count: number; size: number };
+  /** `rate_limiting_table_size` (default 65536): slots of the shared counter table of policy local. */
+  rateLimitingTableSize: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -83,6 +85,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   metricsSeries: 1024,
   prometheusKong2Metrics: false,
   largeClientHeaderBuffers: { count: 4, size: 8192 },
+  rateLimitingTableSize: 65536,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

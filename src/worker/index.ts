@@ -7,7 +7,8 @@ import { loadUws, type ListenSocket, type TemplatedApp, type UwsModule } from '.
 import { createProxyApp, type ProxyState } from './server/app';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
-import { attachSegment } from '../shared/shm';
+import { attachSegment, region, REGION } from '../shared/shm';
+import { attachRateLimitTable } from '../shared/rate-limit-table';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
@@ -24,6 +25,7 @@ export function startWorker(): void {
   const slot = new WorkerSlot(segment, workerId);
   slot.reset(process.pid);
   bindPrometheus(segment, workerId);
+  attachRateLimitTable(region(segment, REGION.RATE_LIMITS));
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
   setInterval(() => slot.beat(), HEARTBEAT_MS);
 

@@ -52,6 +52,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('metrics_series', 'metricsSeries', (x) => v.parseInt_(x, 0, 65536), null),
   spec('prometheus_kong2_metrics', 'prometheusKong2Metrics', v.parseBool, null),
   spec('large_client_header_buffers', 'largeClientHeaderBuffers', v.parseHeaderBuffers, 'nginx_http_large_client_header_buffers'),
+  // 16 bytes a slot; the segment is sized once at start (restart to change it).
+  spec('rate_limiting_table_size', 'rateLimitingTableSize', (x) => v.parseInt_(x, 1024, 64 * 1024 * 1024), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

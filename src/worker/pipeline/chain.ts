@@ -71,7 +71,9 @@ export function configureInstances(snapshot: Snapshot, env: PluginEnv, handlers:
     const handler = handlers.get(p.name);
     if (handler === undefined || !p.enabled) return NO_CONF;
     try {
-      return handler.configure ? handler.configure(p.config, env) : p.config;
+      if (!handler.configure) return p.config;
+      const scope = { id: p.id, routeId: snapshot.routes?.[p.route]?.id ?? null, serviceId: snapshot.services?.[p.service]?.id ?? null };
+      return handler.configure(p.config, env, scope);
     } catch (err) {
       // The primary validated this config; a throw here is a bug: the instance is left out loudly.
       log('error', 'plugin configure failed', { plugin: p.name, id: p.id, err: (err as Error).stack });

@@ -29,10 +29,10 @@ const fake: PluginSchema = {
 
 test('every bundled plugin is reported as not implemented yet; unknown and enterprise names differ', () => {
   assert.ok(KONG_BUNDLED_PLUGINS.includes('rate-limiting'));
-  assert.deepEqual(lines(problems(doc('plugins:\n  - name: zipkin\n  - name: my-plugin\n  - name: rate-limiting-advanced\n  - name: openid-connect\n'))), [
+  assert.deepEqual(lines(problems(doc('plugins:\n  - name: zipkin\n  - name: my-plugin\n  - name: request-transformer-advanced\n  - name: openid-connect\n'))), [
     "plugins[0].name: plugin 'zipkin' is a Kong plugin that Hyperway does not implement yet",
     "plugins[1].name: plugin 'my-plugin' not enabled; add it to the 'plugins' configuration property",
-    "plugins[2].name: plugin 'rate-limiting-advanced' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins: use 'rate-limiting' instead",
+    "plugins[2].name: plugin 'request-transformer-advanced' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins: use 'request-transformer' instead",
     "plugins[3].name: plugin 'openid-connect' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins",
   ]);
   assert.deepEqual(lines(problems(doc('plugins:\n  - config: {}\n'))), ['plugins[0].name: required field missing']);

@@ -89,9 +89,9 @@ test('seed3-plugins snippets wrapped in a file with the seed3 route and consumer
     "plugins[1].route: invalid reference 'route: partner-api' (no such entry in 'routes'); 'partner-api' is a consumer username, not a route",
   ]);
   assert.deepEqual(lines(problems(wrap(snippets.rate_limiting.plugins))), [
-    "plugins[0].name: plugin 'rate-limiting-advanced' is a Kong Enterprise plugin; Hyperway implements only open-source Kong plugins: use 'rate-limiting' instead",
-    "plugins[1].name: plugin 'rate-limiting' is a Kong plugin that Hyperway does not implement yet",
+    // Both are implemented; the article's rate-limiting names no Redis host, which Kong refuses too.
     "plugins[1].route: invalid reference 'route: user-auth' (no such entry in 'routes')",
+    'plugins[1].config.redis.host: required field missing',
   ]);
   assert.deepEqual(load(wrap(snippets.prometheus.plugins)).snapshot.plugins[0].config, {
     per_consumer: true, status_code_metrics: true, ai_metrics: false, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: true,

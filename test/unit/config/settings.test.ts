@@ -55,6 +55,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     statusListen: null,
     metricsSeries: 1024,
     prometheusKong2Metrics: false,
+    rateLimitingTableSize: 65536,
   });
 });
 
