@@ -12,6 +12,7 @@ import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
 import { createSegment, destroySegment, stampAlive, SHM_PREFIX } from '../shared/shm';
 import { regionWords } from './shm-plan';
+import { HealthChecks } from './health';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
@@ -35,7 +36,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
-  const supervisor = new Supervisor(segment, snapshot, count);
+  const health = new HealthChecks(segment);
+  const supervisor = new Supervisor(segment, health.prepare(snapshot), count);
   let admin: Server | null = null;
   let stopping = false;
 
@@ -48,6 +50,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    health.stop();
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
     admin?.close();
     admin?.closeAllConnections();
@@ -61,7 +64,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  const reloader = new Reloader(file, opts.env, supervisor);
+  const reloader = new Reloader(file, opts.env, supervisor, (next) => health.prepare(next));
   process.on('SIGHUP', () => {
     if (!stopping) void reloader.reload();
   });

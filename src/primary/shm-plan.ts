@@ -5,9 +5,11 @@
  * here and draws its layout in its own shared/ module.
  */
 import type { Settings } from '../shared/settings';
-import { REGION_COUNT } from '../shared/shm';
+import { REGION, REGION_COUNT } from '../shared/shm';
+import { tableWords } from '../shared/target-table';
 
-export function regionWords(_settings: Settings): number[] {
+export function regionWords(settings: Settings): number[] {
   const words = new Array<number>(REGION_COUNT).fill(0);
+  words[REGION.TARGETS] = tableWords(settings.targetSlots);
   return words;
 }

@@ -45,6 +45,8 @@ export interface Settings {
   workerHeartbeatTimeout: number;
   /** `max_request_headers` (Kong's lua_max_req_headers, default 100). */
   maxRequestHeaders: number;
+  /** `target_slots` (default 4096): upstream targets whose health the shared table tracks (restart only). */
+  targetSlots: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -67,6 +69,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   drainTimeout: 10000,
   workerHeartbeatTimeout: 10000,
   maxRequestHeaders: 100,
+  targetSlots: 4096,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

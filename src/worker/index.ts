@@ -8,6 +8,7 @@ import { createProxyApp, type ProxyState } from './server/app';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment } from '../shared/shm';
+import { attachTargetTable } from './balancer/health';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
@@ -20,6 +21,7 @@ export function startWorker(): void {
   const workerId = Number(process.env.HYPERWAY_WORKER_ID);
   configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
+  attachTargetTable(segment);
   const slot = new WorkerSlot(segment, workerId);
   slot.reset(process.pid);
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.

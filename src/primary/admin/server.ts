@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
+import { upstreamsRoute } from './upstreams';
 import { log } from '../../lib/log';
 import { SERVER_HEADER } from '../../shared/version';
 
@@ -43,6 +44,7 @@ export function adminPath(url: string | undefined): string | null {
 function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
+  if (path.startsWith('/upstreams/')) return upstreamsRoute(ctx, req, path);
   const resource = ROUTES[path];
   if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
@@ -61,6 +63,11 @@ export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
+    if (out.status === 204) {
+      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
+      res.end();
+      return;
+    }
     const text = JSON.stringify(out.body);
     res.writeHead(out.status, {
       'Content-Type': 'application/json; charset=utf-8',

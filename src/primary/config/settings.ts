@@ -48,6 +48,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // Workers beat every 250 ms: below 1 s a busy but healthy worker would be killed.
   spec('worker_heartbeat_timeout', 'workerHeartbeatTimeout', (x) => v.parseInt_(x, 1000, 24 * 3600 * 1000), null),
   spec('max_request_headers', 'maxRequestHeaders', (x) => v.parseInt_(x, 1, 1000), 'lua_max_req_headers'),
+  // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
+  spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
