@@ -22,27 +22,29 @@ export class SlotMap {
 
   /** The snapshot with every target's `slot` filled in (a new object: snapshots are not mutated). */
   assign(snapshot: Snapshot): Snapshot {
+    const key = (upstream: string, target: string): string => `${upstream.toLowerCase()}\0${target}`;
+    // Free what the snapshot dropped first, so its new targets can have those rows.
     const seen = new Set<string>();
+    for (const u of snapshot.upstreams) for (const t of u.targets) seen.add(key(u.name, t.target));
+    for (const [k, slot] of this.#byKey) {
+      if (seen.has(k)) continue;
+      this.#byKey.delete(k);
+      this.#free.push(slot);
+    }
     let missing = 0;
     const upstreams = snapshot.upstreams.map((u) => ({
       ...u,
       targets: u.targets.map((t) => {
-        const key = `${u.name.toLowerCase()}\0${t.target}`;
-        seen.add(key);
-        let slot = this.#byKey.get(key);
+        const k = key(u.name, t.target);
+        let slot = this.#byKey.get(k);
         if (slot === undefined) {
           slot = this.#take();
-          if (slot >= 0) this.#byKey.set(key, slot);
+          if (slot >= 0) this.#byKey.set(k, slot);
           else missing++;
         }
         return { ...t, slot };
       }),
     }));
-    for (const [key, slot] of this.#byKey) {
-      if (seen.has(key)) continue;
-      this.#byKey.delete(key);
-      this.#free.push(slot);
-    }
     if (missing > 0 && !this.#warned) {
       this.#warned = true;
       log('warn', 'target table full: targets beyond target_slots take traffic without health checks', { targetSlots: this.#capacity, untracked: missing });

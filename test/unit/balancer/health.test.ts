@@ -1,0 +1,83 @@
+// Round-robin over the shared target table: unhealthy targets are skipped, the threshold makes
+// the whole upstream unhealthy, and a try's end reaches the passive counters.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { RoundRobin } from '../../../src/worker/balancer/round-robin';
+import { attachTargetTable, passiveStatuses, tryEnded, tryStarted } from '../../../src/worker/balancer/health';
+import type { Peer } from '../../../src/worker/balancer/peer';
+import { createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
+import { COUNTER, HEALTH, SOURCE, W, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
+import { loadConfigText } from '../../../src/primary/config';
+import type { HealthchecksConf } from '../../../src/shared/healthchecks';
+
+const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(8)]);
+after(() => destroySegment(seg));
+const table = region(seg, REGION.TARGETS) as Int32Array;
+initTable(table);
+attachTargetTable(seg);
+
+function peer(host: string, slot: number, passive: Uint8Array | null = null): Peer {
+  return { host, port: 80, hostHeader: host, pool: null as never, slot, passive };
+}
+
+function picks(rr: RoundRobin, n: number): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const p = rr.next();
+    const k = p === null ? 'none' : p.host;
+    c[k] = (c[k] ?? 0) + 1;
+  }
+  return c;
+}
+
+test('unhealthy targets are skipped, weight 0 stays off, all unhealthy gives null; healthy again takes traffic again', () => {
+  const rr = new RoundRobin([peer('a', 0), peer('b', 1), peer('c', 2)], [100, 100, 0]);
+  assert.deepEqual(picks(rr, 10), { a: 5, b: 5 });
+  setHealth(table, 1, HEALTH.UNHEALTHY, SOURCE.ACTIVE);
+  assert.deepEqual(picks(rr, 10), { a: 10 });
+  setHealth(table, 0, HEALTH.DNS_ERROR, SOURCE.ACTIVE);
+  assert.deepEqual(picks(rr, 3), { none: 3 });
+  setHealth(table, 0, HEALTH.HEALTHY, SOURCE.ADMIN);
+  setHealth(table, 1, HEALTH.HEALTHY, SOURCE.ADMIN);
+  assert.deepEqual(picks(rr, 10), { a: 5, b: 5 });
+});
+
+test('healthchecks.threshold: the upstream is unhealthy once the healthy weight is not above threshold % of the total', () => {
+  setHealth(table, 3, HEALTH.HEALTHY, SOURCE.NONE);
+  setHealth(table, 4, HEALTH.HEALTHY, SOURCE.NONE);
+  setHealth(table, 5, HEALTH.HEALTHY, SOURCE.NONE);
+  const rr = new RoundRobin([peer('a', 3), peer('b', 4), peer('c', 5)], [50, 25, 25], Math.random, 50);
+  assert.equal(picks(rr, 4).none, undefined);
+  setHealth(table, 4, HEALTH.UNHEALTHY, SOURCE.ACTIVE);
+  assert.deepEqual(picks(rr, 6), { a: 4, c: 2 }, '75% healthy > 50%: still balancing');
+  setHealth(table, 5, HEALTH.UNHEALTHY, SOURCE.ACTIVE);
+  assert.deepEqual(picks(rr, 3), { none: 3 }, '50% healthy is not above 50%: no peer although a is healthy');
+});
+
+test('a try counts in flight until it ends; its status or failure reaches the passive counters by the upstream\'s lists', () => {
+  const yml = '_format_version: "3.0"\nupstreams:\n  - name: u\n    healthchecks:\n      passive:\n        unhealthy: {http_failures: 5, http_statuses: [500, 200]}\n';
+  const hc = loadConfigText(yml, 'inline', {}, 1).snapshot.upstreams[0].healthchecks as HealthchecksConf;
+  const p = peer('a', 6, passiveStatuses(hc));
+  tryStarted(p);
+  tryStarted(p);
+  assert.equal(inFlight(table, 6), 2);
+  tryEnded(p, 500, -1);
+  assert.equal(inFlight(table, 6), 1);
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.HTTP), 1);
+  tryEnded(p, 0, COUNTER.TIMEOUT);
+  assert.equal(inFlight(table, 6), 0);
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.TIMEOUT), 1);
+  tryStarted(p);
+  tryEnded(p, 504, -1); // an upstream's 504 counts as a timeout, as Kong reports it
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.TIMEOUT), 2);
+  tryStarted(p);
+  tryEnded(p, 404, -1); // in neither list: ignored
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.HTTP), 1);
+  tryStarted(p);
+  tryEnded(p, 200, -1); // in both lists: healthy wins (as lua-resty-healthcheck) and clears the failures
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.HTTP), 0);
+  assert.equal(counterValue(table, 6, W.P_SUCCESSES, COUNTER.TIMEOUT), 0);
+  // Checks off: no lookup, nothing counted.
+  const off = loadConfigText('_format_version: "3.0"\nupstreams:\n  - name: u\n', 'inline', {}, 1).snapshot.upstreams[0].healthchecks as HealthchecksConf;
+  assert.equal(passiveStatuses(off), null);
+});
