@@ -28,6 +28,7 @@ test('the hyperway block maps snake_case to Settings', () => {
       drain_timeout: 5000,
       worker_heartbeat_timeout: 3000,
       max_request_headers: 200,
+      target_slots: 128,
     },
     {},
   );
@@ -50,6 +51,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     drainTimeout: 5000,
     workerHeartbeatTimeout: 3000,
     maxRequestHeaders: 200,
+    targetSlots: 128,
   });
 });
 
