@@ -11,6 +11,7 @@ import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
 import { RoundRobin, SinglePeer } from './balancer/round-robin';
 import { passiveStatuses } from './balancer/health';
+import { LeastConnections } from './balancer/least-connections';
 import type { HealthchecksConf } from '../shared/healthchecks';
 import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
@@ -131,5 +132,6 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, passive });
     weights.push(target.weight);
   }
+  if (upstream.algorithm === 'least-connections') return new LeastConnections(peers, weights, hc?.threshold ?? 0);
   return new RoundRobin(peers, weights, Math.random, hc?.threshold ?? 0);
 }

@@ -22,6 +22,11 @@ export function usable(p: Peer): boolean {
   return p.slot < 0 || table === null || (Atomics.load(table, TABLE_HEADER_WORDS + p.slot * SLOT_WORDS + W.STATE) & 15) === HEALTH.HEALTHY;
 }
 
+/** Tries in flight on `p` across all workers (0 when untracked). */
+export function load(p: Peer): number {
+  return p.slot < 0 || table === null ? 0 : Atomics.load(table, TABLE_HEADER_WORDS + p.slot * SLOT_WORDS + W.IN_FLIGHT);
+}
+
 /** A try starts on `p`. */
 export function tryStarted(p: Peer): void {
   if (p.slot >= 0 && table !== null) addInFlight(table, p.slot, 1);

@@ -3,14 +3,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoundRobin } from '../../../src/worker/balancer/round-robin';
+import { LeastConnections } from '../../../src/worker/balancer/least-connections';
 import { attachTargetTable, passiveStatuses, tryEnded, tryStarted } from '../../../src/worker/balancer/health';
 import type { Peer } from '../../../src/worker/balancer/peer';
 import { createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
-import { COUNTER, HEALTH, SOURCE, W, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
+import { COUNTER, HEALTH, SOURCE, W, addInFlight, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
 import { loadConfigText } from '../../../src/primary/config';
 import type { HealthchecksConf } from '../../../src/shared/healthchecks';
 
-const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(8)]);
+const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(16)]);
 after(() => destroySegment(seg));
 const table = region(seg, REGION.TARGETS) as Int32Array;
 initTable(table);
@@ -80,4 +81,30 @@ test('a try counts in flight until it ends; its status or failure reaches the pa
   // Checks off: no lookup, nothing counted.
   const off = loadConfigText('_format_version: "3.0"\nupstreams:\n  - name: u\n', 'inline', {}, 1).snapshot.upstreams[0].healthchecks as HealthchecksConf;
   assert.equal(passiveStatuses(off), null);
+});
+
+test('least-connections: the lowest (in flight + 1) / weight on the shared counts; ties rotate; unhealthy and weight 0 skipped', () => {
+  const [a, b, c, z] = [peer('a', 8), peer('b', 9), peer('c', 10), peer('z', 11)];
+  const lc = new LeastConnections([a, b, c, z], [100, 100, 200, 0]);
+  // c weighs double: it takes two tries for every one of a's and b's.
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < 40; i++) {
+    const p = lc.next() as Peer;
+    seen[p.host] = (seen[p.host] ?? 0) + 1;
+    tryStarted(p); // held: the counts are the shared in-flight words
+  }
+  assert.deepEqual(seen, { a: 10, b: 10, c: 20 });
+  for (const p of [a, b, c]) addInFlight(table, p.slot, -inFlight(table, p.slot));
+  // Ties rotate instead of always taking the first.
+  const lc2 = new LeastConnections([a, b], [100, 100]);
+  assert.deepEqual(new Set([lc2.next()?.host, lc2.next()?.host]), new Set(['a', 'b']));
+  // Another worker's tries count too: a busy a is passed over.
+  addInFlight(table, a.slot, 5);
+  assert.deepEqual([lc2.next()?.host, lc2.next()?.host, lc2.next()?.host], ['b', 'b', 'b']);
+  addInFlight(table, a.slot, -5);
+  setHealth(table, b.slot, HEALTH.UNHEALTHY, SOURCE.ADMIN);
+  assert.deepEqual([lc2.next()?.host, lc2.next()?.host], ['a', 'a']);
+  setHealth(table, a.slot, HEALTH.UNHEALTHY, SOURCE.ADMIN);
+  assert.equal(lc2.next(), null);
+  assert.equal(new LeastConnections([z], [0]).next(), null);
 });

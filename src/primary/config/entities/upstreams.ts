@@ -61,10 +61,10 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
 
 /**
  * What loads but does not run yet: say so at load time rather than balance differently in silence.
- * (Balancers other than round-robin arrive in later releases; gRPC probes are TCP connects.)
+ * (consistent-hashing and latency arrive in later releases; gRPC probes are TCP connects.)
  */
 function warnNotYetRun(raw: Record<string, unknown>, rec: Record<string, unknown>, path: Path, pr: Problems): void {
-  if (rec.algorithm !== 'round-robin') {
+  if (rec.algorithm !== 'round-robin' && rec.algorithm !== 'least-connections') {
     pr.warn([...path, 'algorithm'], `algorithm '${String(rec.algorithm)}' is not implemented yet: Hyperway balances this upstream round-robin by weight`);
   }
   const type = (rec.healthchecks as { active?: { type?: string } } | undefined)?.active?.type;
