@@ -14,7 +14,10 @@ export interface HealthTarget {
   /** Proxied requests answered, by status. */
   served: Map<number, number>;
   status: number;
+  /** Status of probe answers; 0 = never answer a probe (the prober's timeout). */
   probeStatus: number;
+  /** Headers of the last probe. */
+  probeHeaders: Record<string, string | string[] | undefined>;
   running(): boolean;
   start(): Promise<void>;
   /** Stops listening and cuts open connections: connects are refused until start(). */
@@ -31,14 +34,20 @@ export async function startHealthTarget(name: string, probePath = '/health'): Pr
     served: new Map(),
     status: 200,
     probeStatus: 200,
+    probeHeaders: {},
     running: () => server !== null,
     async start() {
       if (server !== null) return;
       const s = createServer((req, res) => {
         req.resume();
         const probe = req.url === probePath;
-        if (probe) t.probes.push(Date.now());
-        else t.served.set(t.status, (t.served.get(t.status) ?? 0) + 1);
+        if (probe) {
+          t.probes.push(Date.now());
+          t.probeHeaders = req.headers;
+          if (t.probeStatus === 0) return; // hang: closed when the prober gives up or at stop()
+        } else {
+          t.served.set(t.status, (t.served.get(t.status) ?? 0) + 1);
+        }
         const body = JSON.stringify({ server: name });
         res.writeHead(probe ? t.probeStatus : t.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);

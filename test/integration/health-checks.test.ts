@@ -36,6 +36,7 @@ const activeChecks = {
 
 describe('health checks', () => {
   let a1: HealthTarget, a2: HealthTarget, probed: HealthTarget, p1: HealthTarget, single: HealthTarget, m1: HealthTarget, m2: HealthTarget;
+  let tcp: HealthTarget, st: HealthTarget;
   let gw: Gateway;
   const target = (t: HealthTarget): { target: string } => ({ target: `127.0.0.1:${t.port}` });
 
@@ -49,10 +50,33 @@ describe('health checks', () => {
         svc('passive', 'passive-up', '/passive'),
         svc('single', 'single-up', '/single'),
         svc('manual', 'manual-up', '/manual'),
+        svc('tcp', 'tcp-up', '/tcp'),
+        svc('statuses', 'statuses-up', '/statuses'),
       ],
       upstreams: [
         { name: 'active-up', healthchecks: activeChecks, targets: [target(a1), target(a2)] },
-        { name: 'probed-up', healthchecks: { active: { http_path: '/health', healthy: { interval: 0.3 }, unhealthy: { interval: 0.3 } } }, targets: [target(probed)] },
+        {
+          name: 'probed-up',
+          healthchecks: { active: { http_path: '/health', headers: { 'x-probe': ['yes'] }, healthy: { interval: 0.3 }, unhealthy: { interval: 0.3 } } },
+          targets: [target(probed)],
+        },
+        {
+          name: 'tcp-up',
+          healthchecks: { active: { type: 'tcp', healthy: { interval: INTERVAL, successes: 1 }, unhealthy: { interval: INTERVAL, tcp_failures: 1 } } },
+          targets: [target(tcp)],
+        },
+        {
+          name: 'statuses-up',
+          healthchecks: {
+            active: {
+              http_path: '/health',
+              timeout: 0.3,
+              healthy: { interval: INTERVAL, successes: 1 },
+              unhealthy: { interval: INTERVAL, http_failures: 2, timeouts: 1, http_statuses: [500] },
+            },
+          },
+          targets: [target(st)],
+        },
         {
           name: 'passive-up',
           healthchecks: { passive: { healthy: { successes: 1 }, unhealthy: { http_failures: 2, http_statuses: [500] } } },
@@ -65,13 +89,13 @@ describe('health checks', () => {
   }
 
   before(async () => {
-    [a1, a2, probed, p1, single, m1, m2] = await Promise.all(['a1', 'a2', 'probed', 'p1', 'single', 'm1', 'm2'].map((n) => startHealthTarget(n)));
+    [a1, a2, probed, p1, single, m1, m2, tcp, st] = await Promise.all(['a1', 'a2', 'probed', 'p1', 'single', 'm1', 'm2', 'tcp', 'st'].map((n) => startHealthTarget(n)));
     gw = await startGateway({ config: config(), workers: 2 });
   });
 
   after(async () => {
     await gw?.stop();
-    await Promise.all([a1, a2, probed, p1, single, m1, m2].map((t) => t?.stop()));
+    await Promise.all([a1, a2, probed, p1, single, m1, m2, tcp, st].map((t) => t?.stop()));
   });
 
   async function health(upstream: string): Promise<Record<string, string>> {
@@ -123,6 +147,33 @@ describe('health checks', () => {
     assert.ok(span >= 5 * 300 * 0.8, `6 probes within ${span} ms`);
     const gaps = p.slice(1).map((t, i) => t - p[i]);
     assert.ok(gaps.every((g) => g >= 300 * 0.7), `probe gaps ${gaps.join(', ')} ms`);
+    assert.equal(probed.probeHeaders['x-probe'], 'yes', 'active.headers go with each probe');
+    assert.equal(probed.probeHeaders.host, `127.0.0.1:${probed.port}`);
+  });
+
+  it('tcp checks: a refused connect takes the target out, an accepted one brings it back', { timeout: 20000 }, async () => {
+    await tcp.stop();
+    await waitHealth('tcp-up', tcp, 'UNHEALTHY');
+    assert.equal((await request(`${gw.proxyUrl}/tcp`)).status, 503);
+    await tcp.start();
+    await waitHealth('tcp-up', tcp, 'HEALTHY');
+    assert.equal((await request(`${gw.proxyUrl}/tcp`)).status, 200);
+    assert.equal(tcp.probes.length, 0, 'a tcp check sends no HTTP request');
+  });
+
+  it('http checks: unhealthy http_statuses count as http failures, statuses in neither list are ignored, a probe without an answer in time as a timeout', { timeout: 20000 }, async () => {
+    st.probeStatus = 404; // in neither list of this upstream: ignored
+    const from = st.probes.length;
+    await waitFor('3 probes answered 404', () => st.probes.length >= from + 3, { timeoutMs: 5000 });
+    assert.equal((await health('statuses-up'))[`127.0.0.1:${st.port}`], 'HEALTHY');
+    st.probeStatus = 500;
+    await waitHealth('statuses-up', st, 'UNHEALTHY');
+    st.probeStatus = 200;
+    await waitHealth('statuses-up', st, 'HEALTHY');
+    st.probeStatus = 0;
+    await waitHealth('statuses-up', st, 'UNHEALTHY');
+    st.probeStatus = 200;
+    await waitHealth('statuses-up', st, 'HEALTHY');
   });
 
   it('passive checks: failures seen by both workers add up to the threshold; Kong\'s counters reset on a success', { timeout: 30000 }, async () => {
