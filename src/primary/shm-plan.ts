@@ -4,12 +4,13 @@
  * restart-only setting, like the worker count. A feature that needs shared state adds its line
  * here and draws its layout in its own shared/ module.
  */
+import os from 'node:os';
 import type { Settings } from '../shared/settings';
 import { REGION, REGION_COUNT } from '../shared/shm';
 import { tableWords } from '../shared/target-table';
 
-export function regionWords(settings: Settings): number[] {
+export function regionWords(settings: Settings, workers = settings.workers > 0 ? settings.workers : os.availableParallelism()): number[] {
   const words = new Array<number>(REGION_COUNT).fill(0);
-  words[REGION.TARGETS] = tableWords(settings.targetSlots);
+  words[REGION.TARGETS] = tableWords(settings.targetSlots, workers);
   return words;
 }

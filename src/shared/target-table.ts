@@ -2,10 +2,10 @@
  * The target table: per upstream target, its health and the counters the health checks need,
  * in the shared segment's REGION.TARGETS, so every worker balances on the same view.
  *
- *   region word 0          1                 2 .. 15
- *   +----------------+-----------------+----------+
- *   | slot capacity  | TABLE_VERSION   | (spare)  |
- *   +----------------+-----------------+----------+
+ *   region word 0          1                 2              3 .. 15
+ *   +----------------+-----------------+--------------+----------+
+ *   | slot capacity  | TABLE_VERSION   | worker rows  | (spare)  |
+ *   +----------------+-----------------+--------------+----------+
  *   word 16: target slot 0, then slot 1 …, SLOT_WORDS (16 words = one 64-byte line) each:
  *
  *   0 STATE       health (bits 0-3: HEALTH) | who set it (bits 4-7: SOURCE); 0 = healthy
@@ -14,6 +14,10 @@
  *   6 GENERATION  bumped on every transition and every (re)assignment of the slot
  *   7 A_SUCCESSES 8 A_HTTP  9 A_TCP 10 A_TIMEOUTS   active counters (the primary's probes)
  *   11 .. 15      spare
+ *
+ *   after the slots: one row per worker id, one word per slot: that worker's share of IN_FLIGHT.
+ *   A worker's replacement (same id) takes a dead worker's share back out of IN_FLIGHT before it
+ *   serves (reclaimInFlight), so a crash never leaves a target looking busy for ever.
  *
  * Who writes what: the primary assigns slots (primary/health/slots.ts: keyed by upstream name +
  * target, so a reload keeps them) and is the only writer of STATE and GENERATION. Workers read
@@ -45,15 +49,38 @@ export const W = {
 export const COUNTER = { SUCCESS: 0, HTTP: 1, TCP: 2, TIMEOUT: 3 } as const;
 export type Counter = (typeof COUNTER)[keyof typeof COUNTER];
 
-/** Words the region needs for `slots` targets. */
-export function tableWords(slots: number): number {
-  return slots > 0 ? TABLE_HEADER_WORDS + slots * SLOT_WORDS : 0;
+/** Words the region needs for `slots` targets and `workers` worker ids. */
+export function tableWords(slots: number, workers = 0): number {
+  return slots > 0 ? TABLE_HEADER_WORDS + slots * (SLOT_WORDS + workers) : 0;
 }
 
-/** Primary, at start: stamp the header on a zeroed region. */
-export function initTable(t: Int32Array): void {
-  Atomics.store(t, 0, Math.floor((t.length - TABLE_HEADER_WORDS) / SLOT_WORDS));
+/** Primary, at start: stamp the header on a zeroed region sized by tableWords(…, workers). */
+export function initTable(t: Int32Array, workers = 0): void {
+  Atomics.store(t, 0, Math.floor((t.length - TABLE_HEADER_WORDS) / (SLOT_WORDS + workers)));
   Atomics.store(t, 1, TABLE_VERSION);
+  Atomics.store(t, 2, workers);
+}
+
+/** Word index of worker `w`'s in-flight share of slot 0 (its row), or -1 when the table has no row for it. */
+export function workerRow(t: Int32Array, w: number): number {
+  const slots = Atomics.load(t, 0);
+  return w >= 0 && w < Atomics.load(t, 2) ? TABLE_HEADER_WORDS + slots * SLOT_WORDS + w * slots : -1;
+}
+
+/** A worker, before it serves: takes what a previous worker of its id left in flight out of the shared counts. */
+export function reclaimInFlight(t: Int32Array, w: number): number {
+  const row = workerRow(t, w);
+  if (row < 0) return 0;
+  let reclaimed = 0;
+  const slots = Atomics.load(t, 0);
+  for (let s = 0; s < slots; s++) {
+    const v = Atomics.load(t, row + s);
+    if (v === 0) continue;
+    Atomics.sub(t, base(s) + W.IN_FLIGHT, v);
+    Atomics.store(t, row + s, 0);
+    reclaimed += v;
+  }
+  return reclaimed;
 }
 
 export function capacity(t: Int32Array): number {

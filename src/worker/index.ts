@@ -21,7 +21,7 @@ export function startWorker(): void {
   const workerId = Number(process.env.HYPERWAY_WORKER_ID);
   configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
-  attachTargetTable(segment);
+  attachTargetTable(segment, workerId);
   const slot = new WorkerSlot(segment, workerId);
   slot.reset(process.pid);
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.

@@ -32,7 +32,7 @@ export class HealthChecks {
 
   constructor(segment: Segment) {
     this.table = region(segment, REGION.TARGETS);
-    if (this.table !== null) initTable(this.table);
+    if (this.table !== null) initTable(this.table, segment.slots);
     this.#slots = new SlotMap(this.table, this.table === null ? 0 : capacity(this.table));
     this.#prober = this.table === null ? null : new Prober(this.table);
   }

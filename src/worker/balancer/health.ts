@@ -5,16 +5,24 @@
  */
 import type { Segment } from '../../shared/shm';
 import { REGION, region } from '../../shared/shm';
-import { COUNTER, HEALTH, TABLE_HEADER_WORDS, SLOT_WORDS, W, addInFlight, count, type Counter } from '../../shared/target-table';
+import { COUNTER, HEALTH, TABLE_HEADER_WORDS, SLOT_WORDS, W, addInFlight, count, reclaimInFlight, workerRow, type Counter } from '../../shared/target-table';
 import { STATUS_HEALTHY, STATUS_UNHEALTHY, type Peer, type PassiveStatuses } from './peer';
 import type { HealthchecksConf } from '../../shared/healthchecks';
 import { checksOn } from '../../shared/healthchecks';
 
 let table: Int32Array | null = null;
+/** This worker's in-flight row (shared/target-table.ts), or -1. */
+let row = -1;
 
-/** Worker start: the table every balancer reads. Without it (no region) every peer counts as healthy. */
-export function attachTargetTable(segment: Segment): void {
+/**
+ * Worker start: the table every balancer reads (without it every peer counts as healthy), and
+ * this worker id's in-flight row, emptied of what a crashed predecessor left in it.
+ */
+export function attachTargetTable(segment: Segment, workerId: number): void {
   table = region(segment, REGION.TARGETS);
+  if (table === null) return;
+  row = workerRow(table, workerId);
+  reclaimInFlight(table, workerId);
 }
 
 /** One Atomics.load: may this peer take traffic now? */
@@ -29,7 +37,9 @@ export function load(p: Peer): number {
 
 /** A try starts on `p`. */
 export function tryStarted(p: Peer): void {
-  if (p.slot >= 0 && table !== null) addInFlight(table, p.slot, 1);
+  if (p.slot < 0 || table === null) return;
+  addInFlight(table, p.slot, 1);
+  if (row >= 0) Atomics.add(table, row + p.slot, 1);
 }
 
 /**
@@ -40,6 +50,7 @@ export function tryEnded(p: Peer, status: number, failure: Counter | -1): void {
   const t = table;
   if (p.slot < 0 || t === null) return;
   addInFlight(t, p.slot, -1);
+  if (row >= 0) Atomics.sub(t, row + p.slot, 1);
   const passive = p.passive;
   if (passive === null) return;
   if (status > 0) {

@@ -7,15 +7,15 @@ import { LeastConnections } from '../../../src/worker/balancer/least-connections
 import { attachTargetTable, passiveStatuses, tryEnded, tryStarted } from '../../../src/worker/balancer/health';
 import type { Peer } from '../../../src/worker/balancer/peer';
 import { createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
-import { COUNTER, HEALTH, SOURCE, W, addInFlight, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
+import { COUNTER, HEALTH, SOURCE, W, addInFlight, workerRow, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
 import { loadConfigText } from '../../../src/primary/config';
 import type { HealthchecksConf } from '../../../src/shared/healthchecks';
 
-const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(16)]);
+const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(16, 2)]);
 after(() => destroySegment(seg));
 const table = region(seg, REGION.TARGETS) as Int32Array;
-initTable(table);
-attachTargetTable(seg);
+initTable(table, 2);
+attachTargetTable(seg, 0);
 
 function peer(host: string, slot: number, passive: Uint8Array | null = null): Peer {
   return { host, port: 80, hostHeader: host, pool: null as never, slot, passive };
@@ -107,4 +107,21 @@ test('least-connections: the lowest (in flight + 1) / weight on the shared count
   setHealth(table, a.slot, HEALTH.UNHEALTHY, SOURCE.ADMIN);
   assert.equal(lc2.next(), null);
   assert.equal(new LeastConnections([z], [0]).next(), null);
+});
+
+test('a replaced worker takes its crashed predecessor\'s tries back out of the shared in-flight counts, and only those', () => {
+  const p = peer('a', 12);
+  tryStarted(p);
+  tryStarted(p);
+  // Worker 1 has one try in flight on the same target.
+  addInFlight(table, 12, 1);
+  Atomics.add(table, (workerRow(table, 1)) + 12, 1);
+  assert.equal(inFlight(table, 12), 3);
+  // Worker 0 dies with its two tries; its replacement attaches under the same id.
+  attachTargetTable(seg, 0);
+  assert.equal(inFlight(table, 12), 1);
+  tryStarted(p);
+  tryEnded(p, 200, -1);
+  assert.equal(inFlight(table, 12), 1);
+  assert.equal(workerRow(table, 2), -1, 'no row beyond the worker count');
 });

@@ -132,12 +132,15 @@ upstreams:
   }
 });
 
-test('target_slots sizes the region: 1 to 2^20 slots of 16 words, a restart-only setting', async () => {
+test('target_slots sizes the region: 1 to 2^20 slots of 16 words plus one in-flight word per worker', async () => {
   const { resolveSettings } = await import('../../../src/primary/config');
   assert.equal(resolveSettings({ target_slots: 10 }, {}).settings.targetSlots, 10);
   assert.equal(resolveSettings({}, { HYPERWAY_TARGET_SLOTS: '64' }).settings.targetSlots, 64);
   assert.equal(resolveSettings({ target_slots: 0 }, {}).problems.length, 1);
   assert.equal(resolveSettings({ target_slots: 2 ** 20 + 1 }, {}).problems.length, 1);
   const { regionWords } = await import('../../../src/primary/shm-plan');
-  assert.equal(regionWords(resolveSettings({ target_slots: 10 }, {}).settings)[REGION.TARGETS], 16 + 10 * 16);
+  assert.equal(regionWords(resolveSettings({ target_slots: 10, workers: 3 }, {}).settings)[REGION.TARGETS], 16 + 10 * 16 + 3 * 10);
+  const t = new Int32Array(tableWords(10, 3));
+  initTable(t, 3);
+  assert.equal(capacity(t), 10);
 });
