@@ -22,6 +22,8 @@ interface ProbeTarget {
   port: number;
   group: ProbeGroup;
   timer: NodeJS.Timeout | null;
+  /** Set when a new snapshot replaced this schedule: a probe still running reports nothing. */
+  gone: boolean;
 }
 
 interface ProbeGroup {
@@ -36,7 +38,6 @@ export type ProbeResult = Counter | -1;
 export class Prober {
   readonly #table: Int32Array;
   #targets: ProbeTarget[] = [];
-  #stopped = false;
 
   constructor(table: Int32Array) {
     this.#table = table;
@@ -45,14 +46,13 @@ export class Prober {
   /** Replaces every schedule with the snapshot's (slots assigned). */
   configure(snapshot: Snapshot): void {
     this.stop();
-    this.#stopped = false;
     for (const u of snapshot.upstreams) {
       const hc = u.healthchecks as HealthchecksConf;
       if (!activeOn(hc)) continue;
       const group: ProbeGroup = { upstream: u.name, hc: hc.active, running: 0, queue: [] };
       for (const t of u.targets) {
         if (t.slot < 0) continue;
-        const pt: ProbeTarget = { slot: t.slot, host: t.host, port: t.port, group, timer: null };
+        const pt: ProbeTarget = { slot: t.slot, host: t.host, port: t.port, group, timer: null, gone: false };
         this.#targets.push(pt);
         this.#schedule(pt, Math.random() * this.#interval(pt));
       }
@@ -60,8 +60,10 @@ export class Prober {
   }
 
   stop(): void {
-    this.#stopped = true;
-    for (const t of this.#targets) if (t.timer !== null) clearTimeout(t.timer);
+    for (const t of this.#targets) {
+      t.gone = true;
+      if (t.timer !== null) clearTimeout(t.timer);
+    }
     this.#targets = [];
   }
 
@@ -79,7 +81,7 @@ export class Prober {
 
   #due(t: ProbeTarget): void {
     t.timer = null;
-    if (this.#stopped) return;
+    if (t.gone) return;
     const { healthy, unhealthy } = t.group.hc;
     const mine = healthOf(this.#table, t.slot) === HEALTH.HEALTHY ? healthy.interval : unhealthy.interval;
     if (mine === 0) {
@@ -100,7 +102,7 @@ export class Prober {
     const started = Date.now();
     void probe(t.host, t.port, g.hc).then((result) => {
       g.running--;
-      if (this.#stopped || !this.#targets.includes(t)) return;
+      if (t.gone) return;
       this.#record(t, result);
       // The next probe is one interval after this one started, not after it ended.
       this.#schedule(t, Math.max(0, this.#interval(t) - (Date.now() - started) / 1000));
