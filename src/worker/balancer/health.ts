@@ -37,7 +37,7 @@ export function load(p: Peer): number {
 
 /** A try starts on `p`. */
 export function tryStarted(p: Peer): void {
-  if (p.slot < 0 || table === null) return;
+  if (p.slot < 0 || table === null || !p.countsLoad) return;
   addInFlight(table, p.slot, 1);
   if (row >= 0) Atomics.add(table, row + p.slot, 1);
 }
@@ -49,8 +49,10 @@ export function tryStarted(p: Peer): void {
 export function tryEnded(p: Peer, status: number, failure: Counter | -1): void {
   const t = table;
   if (p.slot < 0 || t === null) return;
-  addInFlight(t, p.slot, -1);
-  if (row >= 0) Atomics.sub(t, row + p.slot, 1);
+  if (p.countsLoad) {
+    addInFlight(t, p.slot, -1);
+    if (row >= 0) Atomics.sub(t, row + p.slot, 1);
+  }
   const passive = p.passive;
   if (passive === null) return;
   if (status > 0) {

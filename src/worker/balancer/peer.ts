@@ -9,6 +9,11 @@ export interface Peer {
   pool: Pool;
   /** Row in the shared target table (shared/target-table.ts); -1 = untracked (a plain service host). */
   slot: number;
+  /**
+   * Count this peer's tries in the table's shared in-flight words: only where a balancer reads
+   * them (least-connections), since every worker writing one word costs a contended cache line.
+   */
+  countsLoad: boolean;
   /** The upstream's passive checks, or null when its health checks are off (nothing to report). */
   passive: PassiveStatuses | null;
 }

@@ -18,7 +18,7 @@ initTable(table, 2);
 attachTargetTable(seg, 0);
 
 function peer(host: string, slot: number, passive: Uint8Array | null = null): Peer {
-  return { host, port: 80, hostHeader: host, pool: null as never, slot, passive };
+  return { host, port: 80, hostHeader: host, pool: null as never, slot, countsLoad: true, passive };
 }
 
 function picks(rr: RoundRobin, n: number): Record<string, number> {
@@ -124,4 +124,10 @@ test('a replaced worker takes its crashed predecessor\'s tries back out of the s
   tryEnded(p, 200, -1);
   assert.equal(inFlight(table, 12), 1);
   assert.equal(workerRow(table, 2), -1, 'no row beyond the worker count');
+  // Round-robin peers do not count load: no shared word written per try.
+  const rr = { ...peer('r', 13), countsLoad: false };
+  tryStarted(rr);
+  assert.equal(inFlight(table, 13), 0);
+  tryEnded(rr, 200, -1);
+  assert.equal(inFlight(table, 13), 0);
 });
