@@ -9,7 +9,7 @@
  *   word 16: target slot 0, then slot 1 …, SLOT_WORDS (16 words = one 64-byte line) each:
  *
  *   0 STATE       health (bits 0-3: HEALTH) | who set it (bits 4-7: SOURCE); 0 = healthy
- *   1 IN_FLIGHT   requests on this target now (workers add 1 per try and take it back)
+ *   1 IN_FLIGHT   tries on this target now (workers add 1 per try and take it back; least-connections peers only)
  *   2 P_SUCCESSES 3 P_HTTP  4 P_TCP  5 P_TIMEOUTS   passive counters (proxied traffic)
  *   6 GENERATION  bumped on every transition and every (re)assignment of the slot
  *   7 A_SUCCESSES 8 A_HTTP  9 A_TCP 10 A_TIMEOUTS   active counters (the primary's probes)
