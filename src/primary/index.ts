@@ -17,6 +17,7 @@ import { MetricsCollector, metricsLayout } from './metrics/collect';
 import { LabelNames } from './metrics/registry';
 import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
+import { HealthChecks } from './health';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
@@ -41,7 +42,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
-  const supervisor = new Supervisor(segment, snapshot, count);
+  const health = new HealthChecks(segment);
+  const supervisor = new Supervisor(segment, health.prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));
   let admin: Server | null = null;
@@ -57,6 +59,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    health.stop();
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
     admin?.close();
     admin?.closeAllConnections();
@@ -72,7 +75,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  const reloader = new Reloader(file, opts.env, supervisor);
+  const reloader = new Reloader(file, opts.env, supervisor, (next) => health.prepare(next));
   process.on('SIGHUP', () => {
     if (!stopping) void reloader.reload();
   });

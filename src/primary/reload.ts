@@ -12,7 +12,7 @@ import { configureLog, log } from '../lib/log';
 import { formatProblems, type ConfigError } from '../lib/errors';
 
 /** Settings a reload cannot change, by the name the operator writes in the file. */
-const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [['proxyListen', 'proxy_listen'], ['adminListen', 'admin_listen'], ['workers', 'workers']];
+const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [['proxyListen', 'proxy_listen'], ['adminListen', 'admin_listen'], ['workers', 'workers'], ['targetSlots', 'target_slots']];
 
 function shown(value: Settings[keyof Settings]): unknown {
   if (typeof value === 'object' && value !== null && 'port' in value) return formatAddress(value);
@@ -25,10 +25,13 @@ export class Reloader {
   readonly #file: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #supervisor: Supervisor;
+  /** Fills in what the primary owns before workers see the snapshot (target-table slots). */
+  readonly #prepare: (next: Snapshot) => Snapshot;
   #running: Promise<ReloadOutcome> | null = null;
   #again = false;
 
-  constructor(file: string, env: NodeJS.ProcessEnv, supervisor: Supervisor) {
+  constructor(file: string, env: NodeJS.ProcessEnv, supervisor: Supervisor, prepare: (next: Snapshot) => Snapshot = (s) => s) {
+    this.#prepare = prepare;
     this.#file = file;
     this.#env = env;
     this.#supervisor = supervisor;
@@ -76,7 +79,7 @@ export class Reloader {
         (settings as Record<string, unknown>)[key] = current.settings[key];
       }
     }
-    next = { ...next, settings };
+    next = this.#prepare({ ...next, settings });
     configureLog(settings.logLevel, 'primary');
     this.#supervisor.apply(next);
     log('notice', 'config reloaded', { version: next.version, hash: next.hash });

@@ -59,6 +59,8 @@ export interface Settings {
   largeClientHeaderBuffers: { count: number; size: number };
   /** `rate_limiting_table_size` (default 65536): slots of the shared counter table of policy local. */
   rateLimitingTableSize: number;
+  /** `target_slots` (default 4096): upstream targets whose health the shared table tracks (restart only). */
+  targetSlots: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -86,6 +88,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   prometheusKong2Metrics: false,
   largeClientHeaderBuffers: { count: 4, size: 8192 },
   rateLimitingTableSize: 65536,
+  targetSlots: 4096,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

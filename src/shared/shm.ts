@@ -29,7 +29,7 @@ import { HyperwayError } from '../lib/errors';
 const shm: typeof import('shm-typed-array') = require('shm-typed-array');
 
 export const SHM_MAGIC = 0x48595057; // 'HYPW'
-export const SHM_LAYOUT_VERSION = 2;
+export const SHM_LAYOUT_VERSION = 3; // 3: REGION.TARGETS holds the target table (target-table.ts)
 export const HEADER_WORDS = 16;
 export const SLOT_WORDS = 16;
 export const SHM_PREFIX = 'hyperway.';

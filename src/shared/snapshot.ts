@@ -97,6 +97,11 @@ export interface TargetSnap {
   port: number;
   weight: number;
   tags: string[];
+  /**
+   * Index of the target's row in the shared target table (shared/target-table.ts), assigned by
+   * the primary per upstream name + target so it survives reloads; -1 = not tracked (always healthy).
+   */
+  slot: number;
 }
 
 export interface ConsumerSnap {

@@ -9,6 +9,7 @@ import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment, region, REGION } from '../shared/shm';
 import { attachRateLimitTable } from '../shared/rate-limit-table';
+import { attachTargetTable } from './balancer/health';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
@@ -22,6 +23,7 @@ export function startWorker(): void {
   const workerId = Number(process.env.HYPERWAY_WORKER_ID);
   configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
+  attachTargetTable(segment, workerId);
   const slot = new WorkerSlot(segment, workerId);
   slot.reset(process.pid);
   bindPrometheus(segment, workerId);

@@ -10,6 +10,9 @@ import { Router } from './router';
 import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
 import { RoundRobin, SinglePeer } from './balancer/round-robin';
+import { passiveStatuses } from './balancer/health';
+import { LeastConnections } from './balancer/least-connections';
+import type { HealthchecksConf } from '../shared/healthchecks';
 import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
 
@@ -113,19 +116,23 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
-    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool });
+    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null });
   }
   const upstream = snapshot.upstreams[svc.upstream];
   const peers: Peer[] = [];
   const weights: number[] = [];
+  const hc = upstream.healthchecks as HealthchecksConf;
+  const passive = passiveStatuses(hc);
+  const countsLoad = upstream.algorithm === 'least-connections';
   for (const target of upstream.targets) {
     const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
       : hostHeaderFor(target.host, target.port, svc.protocol);
-    peers.push({ host: target.host, port: target.port, hostHeader, pool });
+    peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, countsLoad, passive });
     weights.push(target.weight);
   }
-  return new RoundRobin(peers, weights);
+  if (upstream.algorithm === 'least-connections') return new LeastConnections(peers, weights, hc?.threshold ?? 0);
+  return new RoundRobin(peers, weights, Math.random, hc?.threshold ?? 0);
 }

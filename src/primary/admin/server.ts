@@ -9,6 +9,7 @@ import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
 import { metricsBody } from '../metrics/endpoint';
+import { upstreamsRoute } from './upstreams';
 import { log } from '../../lib/log';
 import { SERVER_HEADER } from '../../shared/version';
 
@@ -54,6 +55,8 @@ export function adminPath(url: string | undefined): string | null {
 function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUTES): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
+  // The status listener serves only its own routes; upstream health belongs to the Admin API.
+  if (routes === ROUTES && path.startsWith('/upstreams/')) return upstreamsRoute(ctx, req, path);
   const resource = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
   if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
@@ -72,6 +75,11 @@ export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ct
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
+    if (out.status === 204) {
+      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
+      res.end();
+      return;
+    }
     const text = out.contentType === undefined ? JSON.stringify(out.body) : String(out.body);
     res.writeHead(out.status, {
       'Content-Type': out.contentType ?? 'application/json; charset=utf-8',

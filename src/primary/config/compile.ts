@@ -163,7 +163,7 @@ function compileCredentials({ entries }: Model, consumers: ConsumerSnap[]): Cred
 
 function compileTarget({ rec }: Entry): TargetSnap {
   const t = normalizeTarget(rec.target as string);
-  return { id: rec.id as string, target: t.target, host: t.host, port: t.port, weight: rec.weight as number, tags: strs(rec.tags) };
+  return { id: rec.id as string, target: t.target, host: t.host, port: t.port, weight: rec.weight as number, tags: strs(rec.tags), slot: -1 };
 }
 
 /** JSON with object keys sorted at every level: equal configs give equal text. */

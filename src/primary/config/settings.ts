@@ -54,6 +54,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('large_client_header_buffers', 'largeClientHeaderBuffers', v.parseHeaderBuffers, 'nginx_http_large_client_header_buffers'),
   // 16 bytes a slot; the segment is sized once at start (restart to change it).
   spec('rate_limiting_table_size', 'rateLimitingTableSize', (x) => v.parseInt_(x, 1024, 64 * 1024 * 1024), null),
+  // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
+  spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

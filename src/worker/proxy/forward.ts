@@ -15,6 +15,8 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { RouteRuntime, ServiceRuntime } from '../runtime';
 import type { Balancer, Peer } from '../balancer/peer';
+import { tryStarted, tryEnded } from '../balancer/health';
+import { COUNTER, type Counter } from '../../shared/target-table';
 import { StreamedResponse } from './stream-response';
 import { RESPONSE_STATE } from '../server/context';
 import { answerNoPeer, answerDnsFailure, answerUpstreamFailure } from '../server/answers';
@@ -34,6 +36,25 @@ export class Exchange extends StreamedResponse {
   /** The upstream header list of the first try; retries only swap the Host value. */
   #upstreamHeaders: string[] | null = null;
   #hostIndex = -1;
+  /** The current try still counts as in flight on #peer (shared target table). */
+  #inTry = false;
+  /** The current try's upstream status once its head arrived, else 0. */
+  #tryStatus = 0;
+
+  /**
+   * Ends the current try once: in-flight count and passive health report (the status when the
+   * upstream answered, else the failure: connect errors and resets are TCP failures, as Kong counts them).
+   */
+  #endTry(err: (Error & { code?: string }) | null): void {
+    if (!this.#inTry) return;
+    this.#inTry = false;
+    let failure: Counter | -1 = -1;
+    if (this.#tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) {
+      const f = classify(err);
+      failure = f === FAILURE.TIMEOUT ? COUNTER.TIMEOUT : f === FAILURE.CONNECT || f === FAILURE.RESET || f === FAILURE.BAD_RESPONSE ? COUNTER.TCP : -1;
+    }
+    tryEnded(this.#peer as Peer, this.#tryStatus, failure);
+  }
 
   /**
    * The upstream took no request bytes for write_timeout: fail this try as a timeout (504).
@@ -58,6 +79,9 @@ export class Exchange extends StreamedResponse {
       return;
     }
     this.#peer = peer;
+    this.#inTry = true;
+    this.#tryStatus = 0;
+    tryStarted(peer);
     this.#tries++;
     this.#abort = null;
     this.tDispatch = performance.now();
@@ -101,6 +125,7 @@ export class Exchange extends StreamedResponse {
     // 1xx interim responses (102, 103) precede the real one: nginx does not relay them either.
     if (statusCode < 200) return true;
     this.resumeUpstream = resume;
+    this.#tryStatus = statusCode;
     if (this.state >= RESPONSE_STATE.ENDING) {
       this.#abort?.(CLIENT_ABORTED);
       return false;
@@ -116,10 +141,12 @@ export class Exchange extends StreamedResponse {
   }
 
   onComplete(): void {
+    this.#endTry(null);
     this.streamEnd();
   }
 
   onError(err: Error & { code?: string }): void {
+    this.#endTry(err);
     if (this.state >= RESPONSE_STATE.ENDING) {
       this.finish();
       return;

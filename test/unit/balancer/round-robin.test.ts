@@ -4,7 +4,7 @@ import { RoundRobin } from '../../../src/worker/balancer/round-robin';
 import type { Peer } from '../../../src/worker/balancer/peer';
 
 function peer(host: string): Peer {
-  return { host, port: 80, hostHeader: host, pool: null as never };
+  return { host, port: 80, hostHeader: host, pool: null as never, slot: -1, countsLoad: false, passive: null };
 }
 
 test('a full turn of the wheel splits exactly by weight; weight 0 gets nothing', () => {

@@ -29,6 +29,7 @@ test('the hyperway block maps snake_case to Settings', () => {
       worker_heartbeat_timeout: 3000,
       max_request_headers: 200,
       large_client_header_buffers: '2 16k',
+      target_slots: 128,
     },
     {},
   );
@@ -56,6 +57,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     metricsSeries: 1024,
     prometheusKong2Metrics: false,
     rateLimitingTableSize: 65536,
+    targetSlots: 128,
   });
 });
 

@@ -61,18 +61,15 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
 
 /**
  * What loads but does not run yet: say so at load time rather than balance differently in silence.
- * (Balancers other than round-robin and health checks arrive in later releases.)
+ * (consistent-hashing and latency arrive in later releases; gRPC probes are TCP connects.)
  */
 function warnNotYetRun(raw: Record<string, unknown>, rec: Record<string, unknown>, path: Path, pr: Problems): void {
-  if (rec.algorithm !== 'round-robin') {
+  if (rec.algorithm !== 'round-robin' && rec.algorithm !== 'least-connections') {
     pr.warn([...path, 'algorithm'], `algorithm '${String(rec.algorithm)}' is not implemented yet: Hyperway balances this upstream round-robin by weight`);
   }
-  const hc = rec.healthchecks as { active?: { healthy?: { interval?: number }; unhealthy?: Record<string, number> }; passive?: { unhealthy?: Record<string, number> } } | undefined;
-  const activeOn = (hc?.active?.healthy?.interval ?? 0) > 0 || (hc?.active?.unhealthy?.interval ?? 0) > 0;
-  const passive = hc?.passive?.unhealthy ?? {};
-  const passiveOn = (passive.tcp_failures ?? 0) > 0 || (passive.timeouts ?? 0) > 0 || (passive.http_failures ?? 0) > 0;
-  if (raw.healthchecks != null && (activeOn || passiveOn)) {
-    pr.warn([...path, 'healthchecks'], 'health checks are validated but not run yet: every target with weight > 0 takes traffic');
+  const type = (rec.healthchecks as { active?: { type?: string } } | undefined)?.active?.type;
+  if (raw.healthchecks != null && (type === 'grpc' || type === 'grpcs')) {
+    pr.warn([...path, 'healthchecks', 'active', 'type'], `active checks of type '${type}' are not implemented yet: Hyperway probes these targets with a TCP connect`);
   }
 }
 
