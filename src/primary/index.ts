@@ -6,7 +6,10 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { loadConfigFileAsync, closeCompilePool } from './config';
+import { closeCompilePool } from './config';
+import { loadSource, settingsBlockOfSource } from './store/source';
+import { FileStore } from './store/file-store';
+import { ConfigWriter } from './store/writer';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
@@ -27,15 +30,21 @@ export interface PrimaryOptions {
 
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
-  const { snapshot, warnings, file } = await loadConfigFileAsync(opts.configFile, opts.env, 1);
+  // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
+  const { loaded, source } = await loadSource(opts.configFile, opts.env, 1);
+  const { snapshot, warnings } = loaded;
+  const file = opts.configFile;
   await closeCompilePool();
   const settings = snapshot.settings;
   configureLog(settings.logLevel, 'primary');
-  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
+  for (const line of source.notices) process.stderr.write(line + '\n');
+  if (warnings.length > 0) process.stderr.write(formatProblems(loaded.file, warnings, 'warning') + '\n');
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   const supervisor = new Supervisor(segment, snapshot, count);
+  const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
+  const writer = new ConfigWriter(store, supervisor, opts.env);
   let admin: Server | null = null;
   let stopping = false;
 
@@ -61,9 +70,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  const reloader = new Reloader(file, opts.env, supervisor);
+  const reloader = new Reloader(file, opts.env, supervisor, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
   process.on('SIGHUP', () => {
-    if (!stopping) void reloader.reload();
+    // Through the writer queue: a reload never interleaves with an Admin API change.
+    if (!stopping) void writer.serial(() => reloader.reload());
   });
   process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));
@@ -80,7 +90,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
 
   try {
     admin = await startAdminServer({
-      settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
+      settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file, writer, env: opts.env,
     });
   } catch (e) {
     destroySegment(segment);

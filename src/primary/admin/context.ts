@@ -1,6 +1,7 @@
 import type { Settings } from '../../shared/settings';
 import type { Segment } from '../../shared/shm';
 import type { Supervisor } from '../supervisor/supervisor';
+import type { ConfigWriter } from '../store/writer';
 
 /** What Admin API resources may read: the primary's state, never a worker's memory. */
 export interface AdminContext {
@@ -10,4 +11,7 @@ export interface AdminContext {
   nodeId: string;
   startedAt: number;
   configFile: string;
+  /** The entity store and the one queue that changes it (SIGHUP, POST /config, CRUD). */
+  writer: ConfigWriter;
+  env: NodeJS.ProcessEnv;
 }

@@ -10,6 +10,15 @@ import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
 import { log } from '../../lib/log';
 import { SERVER_HEADER } from '../../shared/version';
+import { routeEntity, type EntityRoute } from './entity-router';
+import { SERVICE_ROUTES } from './services';
+import { ROUTE_ROUTES } from './routes';
+import { UPSTREAM_ROUTES } from './upstreams';
+import { TARGET_ROUTES } from './targets';
+import { CONSUMER_ROUTES } from './consumers';
+import { CREDENTIAL_ROUTES } from './credentials';
+import { PLUGIN_ROUTES } from './plugins';
+import { getConfig, postConfig } from './config';
 
 export interface AdminResponse {
   status: number;
@@ -22,7 +31,13 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/': { GET: nodeInfo },
   '/status': { GET: statusBody },
   '/status/ready': { GET: readyBody },
+  '/config': { GET: getConfig, POST: postConfig },
 };
+
+/** The entity endpoints (entity-router.ts): tried when no exact path above matches. */
+const ENTITY_ROUTES: readonly EntityRoute[] = [
+  ...SERVICE_ROUTES, ...ROUTE_ROUTES, ...UPSTREAM_ROUTES, ...TARGET_ROUTES, ...CONSUMER_ROUTES, ...CREDENTIAL_ROUTES, ...PLUGIN_ROUTES,
+];
 
 /** The request path without query; absolute-form targets give their path; null when unusable. */
 export function adminPath(url: string | undefined): string | null {
@@ -44,7 +59,7 @@ function route(ctx: AdminContext, req: http.IncomingMessage): AdminResponse | Pr
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
   const resource = ROUTES[path];
-  if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
+  if (resource === undefined) return routeEntity(ctx, req, path, ENTITY_ROUTES) ?? { status: 404, body: { message: 'Not found' } };
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const handler = resource[method];
   if (handler === undefined) return { status: 405, body: { message: 'Method not allowed' } };
@@ -61,6 +76,11 @@ export function startAdminServer(ctx: AdminContext): Promise<http.Server> {
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
+    if (out.status === 204) {
+      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
+      res.end();
+      return;
+    }
     const text = JSON.stringify(out.body);
     res.writeHead(out.status, {
       'Content-Type': 'application/json; charset=utf-8',
