@@ -138,8 +138,9 @@ export function listEntities(ctx: AdminContext, scope: Scope, query: URLSearchPa
   const offsetText = query.get('offset');
   let start = 0;
   if (offsetText !== null) {
-    const n = Number(Buffer.from(offsetText, 'base64url').toString('utf8'));
-    if (!Number.isInteger(n) || n < 0) return kongError(400, 'INVALID_OFFSET', `'${offsetText}' is not a valid offset: bad base64 encoding`);
+    const decoded = /^[A-Za-z0-9_-]+$/.test(offsetText) ? Buffer.from(offsetText, 'base64url').toString('utf8') : '';
+    const n = /^\d+$/.test(decoded) ? Number(decoded) : -1;
+    if (n < 0) return kongError(400, 'INVALID_OFFSET', `'${offsetText}' is not a valid offset: bad base64 encoding`);
     start = n;
   }
   const tags = tagFilter(query);
@@ -161,10 +162,11 @@ export function getEntity(ctx: AdminContext, scope: Scope, key: string): AdminRe
   return rec ? { status: 200, body: rec } : NOT_FOUND;
 }
 
-export function createEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope): Promise<AdminResponse> {
+export async function createEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope): Promise<AdminResponse> {
+  // Read before queueing: a slow client never holds up other changes.
+  const b = await bodyOf(req, scope.entity);
+  if (!b.ok) return b.res;
   return ctx.writer.serial(async () => {
-    const b = await bodyOf(req, scope.entity);
-    if (!b.ok) return b.res;
     const draft = ctx.writer.store.draft();
     const rec = { ...b.value } as EntityRecord;
     if (scope.parent) rec[scope.parent.field] = { id: scope.parent.id };
@@ -184,10 +186,11 @@ async function write(ctx: AdminContext, draft: EntityView, entity: EntityName, r
 }
 
 /** PUT: replace the entity named by the path, or create it under that id or endpoint key. */
-export function upsertEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope, key: string): Promise<AdminResponse> {
+export async function upsertEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope, key: string): Promise<AdminResponse> {
+  // Read before queueing: a slow client never holds up other changes.
+  const b = await bodyOf(req, scope.entity);
+  if (!b.ok) return b.res;
   return ctx.writer.serial(async () => {
-    const b = await bodyOf(req, scope.entity);
-    if (!b.ok) return b.res;
     const draft = ctx.writer.store.draft();
     const existing = findByKey(draft, scope.entity, key, scope);
     const rec = { ...b.value } as EntityRecord;
@@ -211,10 +214,11 @@ function merge(base: Record<string, unknown>, patch: Record<string, unknown>): R
   return out;
 }
 
-export function patchEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope, key: string): Promise<AdminResponse> {
+export async function patchEntity(ctx: AdminContext, req: http.IncomingMessage, scope: Scope, key: string): Promise<AdminResponse> {
+  // Read before queueing: a slow client never holds up other changes.
+  const b = await bodyOf(req, scope.entity);
+  if (!b.ok) return b.res;
   return ctx.writer.serial(async () => {
-    const b = await bodyOf(req, scope.entity);
-    if (!b.ok) return b.res;
     const draft = ctx.writer.store.draft();
     const existing = findByKey(draft, scope.entity, key, scope);
     if (!existing) return NOT_FOUND;
