@@ -66,6 +66,29 @@ describe('Admin API: entity CRUD through the real primary and 2 workers', () => 
     assert.ok(st.workers.every((w) => w.config_version === version), JSON.stringify(st.workers));
   });
 
+  it('the reply waits for a worker that has not applied the change yet (stopped), then every worker serves it', async () => {
+    assert.equal((await send('POST', '/services', `name=svc-slow&url=http://127.0.0.1:${echo.port}`)).status, 201);
+    const { pid } = (await gw.status()).workers[0];
+    process.kill(pid, 'SIGSTOP');
+    let answeredAt = 0;
+    let resumedAt = 0;
+    try {
+      const pending = send('POST', '/services/svc-slow/routes', 'name=route-slow&paths[]=/slow').then((r) => ((answeredAt = Date.now()), r));
+      // A negative observation needs a window: the reply must not come while the worker is stopped.
+      await Promise.race([pending, new Promise((r) => setTimeout(r, 700))]);
+      assert.equal(answeredAt, 0, 'answered while a worker had not acknowledged the change');
+      resumedAt = Date.now();
+      process.kill(pid, 'SIGCONT');
+      const r = await pending;
+      assert.equal(r.status, 201, r.text);
+      assert.ok(answeredAt >= resumedAt);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    for (let i = 0; i < 8; i++) assert.equal((await proxy('/slow')).status, 200, `request ${i}`);
+    assert.equal((await send('DELETE', '/routes/route-slow')).status, 204);
+  });
+
   it('PATCH merges, PUT upserts by name, GET /routes/{r}/service', async () => {
     const p = await send('PATCH', '/routes/route-a', { paths: ['/patched'] });
     assert.equal(p.status, 200, p.text);
