@@ -71,11 +71,18 @@ describe('Admin API persistence across restarts', () => {
     assert.equal(await gw2.stop(), 0);
   });
 
-  it('kong.yml changed after the state was written: the state file wins, with a warning naming both', { timeout: 60_000 }, async () => {
+  it('kong.yml changed after the state was written: the state file wins, with a warning naming both, until resolved', { timeout: 90_000 }, async () => {
     const changed = { ...config(), consumers: [{ username: 'only-in-kong-yml' }] };
     const gw = await start(changed);
     assert.match(gw.output(), new RegExp(`${gw.configPath.replace(/[.]/g, '\\.')} changed after the Admin API wrote ${gw.configPath.replace(/[.]/g, '\\.')}\\.hyperway-state\\.json`));
     assert.equal((await gw.admin('/services/api-svc')).status, 200);
     assert.equal((await gw.admin('/consumers/only-in-kong-yml')).status, 404);
+    // A write after the warning does not make the unloaded edit of kong.yml look loaded.
+    const write = await request(`${gw.adminUrl}/consumers`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=later' });
+    assert.equal(write.status, 201, write.text);
+    assert.equal(await gw.stop(), 0);
+    const again = await start(changed);
+    assert.match(again.output(), /changed after the Admin API wrote/);
+    assert.equal((await again.admin('/consumers/later')).status, 200);
   });
 });

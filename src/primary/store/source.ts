@@ -16,6 +16,7 @@ export interface Source {
   text: string;
   /** The file named in problems: kong.yml, or the state file. */
   file: string;
+  /** sha256 of the kong.yml the entities come from (the state file's record of it, when loaded from there). */
   configSha: string;
   fromState: boolean;
   /** Lines for stderr (the state file winning over a changed kong.yml). */
@@ -50,7 +51,9 @@ export function readSource(configFile: string): Source {
   const doc: Record<string, unknown> = { ...state.config };
   const block = settingsBlockOf(kongText);
   if (block !== undefined) doc.hyperway = block;
-  return { text: JSON.stringify(doc), file: stateFile, configSha, fromState: true, notices };
+  // The state keeps naming the kong.yml its entities came from: a later write must not make an
+  // edit of kong.yml that was never loaded look as if it had been.
+  return { text: JSON.stringify(doc), file: stateFile, configSha: typeof state.config_sha256 === 'string' ? state.config_sha256 : '', fromState: true, notices };
 }
 
 /** readSource, then the same validation + compile as a file (large ones on the compile pool). */
