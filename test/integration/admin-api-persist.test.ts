@@ -5,7 +5,7 @@
  * was written, the state file wins and the start says so, naming both files.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
+import { waitFor } from '../helpers/wait';
+import { stringify } from 'yaml';
 
 describe('Admin API persistence across restarts', () => {
   let echo: EchoServer;
@@ -84,5 +86,24 @@ describe('Admin API persistence across restarts', () => {
     const again = await start(changed);
     assert.match(again.output(), /changed after the Admin API wrote/);
     assert.equal((await again.admin('/consumers/later')).status, 200);
+  });
+
+  it('SIGHUP with a state file reloads the state (API changes stay) and warns that the edited kong.yml is not loaded', { timeout: 60_000 }, async () => {
+    const own = mkdtempSync(join(tmpdir(), 'hyperway-admin-sighup-'));
+    try {
+      const gw = await startGateway({ config: config(), configDir: own });
+      gateways.push(gw);
+      const r = await request(`${gw.adminUrl}/consumers`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=from-api' });
+      assert.equal(r.status, 201, r.text);
+      writeFileSync(gw.configPath, stringify({ ...config(), consumers: [{ username: 'from-file' }] }));
+      process.kill(gw.child.pid!, 'SIGHUP');
+      await waitFor('the warning naming both files', () => /changed after the Admin API wrote/.test(gw.output()), { timeoutMs: 10_000 });
+      assert.equal((await gw.admin('/consumers/from-api')).status, 200);
+      assert.equal((await gw.admin('/consumers/from-file')).status, 404);
+      assert.equal((await request(`${gw.proxyUrl}/file`)).status, 200);
+      await gw.stop();
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
