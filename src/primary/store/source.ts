@@ -23,15 +23,6 @@ export interface Source {
   notices: string[];
 }
 
-function settingsBlockOf(kongText: string): unknown {
-  try {
-    const v = parse(kongText, { merge: true }) as unknown;
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
-  } catch {
-    return undefined; // the loader reports the syntax error with its line
-  }
-}
-
 export function readSource(configFile: string): Source {
   const kongText = readConfigText(configFile);
   const configSha = sha256(kongText);
@@ -49,7 +40,7 @@ export function readSource(configFile: string): Source {
     notices.push(`hyperway: warning: ${configFile} changed after the Admin API wrote ${stateFile}; loading ${stateFile} (it wins; remove it to load ${configFile} alone)`);
   }
   const doc: Record<string, unknown> = { ...state.config };
-  const block = settingsBlockOf(kongText);
+  const block = settingsBlock(kongText, false);
   if (block !== undefined) doc.hyperway = block;
   // The state keeps naming the kong.yml its entities came from: a later write must not make an
   // edit of kong.yml that was never loaded look as if it had been.
@@ -67,10 +58,14 @@ export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, ver
 
 /** The `hyperway:` block a source carries (kept by the store, never changed by the API). */
 export function settingsBlockOfSource(source: Source): unknown {
+  return settingsBlock(source.text, source.fromState);
+}
+
+function settingsBlock(text: string, json: boolean): unknown {
   try {
-    const v = (source.fromState ? JSON.parse(source.text) : parse(source.text, { merge: true })) as Record<string, unknown> | null;
-    return v?.hyperway;
+    const v = (json ? JSON.parse(text) : parse(text, { merge: true })) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
   } catch {
-    return undefined;
+    return undefined; // the loader reports the syntax error with its line
   }
 }

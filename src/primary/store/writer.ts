@@ -6,7 +6,7 @@
  */
 import type { ConfigProblem } from '../../lib/errors';
 import { log } from '../../lib/log';
-import { loadConfigText, type EntitySet, type LoadedConfig } from '../config';
+import { closeCompilePool, compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type EntitySet, type LoadedConfig } from '../config';
 import { rollOut, type RolloutTarget } from '../rollout';
 import type { FileStore } from './file-store';
 import type { EntityView } from './types';
@@ -45,11 +45,16 @@ export class ConfigWriter {
     const current = this.#target.snapshot;
     let loaded: LoadedConfig;
     try {
-      loaded = loadConfigText(text, file, this.#env, current.version + 1);
+      // Large documents compile on the pool thread, as large files do: heartbeats keep turning.
+      loaded = Buffer.byteLength(text) > LARGE_CONFIG_BYTES
+        ? await compileInPool(text, file, this.#env, current.version + 1)
+        : loadConfigText(text, file, this.#env, current.version + 1);
     } catch (e) {
       const err = e as { problems?: ConfigProblem[]; message?: string };
       if (Array.isArray(err.problems)) return { ok: false, kind: 'invalid', problems: err.problems };
       throw e;
+    } finally {
+      await closeCompilePool();
     }
     // Settings come from kong.yml and the environment: an entity change never moves them.
     const next = { ...loaded.snapshot, settings: current.settings };
