@@ -150,6 +150,9 @@ describe('Admin API: entity CRUD through the real primary and 2 workers', () => 
     const res = await proxy('/b');
     assert.equal(res.status, 418);
     assert.match(res.text, /teapot/);
+    const twice = await send('POST', '/routes/route-b/plugins', 'name=request-termination');
+    assert.equal(twice.status, 409, twice.text);
+    assert.equal(twice.json<{ name: string }>().name, 'unique constraint violation');
     const listed = (await send('GET', '/routes/route-b/plugins')).json<{ data: unknown[] }>();
     assert.equal(listed.data.length, 1);
     assert.equal((await send('DELETE', `/plugins/${plugin.json<{ id: string }>().id}`)).status, 204);

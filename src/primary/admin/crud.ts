@@ -77,11 +77,12 @@ function resolveForeign(view: EntityView, entity: EntityName, rec: Record<string
 function uniqueViolation(view: EntityView, entity: EntityName, rec: EntityRecord): AdminResponse | null {
   const def = ENTITY_DEFS[entity];
   const others = view.list(entity).filter((r) => r.id !== rec.id);
-  const clash = (fields: string[]): AdminResponse | null => {
+  /** `nullable`: an unset field is part of the key (a global plugin vs one on a route). */
+  const clash = (fields: string[], nullable = false): AdminResponse | null => {
     const hit = others.find((r) => fields.every((f) => JSON.stringify(r[f] ?? null) === JSON.stringify(rec[f] ?? null)));
-    if (!hit || fields.some((f) => rec[f] === undefined || rec[f] === null)) return null;
-    const key = Object.fromEntries(fields.map((f) => [f, isRecord(rec[f]) ? String((rec[f] as { id: string }).id) : String(rec[f])]));
-    return kongError(409, 'UNIQUE_VIOLATION', `UNIQUE violation detected on '${luaKey(key)}'`, Object.fromEntries(fields.map((f) => [f, rec[f]])));
+    if (!hit || (!nullable && fields.some((f) => rec[f] === undefined || rec[f] === null))) return null;
+    const key = Object.fromEntries(fields.map((f) => [f, isRecord(rec[f]) ? String((rec[f] as { id: string }).id) : String(rec[f] ?? 'null')]));
+    return kongError(409, 'UNIQUE_VIOLATION', `UNIQUE violation detected on '${luaKey(key)}'`, Object.fromEntries(fields.map((f) => [f, rec[f] ?? null])));
   };
   if (others.some((r) => r.id.toLowerCase() === rec.id.toLowerCase())) {
     return kongError(409, 'PRIMARY_KEY_VIOLATION', `primary key violation on key '${luaKey({ id: rec.id })}'`, { id: rec.id });
@@ -90,6 +91,7 @@ function uniqueViolation(view: EntityView, entity: EntityName, rec: EntityRecord
   if (entity === 'consumers') return clash(['custom_id']);
   if (entity === 'targets') return clash(['upstream', 'target']);
   if (entity === 'acls') return clash(['consumer', 'group']);
+  if (entity === 'plugins') return clash(['name', 'route', 'service', 'consumer'], true);
   return null;
 }
 
