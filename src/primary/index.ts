@@ -6,7 +6,10 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { loadConfigFileAsync, closeCompilePool } from './config';
+import { closeCompilePool } from './config';
+import { loadSource, settingsBlockOfSource } from './store/source';
+import { FileStore } from './store/file-store';
+import { ConfigWriter } from './store/writer';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
@@ -18,6 +21,7 @@ import { LabelNames } from './metrics/registry';
 import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
 import { HealthChecks } from './health';
+import type { Snapshot } from '../shared/snapshot';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
@@ -33,19 +37,26 @@ export interface PrimaryOptions {
 
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
-  const { snapshot, warnings, file } = await loadConfigFileAsync(opts.configFile, opts.env, 1);
+  // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
+  const { loaded, source } = await loadSource(opts.configFile, opts.env, 1);
+  const { snapshot, warnings } = loaded;
+  const file = opts.configFile;
   await closeCompilePool();
   const settings = snapshot.settings;
   configureLog(settings.logLevel, 'primary');
-  if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
+  for (const line of source.notices) process.stderr.write(line + '\n');
+  if (warnings.length > 0) process.stderr.write(formatProblems(loaded.file, warnings, 'warning') + '\n');
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
   const health = new HealthChecks(segment);
-  const supervisor = new Supervisor(segment, health.prepare(snapshot), count);
+  const prepare = (next: Snapshot): Snapshot => health.prepare(next);
+  const supervisor = new Supervisor(segment, prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));
+  const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
+  const writer = new ConfigWriter(store, supervisor, opts.env, prepare);
   let admin: Server | null = null;
   let status: Server | null = null;
   let stopping = false;
@@ -75,9 +86,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  const reloader = new Reloader(file, opts.env, supervisor, (next) => health.prepare(next));
+  const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
   process.on('SIGHUP', () => {
-    if (!stopping) void reloader.reload();
+    // Through the writer queue: a reload never interleaves with an Admin API change.
+    if (!stopping) void writer.serial(() => reloader.reload());
   });
   process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));
@@ -95,6 +107,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const ctx: AdminContext = {
     settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
     metrics: { collector, names: new LabelNames(), kong2: settings.prometheusKong2Metrics },
+    writer, env: opts.env,
   };
   try {
     admin = await startAdminServer(ctx);

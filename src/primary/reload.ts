@@ -6,7 +6,9 @@
  */
 import type { Snapshot } from '../shared/snapshot';
 import { formatAddress, type Settings } from '../shared/settings';
-import { loadConfigFileAsync, closeCompilePool } from './config';
+import { closeCompilePool, type LoadedConfig } from './config';
+import { loadSource, type Source } from './store/source';
+import { rollOut } from './rollout';
 import type { Supervisor } from './supervisor/supervisor';
 import { configureLog, log } from '../lib/log';
 import { formatProblems, type ConfigError } from '../lib/errors';
@@ -29,12 +31,21 @@ export class Reloader {
   readonly #prepare: (next: Snapshot) => Snapshot;
   #running: Promise<ReloadOutcome> | null = null;
   #again = false;
+  /** Told what was loaded once every worker serves it (the entity store takes the new entities). */
+  readonly #onApplied: ((loaded: LoadedConfig, source: Source) => void) | undefined;
 
-  constructor(file: string, env: NodeJS.ProcessEnv, supervisor: Supervisor, prepare: (next: Snapshot) => Snapshot = (s) => s) {
+  constructor(
+    file: string,
+    env: NodeJS.ProcessEnv,
+    supervisor: Supervisor,
+    prepare: (next: Snapshot) => Snapshot = (s) => s,
+    onApplied?: (loaded: LoadedConfig, source: Source) => void,
+  ) {
     this.#prepare = prepare;
     this.#file = file;
     this.#env = env;
     this.#supervisor = supervisor;
+    this.#onApplied = onApplied;
   }
 
   /** One reload at a time; a request during a reload runs once more after it. */
@@ -56,10 +67,14 @@ export class Reloader {
   async #reloadOnce(): Promise<ReloadOutcome> {
     const current = this.#supervisor.snapshot;
     let next: Snapshot;
+    let loaded: LoadedConfig;
+    let source: Source;
     try {
-      const loaded = await loadConfigFileAsync(this.#file, this.#env, current.version + 1);
+      // kong.yml, or the Admin API's state file when there is one (store/source.ts says which wins).
+      ({ loaded, source } = await loadSource(this.#file, this.#env, current.version + 1));
       next = loaded.snapshot;
-      if (loaded.warnings.length > 0) process.stderr.write(formatProblems(this.#file, loaded.warnings, 'warning') + '\n');
+      for (const line of source.notices) process.stderr.write(line + '\n');
+      if (loaded.warnings.length > 0) process.stderr.write(formatProblems(loaded.file, loaded.warnings, 'warning') + '\n');
     } catch (e) {
       const err = e as ConfigError;
       process.stderr.write(`${err.message}\nhyperway: reload rejected; config version ${current.version} stays in place\n`);
@@ -70,6 +85,7 @@ export class Reloader {
     }
     if (next.hash === current.hash) {
       log('notice', 'reload: config unchanged', { version: current.version });
+      this.#onApplied?.(loaded, source);
       return 'unchanged';
     }
     const settings = { ...next.settings };
@@ -81,7 +97,14 @@ export class Reloader {
     }
     next = this.#prepare({ ...next, settings });
     configureLog(settings.logLevel, 'primary');
-    this.#supervisor.apply(next);
+    const r = await rollOut(this.#supervisor, next);
+    if (!r.ok) {
+      process.stderr.write(`hyperway: reload rolled back: ${r.reason}\n`);
+      log('error', 'reload rolled back', { reason: r.reason });
+      configureLog(current.settings.logLevel, 'primary');
+      return 'rejected';
+    }
+    this.#onApplied?.(loaded, source);
     log('notice', 'config reloaded', { version: next.version, hash: next.hash });
     return 'applied';
   }

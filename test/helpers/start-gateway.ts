@@ -41,6 +41,11 @@ export interface GatewayOptions {
    * one meanwhile); each try picks fresh ports. 1 when opts.env sets the listen addresses.
    */
   listenAttempts?: number;
+  /**
+   * A directory the caller created and removes: kong.yml is written there and the directory is
+   * kept after stop (a restart test starts a second gateway on the same files).
+   */
+  configDir?: string;
 }
 
 export interface Gateway {
@@ -109,7 +114,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 }
 
 async function startOnce(opts: GatewayOptions): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'hyperway-it-'));
+  const dir = opts.configDir ?? mkdtempSync(join(tmpdir(), 'hyperway-it-'));
+  const ownsDir = opts.configDir === undefined;
   const configPath = join(dir, 'kong.yml');
   writeFileSync(configPath, typeof opts.config === 'string' ? opts.config : stringify(opts.config));
   const [proxyPort, adminPort] = (await freePorts(2)) as [number, number];
@@ -128,7 +134,7 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
   });
   const pgid = child.pid;
   if (pgid === undefined) {
-    rmSync(dir, { recursive: true, force: true });
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw await new Promise<Error>((r) => child.once('error', r));
   }
   let out = '';
@@ -145,7 +151,7 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
   const segments = (): string[] => [...new Set([...(gw.segment ? [gw.segment] : []), ...segmentsOfPrimary(pgid, spawnedAt - 1000)])];
   trackGroup(pgid, () => {
     removeSegments(segments());
-    rmSync(dir, { recursive: true, force: true });
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
   });
 
   const status = async (): Promise<GatewayStatus> => {
@@ -194,7 +200,7 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
         await waitFor('stragglers to die', () => gw.stragglers.every((p) => !isAlive(p)), { timeoutMs: 5000 }).catch(() => undefined);
         untrackGroup(pgid);
         removeSegments(segments());
-        rmSync(dir, { recursive: true, force: true });
+        if (ownsDir) rmSync(dir, { recursive: true, force: true });
         return code === 'timeout' ? null : code;
       })();
       return stopping;

@@ -12,6 +12,15 @@ import { metricsBody } from '../metrics/endpoint';
 import { upstreamsRoute } from './upstreams';
 import { log } from '../../lib/log';
 import { SERVER_HEADER } from '../../shared/version';
+import { routeEntity, type EntityRoute } from './entity-router';
+import { SERVICE_ROUTES } from './services';
+import { ROUTE_ROUTES } from './routes';
+import { UPSTREAM_ROUTES } from './upstreams';
+import { TARGET_ROUTES } from './targets';
+import { CONSUMER_ROUTES } from './consumers';
+import { CREDENTIAL_ROUTES } from './credentials';
+import { PLUGIN_ROUTES } from './plugins';
+import { getConfig, postConfig } from './config';
 
 export interface AdminResponse {
   status: number;
@@ -27,6 +36,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/status': { GET: statusBody },
   '/status/ready': { GET: readyBody },
   '/metrics': { GET: metricsBody },
+  '/config': { GET: getConfig, POST: postConfig },
 };
 
 /** Kong's Status API (status_listen): health and metrics only, never configuration. */
@@ -35,6 +45,11 @@ export const STATUS_ROUTES: typeof ROUTES = {
   '/status/ready': { GET: readyBody },
   '/metrics': { GET: metricsBody },
 };
+
+/** The entity endpoints (entity-router.ts): tried when no exact path above matches. */
+const ENTITY_ROUTES: readonly EntityRoute[] = [
+  ...SERVICE_ROUTES, ...ROUTE_ROUTES, ...UPSTREAM_ROUTES, ...TARGET_ROUTES, ...CONSUMER_ROUTES, ...CREDENTIAL_ROUTES, ...PLUGIN_ROUTES,
+];
 
 /** The request path without query; absolute-form targets give their path; null when unusable. */
 export function adminPath(url: string | undefined): string | null {
@@ -56,9 +71,15 @@ function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUT
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
   // The status listener serves only its own routes; upstream health belongs to the Admin API.
-  if (routes === ROUTES && path.startsWith('/upstreams/')) return upstreamsRoute(ctx, req, path);
+  if (routes === ROUTES && path.startsWith('/upstreams/')) {
+    const health = upstreamsRoute(ctx, req, path);
+    if (health !== null) return health;
+  }
   const resource = Object.prototype.hasOwnProperty.call(routes, path) ? routes[path] : undefined;
-  if (resource === undefined) return { status: 404, body: { message: 'Not found' } };
+  if (resource === undefined) {
+    if (routes !== ROUTES) return { status: 404, body: { message: 'Not found' } };
+    return routeEntity(ctx, req, path, ENTITY_ROUTES) ?? { status: 404, body: { message: 'Not found' } };
+  }
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const handler = resource[method];
   if (handler === undefined) return { status: 405, body: { message: 'Method not allowed' } };

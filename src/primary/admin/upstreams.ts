@@ -5,11 +5,13 @@
  *   GET /upstreams/{name or id}/targets/all
  *   PUT /upstreams/{u}/targets/{target or id}/healthy | unhealthy   (and …/{t}/{address}/…)
  * The PUTs write the target's state word (204): node-local and immediate, no reload, as in Kong;
- * the next active or passive transition may overturn it.
+ * the next active or passive transition may overturn it. The entity CRUD of `/upstreams` and
+ * `/upstreams/{id or name}` (Kong `kong/api/routes/upstreams.lua`) is UPSTREAM_ROUTES below.
  */
 import type http from 'node:http';
 import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
+import type { EntityRoute } from './entity-router';
 import type { TargetSnap, UpstreamSnap } from '../../shared/snapshot';
 import { REGION, region } from '../../shared/shm';
 import { checksOn, type HealthchecksConf } from '../../shared/healthchecks';
@@ -19,8 +21,8 @@ import { normalizeTarget } from '../config/entities/targets';
 const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } };
 const NOT_ALLOWED: AdminResponse = { status: 405, body: { message: 'Method not allowed' } };
 
-/** Handles paths under /upstreams/ (server.ts routes them here). */
-export function upstreamsRoute(ctx: AdminContext, req: http.IncomingMessage, path: string): AdminResponse {
+/** Handles the health paths under /upstreams/; null for the others (the entity routes below). */
+export function upstreamsRoute(ctx: AdminContext, req: http.IncomingMessage, path: string): AdminResponse | null {
   const parts = path.split('/').slice(2).map((p) => safeDecode(p));
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   const upstream = findUpstream(ctx, parts[0]);
@@ -50,7 +52,7 @@ export function upstreamsRoute(ctx: AdminContext, req: http.IncomingMessage, pat
     setHealth(table, target.slot, verb === 'healthy' ? HEALTH.HEALTHY : HEALTH.UNHEALTHY, SOURCE.ADMIN);
     return { status: 204, body: null };
   }
-  return NOT_FOUND;
+  return null;
 }
 
 function safeDecode(p: string): string {
@@ -122,3 +124,8 @@ function balancerHealth(ctx: AdminContext, u: UpstreamSnap): AdminResponse {
     },
   };
 }
+
+export const UPSTREAM_ROUTES: readonly EntityRoute[] = [
+  { pattern: ['upstreams'], entity: 'upstreams' },
+  { pattern: ['upstreams', ':upstream'], entity: 'upstreams', item: 'upstream' },
+];

@@ -23,7 +23,7 @@ function getPool(): Piscina<CompileTask, CompileResult> {
 export async function compileInPool(text: string, file: string, env: NodeJS.ProcessEnv, version: number): Promise<LoadedConfig> {
   const r = await getPool().run({ text, file, env: { ...env }, version });
   if (!r.ok) throw new ConfigError(file, r.problems, r.code);
-  return { snapshot: r.snapshot, warnings: r.warnings, file };
+  return { snapshot: r.snapshot, warnings: r.warnings, file, entities: r.entities };
 }
 
 /** loadConfigFile for the primary: inline for small files, on the pool above LARGE_CONFIG_BYTES. */

@@ -4,6 +4,7 @@
  */
 import type { ConfigProblem, ErrorCode } from '../../lib/errors';
 import type { Snapshot } from '../../shared/snapshot';
+import type { EntitySet } from './flatten';
 import { loadConfigText } from './load-config';
 
 export interface CompileTask {
@@ -14,13 +15,13 @@ export interface CompileTask {
 }
 
 export type CompileResult =
-  | { ok: true; snapshot: Snapshot; warnings: ConfigProblem[] }
+  | { ok: true; snapshot: Snapshot; warnings: ConfigProblem[]; entities: EntitySet }
   | { ok: false; problems: ConfigProblem[]; code: ErrorCode };
 
 export default function compileTask(task: CompileTask): CompileResult {
   try {
     const r = loadConfigText(task.text, task.file, task.env, task.version);
-    return { ok: true, snapshot: r.snapshot, warnings: r.warnings };
+    return { ok: true, snapshot: r.snapshot, warnings: r.warnings, entities: r.entities };
   } catch (e) {
     // Matched by shape, not class: see lib/errors.ts.
     const err = e as { code?: ErrorCode; problems?: ConfigProblem[]; message?: string };

@@ -4,3 +4,5 @@ export { resolveSettings } from './settings';
 export { compileInPool, loadConfigFileAsync, closeCompilePool, LARGE_CONFIG_BYTES } from './compile-pool';
 export type { CompileTask, CompileResult } from './compile-task';
 export type { ConfigProblem } from '../../lib/errors';
+export { flattenModel, emptyEntitySet, type EntityRecord, type EntitySet } from './flatten';
+export { ENTITY_DEFS, ENTITY_ORDER, type EntityName } from './entities';

@@ -9,11 +9,14 @@ import { parseConfigText, readConfigText, type ParsedConfig } from './load';
 import { isRecord, Problems } from './problems';
 import { resolveSettingsInto } from './settings';
 import { validateDeclarative } from './validate';
+import { flattenModel, type EntitySet } from './flatten';
 
 export interface LoadedConfig {
   snapshot: Snapshot;
   warnings: ConfigProblem[];
   file: string;
+  /** The validated entities (Kong's shape) the snapshot was compiled from: the Admin API's store. */
+  entities: EntitySet;
 }
 
 /** Problems from the environment (no line) first, then in file order. */
@@ -27,6 +30,7 @@ interface Checked {
   warnings: ConfigProblem[];
   code: ErrorCode;
   build?: (version: number) => Snapshot;
+  entities?: () => EntitySet;
 }
 
 function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
@@ -47,6 +51,7 @@ function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
     warnings,
     code: settingsOnly ? 'HW_ERR_SETTINGS_INVALID' : 'HW_ERR_CONFIG_INVALID',
     build: ok ? (version) => compileSnapshot(model, settings, version) : undefined,
+    entities: ok ? () => flattenModel(model) : undefined,
   };
 }
 
@@ -54,7 +59,9 @@ function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
 export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
   const c = check(text, file, env);
   if (!c.build) throw new ConfigError(file, c.problems, c.code);
-  return { snapshot: c.build(version), warnings: c.warnings, file };
+  // Taken before compile, which owns the model from then on.
+  const entities = c.entities!();
+  return { snapshot: c.build(version), warnings: c.warnings, file, entities };
 }
 
 /** Read + parse + validate + compile. Throws ConfigError listing EVERY problem, never a half config. */

@@ -122,6 +122,7 @@ export class Supervisor extends EventEmitter {
         break;
       case 'config:rejected':
         log('error', 'worker rejected config', { worker: w.id, version: msg.version, err: msg.error.message });
+        this.emit('rejected', w.id, msg.version, msg.error.message);
         if (!this.#everReady) this.emit('fatal', { message: `worker ${w.id} rejected the config: ${msg.error.message}` });
         break;
       case 'listen:failed':

@@ -1,0 +1,44 @@
+/**
+ * `GET /config`: what the gateway would load now (kong.yml as written, or the state file's
+ * entities with kong.yml's `hyperway:` block), as `{ config: "<yaml>" }`. `POST /config`:
+ * replace every entity at once, all or nothing (JSON or YAML body, or a `config` field).
+ */
+import type http from 'node:http';
+import { parse, stringify } from 'yaml';
+import { readSource } from '../store/source';
+import type { AdminContext } from './context';
+import type { AdminResponse } from './server';
+import { readBody } from './body';
+
+export function getConfig(ctx: AdminContext): AdminResponse {
+  const source = readSource(ctx.configFile);
+  const text = source.fromState ? stringify(JSON.parse(source.text)) : source.text;
+  return { status: 200, body: { config: text } };
+}
+
+export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): Promise<AdminResponse> {
+  const yamlBody = /yaml/i.test(String(req.headers['content-type'] ?? ''));
+  if (yamlBody) req.headers['content-type'] = 'application/x-www-form-urlencoded';
+  const b = await readBody(req);
+  if (!b.ok) return b.res;
+  const text = yamlBody ? b.raw : typeof b.value.config === 'string' ? b.value.config : isDoc(b.value) ? JSON.stringify(b.value) : null;
+  if (text === null) return { status: 400, body: { message: "expected a declarative configuration (the body, or a 'config' field)" } };
+  if (yamlBody) {
+    try {
+      parse(text);
+    } catch (e) {
+      return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: (e as Error).message, fields: {} } };
+    }
+  }
+  return ctx.writer.serial(async () => {
+    const out = await ctx.writer.applyText(text, 'POST /config');
+    if (out.ok) return { status: 201, body: out.entities };
+    if (out.kind === 'failed') return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
+    const fields = Object.fromEntries(out.problems.map((p) => [p.path || '@entity', p.message]));
+    return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: ${JSON.stringify(fields)}`, fields } };
+  });
+}
+
+function isDoc(v: Record<string, unknown>): boolean {
+  return typeof v._format_version === 'string';
+}

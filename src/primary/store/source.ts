@@ -1,0 +1,71 @@
+/**
+ * What the primary loads, at start and on SIGHUP. Without a state file: kong.yml, as before.
+ * With one (the Admin API changed something): the state file's entities with kong.yml's
+ * `hyperway:` block; the state file wins even when kong.yml changed after it was written, with a
+ * warning naming both, because it holds changes made after kong.yml was loaded that nothing else
+ * records. Deleting the state file (or `POST /config`) goes back to kong.yml.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError } from '../../lib/errors';
+import { compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type LoadedConfig } from '../config';
+import { readConfigText } from '../config/load';
+import { sha256, stateFileFor, type StateFile } from './file-store';
+
+export interface Source {
+  text: string;
+  /** The file named in problems: kong.yml, or the state file. */
+  file: string;
+  /** sha256 of the kong.yml the entities come from (the state file's record of it, when loaded from there). */
+  configSha: string;
+  fromState: boolean;
+  /** Lines for stderr (the state file winning over a changed kong.yml). */
+  notices: string[];
+}
+
+export function readSource(configFile: string): Source {
+  const kongText = readConfigText(configFile);
+  const configSha = sha256(kongText);
+  const stateFile = stateFileFor(configFile);
+  if (!existsSync(stateFile)) return { text: kongText, file: configFile, configSha, fromState: false, notices: [] };
+  let state: StateFile;
+  try {
+    state = JSON.parse(readFileSync(stateFile, 'utf8')) as StateFile;
+    if (typeof state !== 'object' || state === null || typeof state.config !== 'object' || state.config === null) throw new Error('no "config" object');
+  } catch (e) {
+    throw new ConfigError(stateFile, [{ path: '', message: `cannot read the Admin API state file: ${(e as Error).message} (remove it to load ${configFile} alone)` }], 'HW_ERR_CONFIG_READ');
+  }
+  const notices: string[] = [];
+  if (state.config_sha256 !== configSha) {
+    notices.push(`hyperway: warning: ${configFile} changed after the Admin API wrote ${stateFile}; loading ${stateFile} (it wins; remove it to load ${configFile} alone)`);
+  }
+  const doc: Record<string, unknown> = { ...state.config };
+  const block = settingsBlock(kongText, false);
+  if (block !== undefined) doc.hyperway = block;
+  // The state keeps naming the kong.yml its entities came from: a later write must not make an
+  // edit of kong.yml that was never loaded look as if it had been.
+  return { text: JSON.stringify(doc), file: stateFile, configSha: typeof state.config_sha256 === 'string' ? state.config_sha256 : '', fromState: true, notices };
+}
+
+/** readSource, then the same validation + compile as a file (large ones on the compile pool). */
+export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number): Promise<{ loaded: LoadedConfig; source: Source }> {
+  const source = readSource(configFile);
+  const loaded = Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
+    ? await compileInPool(source.text, source.file, env, version)
+    : loadConfigText(source.text, source.file, env, version);
+  return { loaded, source };
+}
+
+/** The `hyperway:` block a source carries (kept by the store, never changed by the API). */
+export function settingsBlockOfSource(source: Source): unknown {
+  return settingsBlock(source.text, source.fromState);
+}
+
+function settingsBlock(text: string, json: boolean): unknown {
+  try {
+    const v = (json ? JSON.parse(text) : parse(text, { merge: true })) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
+  } catch {
+    return undefined; // the loader reports the syntax error with its line
+  }
+}

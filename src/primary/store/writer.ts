@@ -1,0 +1,84 @@
+/**
+ * The one writer: SIGHUP reloads, `POST /config` and every Admin API change run one at a time,
+ * in arrival order. A change is a draft of the store turned into a declarative document, loaded
+ * with the same validation + compile as kong.yml, rolled out to every worker with acks, then
+ * persisted; only then is it answered. Nothing changes when any step fails.
+ */
+import type { ConfigProblem } from '../../lib/errors';
+import { log } from '../../lib/log';
+import { closeCompilePool, compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type EntitySet, type LoadedConfig } from '../config';
+import { rollOut, type RolloutTarget } from '../rollout';
+import type { FileStore } from './file-store';
+import type { EntityView } from './types';
+import type { Snapshot } from '../../shared/snapshot';
+
+export type ChangeOutcome =
+  | { ok: true; entities: EntitySet }
+  | { ok: false; kind: 'invalid'; problems: ConfigProblem[] }
+  | { ok: false; kind: 'failed'; reason: string };
+
+export class ConfigWriter {
+  readonly store: FileStore;
+  readonly #target: RolloutTarget;
+  readonly #env: NodeJS.ProcessEnv;
+  /** Fills in what the primary owns before workers see a snapshot (target-table slots). */
+  readonly #prepare: (next: Snapshot) => Snapshot;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(store: FileStore, target: RolloutTarget, env: NodeJS.ProcessEnv, prepare: (next: Snapshot) => Snapshot = (s) => s) {
+    this.store = store;
+    this.#target = target;
+    this.#env = env;
+    this.#prepare = prepare;
+  }
+
+  /** Runs `fn` after every change queued before it; a failure does not stop the queue. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Validates, rolls out and persists a draft (call inside serial()). */
+  async applyDraft(draft: EntityView): Promise<ChangeOutcome> {
+    return this.applyText(JSON.stringify(draft.toDeclarative()), this.store.stateFile);
+  }
+
+  /** Same, from declarative text (`POST /config`). */
+  async applyText(text: string, file: string): Promise<ChangeOutcome> {
+    const current = this.#target.snapshot;
+    let loaded: LoadedConfig;
+    try {
+      // Large documents compile on the pool thread, as large files do: heartbeats keep turning.
+      loaded = Buffer.byteLength(text) > LARGE_CONFIG_BYTES
+        ? await compileInPool(text, file, this.#env, current.version + 1)
+        : loadConfigText(text, file, this.#env, current.version + 1);
+    } catch (e) {
+      const err = e as { problems?: ConfigProblem[]; message?: string };
+      if (Array.isArray(err.problems)) return { ok: false, kind: 'invalid', problems: err.problems };
+      throw e;
+    } finally {
+      await closeCompilePool();
+    }
+    // Settings come from kong.yml and the environment: an entity change never moves them.
+    const next = this.#prepare({ ...loaded.snapshot, settings: current.settings });
+    if (next.hash !== current.hash) {
+      const r = await rollOut(this.#target, next);
+      if (!r.ok) {
+        log('error', 'admin API change rolled back', { reason: r.reason, version: current.version });
+        return { ok: false, kind: 'failed', reason: r.reason };
+      }
+    }
+    try {
+      await this.store.commit(loaded.entities);
+    } catch (e) {
+      // Workers already serve the change, the disk does not hold it: go back, so both agree.
+      const back = await rollOut(this.#target, { ...current, version: this.#target.snapshot.version + 1 });
+      const reason = `cannot write ${this.store.stateFile}: ${(e as Error).message}`;
+      log('error', 'admin API change not persisted; rolled back', { reason, rolledBack: back.ok });
+      return { ok: false, kind: 'failed', reason };
+    }
+    log('notice', 'config changed through the Admin API', { version: next.version, hash: next.hash });
+    return { ok: true, entities: loaded.entities };
+  }
+}
