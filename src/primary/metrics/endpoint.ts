@@ -7,7 +7,11 @@ import type { AdminContext } from '../admin/context';
 import type { AdminResponse } from '../admin/server';
 import { statusBody } from '../admin/status';
 import { readSlot } from '../../shared/counter-slab';
-import { LabelNames, METRICS_CONTENT_TYPE, renderMetrics, type WorkerInfo } from './registry';
+import { LabelNames, METRICS_CONTENT_TYPE, renderMetrics, type TargetHealth, type WorkerInfo } from './registry';
+import type { Snapshot } from '../../shared/snapshot';
+import { REGION, region } from '../../shared/shm';
+import { checksOn, type HealthchecksConf } from '../../shared/healthchecks';
+import { healthName, healthOf, sourceOf, SOURCE } from '../../shared/target-table';
 import type { MetricsCollector } from './collect';
 
 export interface MetricsService {
@@ -24,6 +28,27 @@ function rssOf(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Kong exports target health only when a prometheus instance sets upstream_health_metrics. */
+function wantsTargetHealth(s: Snapshot): boolean {
+  return s.plugins.some((p) => p.name === 'prometheus' && p.enabled && p.config.upstream_health_metrics === true);
+}
+
+function targetHealth(ctx: AdminContext, s: Snapshot): TargetHealth[] {
+  const table = region(ctx.segment, REGION.TARGETS);
+  const out: TargetHealth[] = [];
+  for (const u of s.upstreams) {
+    const checked = checksOn(u.healthchecks as HealthchecksConf);
+    for (const t of u.targets) {
+      let state = 'healthchecks_off';
+      if (table !== null && t.slot >= 0 && (checked || sourceOf(table, t.slot) === SOURCE.ADMIN)) {
+        state = healthName(healthOf(table, t.slot)).toLowerCase();
+      }
+      out.push({ upstream: u.name, target: t.target, address: `${t.host}:${t.port}`, state });
+    }
+  }
+  return out;
 }
 
 export async function metricsBody(ctx: AdminContext): Promise<AdminResponse> {
@@ -49,6 +74,7 @@ export async function metricsBody(ctx: AdminContext): Promise<AdminResponse> {
     workers,
     connections: { active: status.server.connections_active, writing: status.server.requests_in_flight },
     totalRequests: sums.workerRequests.reduce((a, b) => a + b, 0),
+    targets: wantsTargetHealth(sup.snapshot) ? targetHealth(ctx, sup.snapshot) : null,
   }, m.names);
   return { status: 200, body: text, contentType: METRICS_CONTENT_TYPE };
 }

@@ -29,7 +29,19 @@ export interface ScrapeInput {
   workers: WorkerInfo[];
   connections: { active: number; writing: number };
   totalRequests: number;
+  /** Each target's health (`upstream_health_metrics`), or null when no prometheus instance asks for it. */
+  targets: TargetHealth[] | null;
 }
+
+export interface TargetHealth {
+  upstream: string;
+  target: string;
+  address: string;
+  /** Kong's state names: healthchecks_off, healthy, unhealthy, dns_error. */
+  state: string;
+}
+
+const TARGET_STATES = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error'];
 
 /** Id → Kong's label value, remembered across reloads. */
 export class LabelNames {
@@ -158,6 +170,16 @@ export function families(input: ScrapeInput, names: LabelNames): Family[] {
     },
     { name: 'hyperway_metrics_dropped_total', type: 'counter', help: 'Requests not counted because a worker\'s series table was full (raise metrics_series)', values: [{ labels: {}, value: sums.dropped }] },
   ];
+  if (input.targets !== null) {
+    // Kong 3.x: one series per state, 1 for the current one and 0 for the others.
+    out.push({
+      name: 'kong_upstream_target_health', type: 'gauge', help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
+      values: input.targets.flatMap((t) => TARGET_STATES.map((state) => ({
+        labels: { upstream: t.upstream, target: t.target, address: t.address, state, subsystem: 'http' },
+        value: state === t.state ? 1 : 0,
+      }))),
+    });
+  }
   if (input.kong2) {
     out.push(
       { name: 'kong_http_status', type: 'counter', help: 'HTTP status codes per service/route in Kong (Kong 2.x name)', values: counterSamples(kong2Status) },
