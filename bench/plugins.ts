@@ -5,6 +5,8 @@
  *   bare    a route without plugins
  *   chain   key-auth + acl + cors + correlation-id (a valid key, an allowed group, an Origin)
  *   jwt     jwt with one HS256 token (after the first request, the verified-token cache answers)
+ *   rl      rate-limiting, policy local, a limit never reached (issue 16: ≥ 0.95× bare)
+ *   prom    prometheus with every seed-3 option on (issue 18: ≥ 0.95× bare)
  *   base    a route without plugins on a build of the commit before the pipeline
  *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
  * Prints RPS, p50/p99 and the worker tree's CPU per request, and the ratios the issue sets:
@@ -61,6 +63,17 @@ services:
         strip_path: true
         plugins:
           - { name: jwt }
+      - name: rl
+        paths: [/rl]
+        strip_path: true
+        plugins:
+          - { name: rate-limiting, config: { second: 10000000, policy: local, limit_by: ip } }
+      - name: prom
+        paths: [/prom]
+        strip_path: true
+        plugins:
+          - name: prometheus
+            config: { per_consumer: true, status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: true }
 `;
 }
 
@@ -72,6 +85,8 @@ const CASES: Case[] = [
   { key: 'bare', target: 'current', path: '/', headers: {} },
   { key: 'chain', target: 'current', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
   { key: 'jwt', target: 'current', path: '/jwt', headers: { Authorization: `Bearer ${TOKEN}` } },
+  { key: 'rl', target: 'current', path: '/rl', headers: {} },
+  { key: 'prom', target: 'current', path: '/prom', headers: {} },
 ];
 
 const median = (xs: number[]): number => {
@@ -161,6 +176,8 @@ async function main(): Promise<number> {
   const goals = [
     `chain RPS ≥ 0.85 × bare: ${ratio('chain', 'bare', (s) => s.rps).toFixed(3)}`,
     `jwt RPS ≥ 0.90 × bare: ${ratio('jwt', 'bare', (s) => s.rps).toFixed(3)}`,
+    `rate-limiting local RPS ≥ 0.95 × bare: ${ratio('rl', 'bare', (s) => s.rps).toFixed(3)}`,
+    `prometheus RPS ≥ 0.95 × bare: ${ratio('prom', 'bare', (s) => s.rps).toFixed(3)}`,
     baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',
   ];
   console.log(`\n${results}\n\n${goals.join('\n')}`);
