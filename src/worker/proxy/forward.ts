@@ -145,6 +145,11 @@ export class Exchange extends StreamedResponse {
     this.streamEnd();
   }
 
+  /** The response is about to complete for the client: the try is over (in-flight released). */
+  protected override beforeLastWrite(): void {
+    this.#endTry(null);
+  }
+
   onError(err: Error & { code?: string }): void {
     this.#endTry(err);
     if (this.state >= RESPONSE_STATE.ENDING) {

@@ -176,12 +176,14 @@ export class StreamedResponse extends RequestContext {
     writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
     if (this.#headOnly) {
       this.state = RESPONSE_STATE.ENDING;
+      this.beforeLastWrite();
       this.releaseBody();
       // A 204 has no Content-Length (nginx drops it too); HEAD and 304 report the upstream's.
       endWithoutBody(res, this.status === 204 ? -1 : this.contentLength, this.closeAfter);
       this.finish();
     } else if (this.contentLength === 0) {
       this.state = RESPONSE_STATE.ENDING;
+      this.beforeLastWrite();
       this.releaseBody();
       res.end('', this.closeAfter);
       this.finish();
@@ -225,7 +227,10 @@ export class StreamedResponse extends RequestContext {
     this.bodyBytes += chunk.length;
     if (this.contentLength >= 0) {
       // The last bytes are about to go: the request body is no longer wanted (see releaseBody).
-      if (this.bodyBytes >= this.contentLength) this.releaseBody();
+      if (this.bodyBytes >= this.contentLength) {
+        this.beforeLastWrite();
+        this.releaseBody();
+      }
       this.#pendingBase = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.contentLength);
       if (done) {
@@ -279,11 +284,19 @@ export class StreamedResponse extends RequestContext {
       }
     }
     this.state = RESPONSE_STATE.ENDING;
+    this.beforeLastWrite();
     this.releaseBody();
     if (this.contentLength < 0) this.res.end();
     else this.res.close(); // fewer bytes than Content-Length promised: the client must see a cut
     this.finish();
   }
+
+  /**
+   * The write that completes the response for the client comes next. Whatever the response
+   * holds on to upstream (the target's shared in-flight count) is released here, not after:
+   * the client may send its next request, to another worker, the moment the bytes leave.
+   */
+  protected beforeLastWrite(): void {}
 
   /** Close the client connection: after the head went out, the only honest failure signal. */
   cut(): void {
