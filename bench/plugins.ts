@@ -6,6 +6,10 @@
  *   chain   key-auth + acl + cors + correlation-id (a valid key, an allowed group, an Origin)
  *   jwt     jwt with one HS256 token (after the first request, the verified-token cache answers)
  *   rl      rate-limiting, policy local, a limit never reached (issue 16: ≥ 0.95× bare)
+ *   rla     rate-limiting-advanced, sliding window, local (issue 16: ≥ 0.95× bare)
+ *   rlrb    rate-limiting, policy redis, sync_rate 1 (batched; issue 16: ≥ 0.8× bare)
+ *   rlrs    rate-limiting, policy redis, synchronous (recorded)
+ *           (the redis rows need `redis-server`; the bench starts its own on a free port)
  *   prom    prometheus with every seed-3 option on (issue 18: ≥ 0.95× bare)
  *   base    a route without plugins on a build of the commit before the pipeline
  *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
@@ -17,12 +21,12 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasTaskset, planCpus, upstreamCpu, cpuCount } from './lib/cpu-plan';
+import { hasTaskset, pinned, planCpus, upstreamCpu, cpuCount, which } from './lib/cpu-plan';
 import { numberEnv } from './lib/knobs';
 import { runWrk, wrkPath } from './lib/load-wrk';
 import { describeMachine, machineTag, toolVersions } from './lib/machine';
 import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
-import { runMain, sleep } from './lib/processes';
+import { freePort, runMain, sleep, spawnCaptured, stopProcess, waitFor } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { REPO_ROOT, type Target } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
@@ -38,7 +42,18 @@ const TOKEN = (() => {
   return `${head}.${claims}.${b64url(createHmac('sha256', JWT_SECRET).update(`${head}.${claims}`).digest())}`;
 })();
 
-function config(upstreamPort: number): string {
+function config(upstreamPort: number, redisPort: number | null): string {
+  const redis = redisPort === null ? '' : `
+      - name: rlrb
+        paths: [/rlrb]
+        strip_path: true
+        plugins:
+          - { name: rate-limiting, config: { second: 10000000, policy: redis, sync_rate: 1, limit_by: ip, redis: { host: 127.0.0.1, port: ${redisPort} } } }
+      - name: rlrs
+        paths: [/rlrs]
+        strip_path: true
+        plugins:
+          - { name: rate-limiting, config: { second: 10000000, policy: redis, limit_by: ip, redis: { host: 127.0.0.1, port: ${redisPort} } } }`;
   return `_format_version: "3.0"
 consumers:
   - username: bench
@@ -74,6 +89,11 @@ services:
         plugins:
           - name: prometheus
             config: { per_consumer: true, status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, upstream_health_metrics: true }
+      - name: rla
+        paths: [/rla]
+        strip_path: true
+        plugins:
+          - { name: rate-limiting-advanced, config: { limit: [10000000], window_size: [60], window_type: sliding, identifier: ip, strategy: local } }${redis}
 `;
 }
 
@@ -87,7 +107,20 @@ const CASES: Case[] = [
   { key: 'jwt', target: 'current', path: '/jwt', headers: { Authorization: `Bearer ${TOKEN}` } },
   { key: 'rl', target: 'current', path: '/rl', headers: {} },
   { key: 'prom', target: 'current', path: '/prom', headers: {} },
+  { key: 'rla', target: 'current', path: '/rla', headers: {} },
+  { key: 'rlrb', target: 'current', path: '/rlrb', headers: {} },
+  { key: 'rlrs', target: 'current', path: '/rlrs', headers: {} },
 ];
+
+/** A private redis-server on a free loopback port (pinned with the upstream), or null without one. */
+async function startRedis(cpu: string): Promise<{ port: number; stop(): Promise<void> } | null> {
+  if (which('redis-server') === null) return null;
+  const port = await freePort();
+  const [cmd, args] = pinned(cpu, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const proc = spawnCaptured(cmd, args);
+  await waitFor('redis-server', proc, async () => (proc.output().includes('Ready to accept connections') ? true : undefined));
+  return { port, stop: () => stopProcess(proc.child) };
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -111,17 +144,19 @@ async function main(): Promise<number> {
   console.log(`machine: ${machine.nproc} cpu ${machine.cpuModel}, node ${machine.node}, uWS ${machine.uws}, load ${machine.loadAvg1.toFixed(2)}`);
   console.log(`hyperway on cpu ${plan.target}, upstream and wrk on cpu ${plan.loadgen}${hasTaskset() ? '' : ' (taskset missing: not pinned)'}; ${rounds} rounds of ${durationS}s, ${connections} connections`);
   const upstream = await startUpstream(String(upstreamCpu(n)));
+  const redis = await startRedis(String(upstreamCpu(n)));
+  if (redis === null) console.log('redis rows skipped: redis-server not installed');
   const targets = new Map<string, Target>();
   const samples: Sample[] = [];
   try {
-    const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port) };
+    const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port, redis?.port ?? null) };
     targets.set('current', await startHyperway({ ...common, key: 'current', name: 'hyperway (this build)' }));
     if (baseEntry) targets.set('base', await startHyperway({ ...common, key: 'base', name: 'hyperway (before the pipeline)', entry: baseEntry, config: undefined }));
     else console.log('base row skipped: set BENCH_BASE_ENTRY to a build of the commit before the pipeline');
     for (let round = 1; round <= rounds; round++) {
       for (const c of CASES) {
         const target = targets.get(c.target);
-        if (!target) continue;
+        if (!target || (c.key.startsWith('rlr') && redis === null)) continue;
         const url = new URL(c.path, target.url).toString();
         // Warm-up: JIT, pools, the jwt cache.
         await runWrk({ url, connections, durationS: 2, pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
@@ -146,6 +181,7 @@ async function main(): Promise<number> {
   } finally {
     for (const t of targets.values()) await t.stop();
     await upstream.stop();
+    await redis?.stop();
     rmSync(scratchDir, { recursive: true, force: true });
   }
   const keys = CASES.map((c) => c.key).filter((k) => samples.some((s) => s.key === k));
@@ -178,6 +214,9 @@ async function main(): Promise<number> {
     `jwt RPS ≥ 0.90 × bare: ${ratio('jwt', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting local RPS ≥ 0.95 × bare: ${ratio('rl', 'bare', (s) => s.rps).toFixed(3)}`,
     `prometheus RPS ≥ 0.95 × bare: ${ratio('prom', 'bare', (s) => s.rps).toFixed(3)}`,
+    `rate-limiting-advanced sliding local RPS ≥ 0.95 × bare: ${ratio('rla', 'bare', (s) => s.rps).toFixed(3)}`,
+    `rate-limiting redis batched (sync_rate 1) RPS ≥ 0.8 × bare: ${ratio('rlrb', 'bare', (s) => s.rps).toFixed(3)}`,
+    `rate-limiting redis synchronous RPS (recorded): ${ratio('rlrs', 'bare', (s) => s.rps).toFixed(3)} × bare`,
     baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',
   ];
   console.log(`\n${results}\n\n${goals.join('\n')}`);
