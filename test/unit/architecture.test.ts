@@ -1,6 +1,7 @@
 // The tree's import rules (README "Architecture", shared/STYLE.md §3.1), checked on the sources:
 // primary/ and worker/ never import each other; shared/ imports neither; lib/ imports nothing
-// from src/ outside lib/; worker code never loads the config validator.
+// from src/ outside lib/; worker code never loads the config validator or a plugin schema, directly
+// or through any chain of runtime imports (type-only imports load nothing and are left out there).
 //
 // Imports are listed by the TypeScript parser, not a regex: whatever the quotes, and whether the
 // import is static, dynamic (`import()`), a `require()`, `import x = require()` or type-only.
@@ -122,4 +123,58 @@ test('the import lister sees every import form, whatever the quotes', () => {
     './import-equals', './require-double', './template', './dynamic', './import-type',
   ]);
   assert.deepEqual(r.computed, ['require(name)', "import('./' + 'x')"]);
+});
+
+/**
+ * The modules a file loads when it runs: type-only imports and `import('…')` types are erased by
+ * the compiler and load nothing, so they are left out here.
+ */
+function runtimeImports(file: string): string[] {
+  const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const typeOnly = (clause: ts.ImportClause | undefined): boolean => {
+    if (clause === undefined) return false;
+    if (clause.isTypeOnly) return true;
+    const b = clause.namedBindings;
+    return clause.name === undefined && b !== undefined && ts.isNamedImports(b) && b.elements.length > 0 && b.elements.every((e) => e.isTypeOnly);
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n) && !typeOnly(n.importClause)) {
+      const s = literal(n.moduleSpecifier);
+      if (s !== undefined) out.push(s);
+    } else if (ts.isExportDeclaration(n) && !n.isTypeOnly && n.moduleSpecifier) {
+      const s = literal(n.moduleSpecifier);
+      if (s !== undefined) out.push(s);
+    } else if (ts.isCallExpression(n) && (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) {
+      const s = literal(n.arguments[0]);
+      if (s !== undefined) out.push(s);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out.filter((s) => s.startsWith('.')).map((s) => path.relative(SRC, path.resolve(path.dirname(file), s)));
+}
+
+/** Every src/ module (without extension) a worker process loads, starting from its entry. */
+function workerClosure(entry = 'worker/index'): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const mod = todo.pop() as string;
+    if (seen.has(mod)) continue;
+    seen.add(mod);
+    const file = [path.join(SRC, `${mod}.ts`), path.join(SRC, mod, 'index.ts')].find((f) => fs.existsSync(f));
+    if (file === undefined) continue;
+    const base = path.relative(SRC, file).replace(/\.ts$/, '').replace(/\/index$/, '');
+    for (const dep of runtimeImports(file)) todo.push(dep.replace(/\/index$/, ''));
+    seen.add(base);
+  }
+  return seen;
+}
+
+test('a worker process never loads the config validator or a plugin schema, however indirectly', () => {
+  const loaded = workerClosure();
+  assert.ok(loaded.has('plugins/handlers') && loaded.has('worker/pipeline/run-context'), 'the closure reaches the plugin handlers');
+  const forbidden = [...loaded].filter((m) => m.startsWith('primary/') || /^plugins\/[^/]+\/schema$/.test(m) || m === 'plugins' || m === 'plugins/schema-types');
+  assert.deepEqual(forbidden, []);
 });
