@@ -23,7 +23,7 @@ import { NO_CONF, type PluginChain } from './chain';
 import { buildLogEntry, fillLogFacts } from './log-entry';
 import { fromRawHeaders, toRawHeaders } from './response-headers';
 
-const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-custom-id', 'x-consumer-username', 'x-credential-identifier', 'x-anonymous-consumer'];
+const CONSUMER_HEADERS: ReadonlySet<string> = new Set(['x-consumer-id', 'x-consumer-custom-id', 'x-consumer-username', 'x-credential-identifier', 'x-anonymous-consumer']);
 
 export class RunContext implements PipelineHost, PipelineHooks {
   readonly chain: PluginChain;
@@ -159,11 +159,15 @@ export class RunContext implements PipelineHost, PipelineHooks {
   }
 
   removeRequestHeader(name: string): void {
-    const lower = name.toLowerCase();
+    this.#dropRequestHeaders(name.toLowerCase(), null);
+  }
+
+  /** One pass over the request headers, compacting in place: drops `one` and every name in `many`. */
+  #dropRequestHeaders(one: string | null, many: ReadonlySet<string> | null): void {
     const h = this.exchange.headers;
     let w = 0;
     for (let r = 0; r < h.length; r += 2) {
-      if (h[r] === lower) continue;
+      if (h[r] === one || (many !== null && many.has(h[r]))) continue;
       h[w++] = h[r];
       h[w++] = h[r + 1];
     }
@@ -192,7 +196,8 @@ export class RunContext implements PipelineHost, PipelineHooks {
   authenticate(consumer: ConsumerSnap, credential: CredentialRef | null): void {
     this.consumer = consumer;
     this.credential = credential;
-    for (const name of CONSUMER_HEADERS) this.removeRequestHeader(name);
+    // One pass clears what an earlier auth plugin (logical OR) set; a client's own were dropped at copy.
+    this.#dropRequestHeaders(null, CONSUMER_HEADERS);
     const h = this.exchange.headers;
     h.push('x-consumer-id', consumer.id);
     if (consumer.customId !== null) h.push('x-consumer-custom-id', consumer.customId);
