@@ -18,8 +18,8 @@ import { answerError, answerExit, answerPluginFailure } from '../server/answers'
 import { escapeUpstreamPath } from '../router';
 import { MIME } from '../server/respond';
 import { log } from '../../lib/log';
-import { hasBodyFilter, runAccess, runBodyFilter, runHeaderFilter, runMeasure, scheduleLog, type PipelineHost } from './run';
-import { NO_CONF, type PluginChain } from './chain';
+import { reachedPhase, runAccess, runBodyFilter, runHeaderFilter, runMeasure, scheduleLog, type PipelineHost } from './run';
+import type { PluginChain } from './chain';
 import { buildLogEntry, fillLogFacts } from './log-entry';
 import { fromRawHeaders, toRawHeaders } from './response-headers';
 
@@ -77,23 +77,15 @@ export class RunContext implements PipelineHost, PipelineHooks {
     if (ctx.state !== RESPONSE_STATE.IDLE) return;
     // Which filters apply is known once access is over (consumer-scoped instances included).
     this.#decideHeadFilter();
-    this.filtersBody = hasBodyFilter(this);
+    this.filtersBody = reachedPhase(this, 'bodyFilter');
     if (this.#pathChanged) ctx.upstreamPath = escapeUpstreamPath(this.#upstreamPath) + (this.query === '' ? '' : `?${this.query}`);
     ctx.dispatch();
   }
 
   pluginFailed(plugin: string, err: unknown): void {
     log('error', 'plugin failed', { plugin, requestId: this.requestId, err: err instanceof Error ? err.stack : String(err) });
-    this.#beforeAnswer();
+    this.#decideHeadFilter();
     answerPluginFailure(this.exchange);
-  }
-
-  #reached(phase: 'headerFilter' | 'bodyFilter'): boolean {
-    const confs = this.pluginConfs;
-    if (confs === null) return false;
-    const entries = this.chain.entries;
-    for (let i = 0; i < entries.length; i++) if (entries[i].handler[phase] !== undefined && confs[i] !== NO_CONF) return true;
-    return false;
   }
 
   // ---- the request (PluginContext) ------------------------------------------------------------
@@ -229,7 +221,7 @@ export class RunContext implements PipelineHost, PipelineHooks {
         else flat.push(k, v);
       }
     }
-    this.#beforeAnswer();
+    this.#decideHeadFilter();
     answerExit(this.exchange, status, text, type, flat);
   }
 
@@ -240,18 +232,16 @@ export class RunContext implements PipelineHost, PipelineHooks {
       flat = [];
       for (const [k, v] of Object.entries(headers)) flat.push(k, v);
     }
-    this.#beforeAnswer();
+    this.#decideHeadFilter();
     answerError(this.exchange, status, message ?? DEFAULT_MESSAGES[status] ?? 'An unexpected error occurred', flat);
   }
 
-  /** An answer from the access phase: the filters of the plugins reached so far will see it. */
-  #beforeAnswer(): void {
-    this.#decideHeadFilter();
-  }
-
-  /** The head is offered to us when a reached plugin filters it, or access set response headers. */
+  /**
+   * The head is offered to us when a reached plugin filters it, or access set response headers.
+   * Decided once access is over, or before an answer from it (the filters reached so far see it).
+   */
   #decideHeadFilter(): void {
-    this.filtersHead = this.#pendingOps !== null || (this.chain.hasHeaderFilter && this.#reached('headerFilter'));
+    this.filtersHead = this.#pendingOps !== null || reachedPhase(this, 'headerFilter');
   }
 
   // ---- the response ---------------------------------------------------------------------------

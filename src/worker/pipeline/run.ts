@@ -79,12 +79,15 @@ export function runHeaderFilter(host: PipelineHost): void {
   }
 }
 
-/** True when a body filter will run for this request (the response is then sent chunked). */
-export function hasBodyFilter(host: PipelineHost): boolean {
+/**
+ * True when a plugin whose access phase was reached has `phase` (its filter will then run for
+ * this request); false before access ran.
+ */
+export function reachedPhase(host: PipelineHost, phase: 'headerFilter' | 'bodyFilter'): boolean {
   const confs = host.pluginConfs;
-  if (confs === null || !host.chain.hasBodyFilter) return false;
+  if (confs === null || !(phase === 'headerFilter' ? host.chain.hasHeaderFilter : host.chain.hasBodyFilter)) return false;
   const entries = host.chain.entries;
-  for (let i = 0; i < entries.length; i++) if (entries[i].handler.bodyFilter !== undefined && confs[i] !== NO_CONF) return true;
+  for (let i = 0; i < entries.length; i++) if (entries[i].handler[phase] !== undefined && confs[i] !== NO_CONF) return true;
   return false;
 }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PluginHandler } from '../../../src/plugins/types';
 import { NO_CONF, type PluginChain } from '../../../src/worker/pipeline/chain';
-import { runAccess, runHeaderFilter, runBodyFilter, hasBodyFilter, type PipelineHost } from '../../../src/worker/pipeline/run';
+import { runAccess, runHeaderFilter, runBodyFilter, reachedPhase, type PipelineHost } from '../../../src/worker/pipeline/run';
 import { FakeContext } from '../../plugins/fake-context';
 
 class Host extends FakeContext implements PipelineHost {
@@ -96,9 +96,9 @@ test('body filters chain their output; only reached plugins count', () => {
   const upper: PluginHandler<unknown> = { name: 'u', priority: 2, version: '1', bodyFilter: (_c, _conf, chunk) => Buffer.from(chunk.toString().toUpperCase()) };
   const wrap: PluginHandler<unknown> = { name: 'w', priority: 1, version: '1', bodyFilter: (_c, _conf, chunk, last) => Buffer.concat([chunk, Buffer.from(last ? '!' : '')]) };
   const host = new Host(chain([upper, wrap]));
-  assert.equal(hasBodyFilter(host), false); // access has not run yet
+  assert.equal(reachedPhase(host, 'bodyFilter'), false); // access has not run yet
   runAccess(host);
-  assert.equal(hasBodyFilter(host), true);
+  assert.equal(reachedPhase(host, 'bodyFilter'), true);
   assert.equal(runBodyFilter(host, Buffer.from('ab'), false).toString(), 'AB');
   assert.equal(runBodyFilter(host, Buffer.from('c'), true).toString(), 'C!');
 });
