@@ -61,6 +61,11 @@ export interface Settings {
   rateLimitingTableSize: number;
   /** `target_slots` (default 4096): upstream targets whose health the shared table tracks (restart only). */
   targetSlots: number;
+  /**
+   * nginx `send_timeout` in ms (Kong: `nginx_http_send_timeout`, default 60 s): a client that
+   * takes no bytes of a proxied response for that long is disconnected; 0 = never.
+   */
+  sendTimeout: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -89,6 +94,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   largeClientHeaderBuffers: { count: 4, size: 8192 },
   rateLimitingTableSize: 65536,
   targetSlots: 4096,
+  sendTimeout: 60_000,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

@@ -16,6 +16,7 @@ import { configureLog, log } from '../lib/log';
 import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
+import { setSendTimeout } from './proxy/send-deadline';
 
 const HEARTBEAT_MS = 250;
 
@@ -60,6 +61,7 @@ export function startWorker(): void {
       return;
     }
     state.runtime = rt;
+    setSendTimeout(snapshot.settings.sendTimeout);
     configureLog(snapshot.settings.logLevel, `worker-${workerId}`);
     if (app === null) {
       app = createProxyApp(uws, state);

@@ -36,6 +36,20 @@ export function parseListen(v: unknown, name: string, off: ListenAddress | null 
   return ok({ host: p.host, port: p.port });
 }
 
+const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * nginx's time form, in ms: `60s`, `500ms`, `1m`, `1h`, or a bare number of seconds (nginx's
+ * default unit). Timers take at most 2^31-1 ms.
+ */
+export function parseNginxTime(v: unknown): Parsed<number> {
+  const m = typeof v === 'number' ? [String(v), String(v), 's'] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v) : null;
+  if (m === null) return fail(`expected a time such as 60s, 500ms or 1m`);
+  const ms = Math.round(Number(m[1]) * TIME_UNITS[m[2] ?? 's']);
+  if (!Number.isFinite(ms) || ms < 0 || ms > 2 ** 31 - 1) return fail('value should be between 0 and 2147483647 ms');
+  return ok(ms);
+}
+
 export function parseBool(v: unknown): Parsed<boolean> {
   if (typeof v === 'boolean') return ok(v);
   if (typeof v === 'string') {

@@ -56,6 +56,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('rate_limiting_table_size', 'rateLimitingTableSize', (x) => v.parseInt_(x, 1024, 64 * 1024 * 1024), null),
   // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
   spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
+  spec('send_timeout', 'sendTimeout', v.parseNginxTime, 'nginx_http_send_timeout'),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
@@ -63,6 +64,7 @@ const HINTS: Record<string, string> = {
   nginx_worker_processes: "unknown field: use 'workers'",
   lua_max_req_headers: "unknown field: use 'max_request_headers'",
   nginx_http_large_client_header_buffers: "unknown field: use 'large_client_header_buffers'",
+  nginx_http_send_timeout: "unknown field: use 'send_timeout'",
 };
 
 /** Same as resolveSettings but reports into `pr` with raw paths, so load.ts can add lines. */

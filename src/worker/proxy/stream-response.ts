@@ -10,6 +10,7 @@ import { RequestContext, RESPONSE_STATE, type PipelineHooks } from '../server/co
 import { endWithoutBody, statusLine } from '../server/respond';
 import { writeProxiedHeaders, connectionTokens } from './headers';
 import { headerKind, parseLength, KIND } from './raw-headers';
+import { stall, progressed, unstall, type Stallable } from './send-deadline';
 
 let corkTarget: StreamedResponse;
 let corkChunk: Buffer;
@@ -52,7 +53,7 @@ const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: Buffer[] = [];
 const isContentLength = (name: Buffer, i: number): boolean => i % 2 === 0 && headerKind(name) === KIND.CONTENT_LENGTH;
 
-export class StreamedResponse extends RequestContext {
+export class StreamedResponse extends RequestContext implements Stallable {
   /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
   responseHeaders: Buffer[] = NO_HEADERS;
   /** The body length the upstream declared, or -1 (chunked, or until the upstream closes). */
@@ -83,6 +84,12 @@ export class StreamedResponse extends RequestContext {
   /** The upstream's body ended while a chunk still waited for the socket. */
   #upstreamEnded = false;
   #onWritable: ((offset: number) => boolean) | null = null;
+  /** send_timeout's clock while a write waits for the client (send-deadline.ts). */
+  stalledSince = 0;
+
+  get settled(): boolean {
+    return this.state >= RESPONSE_STATE.ENDING;
+  }
 
   /** The upstream's final head (status >= 200) is in: judge its framing, then write it or hold it. */
   startResponse(status: number, rawHeaders: Buffer[]): void {
@@ -238,10 +245,12 @@ export class StreamedResponse extends RequestContext {
       } else if (!ok) {
         this.#pending = chunk;
         res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
+        stall(this);
       }
     } else if (!res.write(chunk)) {
       this.#backpressured = true;
       res.onWritable(this.#onWritable ??= this.onWritable.bind(this));
+      stall(this);
     }
   }
 
@@ -256,7 +265,11 @@ export class StreamedResponse extends RequestContext {
         this.finish();
         return true;
       }
-      if (!ok) return false;
+      if (!ok) {
+        // The client took some bytes: send_timeout counts between two successful writes.
+        progressed(this);
+        return false;
+      }
       this.#pending = null;
       if (this.#upstreamEnded) {
         // Everything the upstream sent is out, yet less than its Content-Length: cut.
@@ -265,6 +278,7 @@ export class StreamedResponse extends RequestContext {
       }
     }
     this.#backpressured = false;
+    unstall(this);
     this.resumeUpstream?.();
     return true;
   }

@@ -30,6 +30,7 @@ test('the hyperway block maps snake_case to Settings', () => {
       max_request_headers: 200,
       large_client_header_buffers: '2 16k',
       target_slots: 128,
+      send_timeout: '30s',
     },
     {},
   );
@@ -58,6 +59,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     prometheusKong2Metrics: false,
     rateLimitingTableSize: 65536,
     targetSlots: 128,
+    sendTimeout: 30_000,
   });
 });
 
@@ -155,4 +157,18 @@ test('large_client_header_buffers takes nginx\'s form, from the file or KONG_NGI
     assert.equal(problems.length, 1, bad);
     assert.match(problems[0].message, /large_client_header_buffers|number|size|expected/, bad);
   }
+});
+
+test("send_timeout takes nginx's time form, from the file or KONG_NGINX_HTTP_SEND_TIMEOUT", () => {
+  assert.equal(resolveSettings({}, {}).settings.sendTimeout, 60_000, "nginx's default, 60s");
+  assert.equal(resolveSettings({ send_timeout: '500ms' }, {}).settings.sendTimeout, 500);
+  assert.equal(resolveSettings({ send_timeout: 2 }, {}).settings.sendTimeout, 2000, 'a bare number is seconds, as in nginx');
+  assert.equal(resolveSettings({}, { KONG_NGINX_HTTP_SEND_TIMEOUT: '1m' }).settings.sendTimeout, 60_000);
+  assert.equal(resolveSettings({ send_timeout: 0 }, {}).settings.sendTimeout, 0, '0 turns it off');
+  for (const bad of ['soon', '-1s', '10d', '9999999h']) {
+    const { problems } = resolveSettings({ send_timeout: bad }, {});
+    assert.deepEqual(lines(problems).length, 1, bad);
+    assert.match(problems[0].path, /send_timeout/, bad);
+  }
+  assert.deepEqual(lines(resolveSettings({ nginx_http_send_timeout: '5s' }, {}).problems), ["hyperway.nginx_http_send_timeout: unknown field: use 'send_timeout'"]);
 });
