@@ -182,8 +182,13 @@ export interface PluginHandler<C = unknown> {
    * the length kept, bytes pass through and the final call may not come.
    */
   bodyFilter?(ctx: PluginContext, conf: C, chunk: Buffer, last: boolean): Buffer;
-  /** After the response was written; MUST NOT throw into the request, MUST NOT block. */
-  log?(entry: LogEntry, conf: C): void;
+  /**
+   * After the response was written; MUST NOT throw into the request, MUST NOT block. `ctx` is
+   * the request's context, for what its access phase kept in `ctx.shared` (Kong's
+   * kong.ctx.plugin); it is read-only here. Always passed by the pipeline (optional for
+   * handler unit tests that call `log` without a request).
+   */
+  log?(entry: LogEntry, conf: C, ctx?: PluginContext): void;
   /**
    * The log phase for counters: runs synchronously right after the response (no macrotask, no
    * LogEntry built for it), so it MUST be a few arithmetic operations, never I/O; a throw is

@@ -112,16 +112,16 @@ export function runBodyFilter(host: PipelineHost, chunk: Buffer, last: boolean):
 export function scheduleLog(host: PipelineHost, entry: LogEntry): void {
   const confs = host.pluginConfs;
   if (confs === null || !host.chain.hasLog) return;
-  setImmediate(runLog, host.chain, confs, entry);
+  setImmediate(runLog, host, confs, entry);
 }
 
-function runLog(chain: PluginChain, confs: unknown[], entry: LogEntry): void {
-  const entries = chain.entries;
+function runLog(host: PipelineHost, confs: unknown[], entry: LogEntry): void {
+  const entries = host.chain.entries;
   for (let i = 0; i < entries.length; i++) {
     const handler = entries[i].handler;
     if (handler.log === undefined || confs[i] === NO_CONF) continue;
     try {
-      handler.log(entry, confs[i]);
+      handler.log(entry, confs[i], host);
     } catch (err) {
       log('error', 'plugin log failed', { plugin: entries[i].plugin, err: (err as Error).stack });
     }
