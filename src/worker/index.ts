@@ -16,6 +16,7 @@ import { configureLog, log } from '../lib/log';
 import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
+import { startProcessMetrics } from './process-metrics';
 
 const HEARTBEAT_MS = 250;
 
@@ -30,6 +31,7 @@ export function startWorker(): void {
   attachRateLimitTable(region(segment, REGION.RATE_LIMITS));
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
   setInterval(() => slot.beat(), HEARTBEAT_MS);
+  startProcessMetrics(slot);
 
   let uws: UwsModule;
   let build = { source: '', version: '' };
