@@ -48,6 +48,9 @@ export interface PluginContext {
   readonly routeName: string | null;
   readonly serviceId: string | null;
   readonly serviceName: string | null;
+  /** The matched service's host and port as configured (an upstream's name for a balanced service). */
+  readonly serviceHost: string | null;
+  readonly servicePort: number;
   /** Regex captures of the matched route path (numbered and named), or null. */
   readonly uriCaptures: Record<string, string> | null;
   /** First value of a request header (after earlier plugins' writes), or null. */
@@ -182,17 +185,14 @@ export interface PluginHandler<C = unknown> {
    * the length kept, bytes pass through and the final call may not come.
    */
   bodyFilter?(ctx: PluginContext, conf: C, chunk: Buffer, last: boolean): Buffer;
-  /**
-   * After the response was written; MUST NOT throw into the request, MUST NOT block. `ctx` is
-   * the request's context, for what its access phase kept in `ctx.shared` (Kong's
-   * kong.ctx.plugin); it is read-only here. Always passed by the pipeline (optional for
-   * handler unit tests that call `log` without a request).
-   */
-  log?(entry: LogEntry, conf: C, ctx?: PluginContext): void;
+  /** After the response was written; MUST NOT throw into the request, MUST NOT block. */
+  log?(entry: LogEntry, conf: C): void;
   /**
    * The log phase for counters: runs synchronously right after the response (no macrotask, no
    * LogEntry built for it), so it MUST be a few arithmetic operations, never I/O; a throw is
-   * logged. A route whose plugins have only `measure` never builds a LogEntry.
+   * logged. A route whose plugins have only `measure` never builds a LogEntry. `ctx` is the
+   * request's context, read-only here: what its access phase kept is found by it (passed by
+   * the pipeline; optional for unit tests).
    */
-  measure?(facts: LogFacts, conf: C): void;
+  measure?(facts: LogFacts, conf: C, ctx?: PluginContext): void;
 }

@@ -1,16 +1,16 @@
 /**
  * Kong's opentelemetry plugin. Access: W3C trace context in (the incoming trace id kept, a new
  * one when none), the sampling decision made, and a `traceparent` with a NEW span id (the
- * `kong.balancer` span's, as Kong injects it) set on the upstream request. Log: the sampled
- * request's root span `kong` and its `kong.balancer` child are encoded to protobuf
- * (lib/otlp-encode.ts) and appended to a batch queue (lib/batch-queue.ts) that posts them as
- * OTLP/HTTP from the worker, off the request path. An unsampled request costs two ids and a
- * header; nothing is recorded.
+ * `kong.balancer` span's, as Kong injects it) set on the upstream request. Measure (right after
+ * the response, no LogEntry built): a sampled request's end is noted, and after that turn its
+ * root span `kong` and `kong.balancer` child are encoded to protobuf (lib/otlp-encode.ts) and
+ * appended to a batch queue (lib/batch-queue.ts) that posts them as OTLP/HTTP from the worker,
+ * off the request path. An unsampled request costs two ids and a header; nothing is recorded.
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import type { LogEntry, PluginContext, PluginHandler } from '../types';
+import type { PluginContext, PluginHandler } from '../types';
 import { BatchQueue } from '../lib/batch-queue';
 import type { QueueConf } from '../lib/queue-schema';
 import { encodeExport, encodeSpan, exportFrame, SPAN_KIND, STATUS_CODE, type Attrs, type SpanData } from '../lib/otlp-encode';
@@ -18,8 +18,6 @@ import { formatTraceparent, parseTraceparent, randomId, sampledByRate } from './
 import { log } from '../../lib/log';
 
 const VERSION = '3.10.0';
-/** Where access leaves the request's trace for log (Kong's kong.ctx.plugin). */
-const KEY = 'opentelemetry';
 
 interface OtelConf {
   /** null: propagation only (no traces_endpoint). */
@@ -32,8 +30,12 @@ interface OtelConf {
   traceIdHeader: string | null;
 }
 
-/** What access keeps for log: only for sampled requests with an exporter. */
+/**
+ * What access keeps of a sampled request (unsampled ones keep nothing), found again by `measure`
+ * through a WeakMap keyed by the request's context: no allocation for requests without state.
+ */
 interface TraceState {
+  queue: BatchQueue<Buffer>;
   traceId: Buffer;
   rootId: Buffer;
   balancerId: Buffer;
@@ -42,8 +44,21 @@ interface TraceState {
   flags: number;
   /** Epoch ms (fractional) when access ran: the balancer span starts about then. */
   accessMs: number;
+  /** Root span attributes known at access; the status is appended at the end. */
+  attrs: Attrs;
+  peerName: string | null;
+  peerPort: number;
+  // Filled by measure:
+  endMs: number;
+  requestMs: number;
+  proxyMs: number;
+  status: number;
+  proxied: boolean;
 }
 
+const traces = new WeakMap<PluginContext, TraceState>();
+/** Sampled requests that ended this turn: encoded together after it, off the response path. */
+let ended: TraceState[] = [];
 const queues = new Map<string, BatchQueue<Buffer>>();
 const warned = new Set<string>();
 
@@ -95,39 +110,52 @@ function spanOf(t: TraceState, id: Buffer, parent: Buffer | null, name: string, 
   return { traceId: t.traceId, spanId: id, parentSpanId: parent, traceState: t.traceState, name, kind, startMs, endMs, attributes, statusCode, flags: t.flags };
 }
 
-function exportSpans(queue: BatchQueue<Buffer>, entry: LogEntry, ctx: PluginContext, t: TraceState): void {
-  const startMs = entry.started_at;
-  const endMs = startMs + entry.latencies.request;
-  const status = entry.response.status;
-  const attrs: Attrs = [
-    'http.method', entry.request.method,
-    'http.url', entry.request.url,
-    'http.scheme', ctx.scheme,
-    'http.flavor', '1.1',
-    'http.client_ip', entry.client_ip,
-    'net.peer.ip', ctx.remoteIp,
-    'http.status_code', status,
-    'kong.request.id', ctx.requestId,
-  ];
-  const host = entry.request.headers.host;
-  if (host !== undefined) attrs.push('http.host', host);
-  if (entry.route !== null) {
-    attrs.push('kong.route.id', entry.route.id);
-    if (entry.route.name !== null) attrs.push('kong.route.name', entry.route.name);
+function encodeEnded(): void {
+  const batch = ended;
+  ended = [];
+  for (const t of batch) {
+    try {
+      exportSpans(t);
+    } catch (err) {
+      log('error', 'opentelemetry: span encoding failed', { err: (err as Error).message });
+    }
   }
-  if (entry.service !== null) {
-    attrs.push('kong.service.id', entry.service.id);
-    if (entry.service.name !== null) attrs.push('kong.service.name', entry.service.name);
-  }
-  if (entry.consumer !== null) attrs.push('kong.consumer.id', entry.consumer.id);
-  queue.add(encodeSpan(spanOf(t, t.rootId, t.parentId, 'kong', SPAN_KIND.SERVER, startMs, endMs, attrs, status >= 500 ? STATUS_CODE.ERROR : STATUS_CODE.UNSET)));
+}
 
-  if (entry.source !== 'upstream' || entry.service === null) return;
+function exportSpans(t: TraceState): void {
+  const endMs = t.endMs;
+  const startMs = endMs - t.requestMs;
+  const status = t.status;
+  const error = status >= 500 ? STATUS_CODE.ERROR : STATUS_CODE.UNSET;
+  t.attrs.push('http.status_code', status);
+  t.queue.add(encodeSpan(spanOf(t, t.rootId, t.parentId, 'kong', SPAN_KIND.SERVER, startMs, endMs, t.attrs, error)));
+  if (!t.proxied || t.peerName === null) return;
   // The try to the upstream, inside the root span (ms rounding could put it a hair outside).
   const bStart = Math.min(Math.max(t.accessMs, startMs), endMs);
-  const bEnd = Math.min(bStart + entry.latencies.proxy, endMs);
-  const battrs: Attrs = ['net.peer.name', entry.service.host, 'net.peer.port', entry.service.port, 'http.status_code', status];
-  queue.add(encodeSpan(spanOf(t, t.balancerId, t.rootId, 'kong.balancer', SPAN_KIND.CLIENT, bStart, Math.max(bEnd, bStart), battrs, status >= 500 ? STATUS_CODE.ERROR : STATUS_CODE.UNSET)));
+  const bEnd = Math.min(bStart + Math.max(t.proxyMs, 0), endMs);
+  const battrs: Attrs = ['net.peer.name', t.peerName, 'net.peer.port', t.peerPort, 'http.status_code', status];
+  t.queue.add(encodeSpan(spanOf(t, t.balancerId, t.rootId, 'kong.balancer', SPAN_KIND.CLIENT, bStart, bEnd, battrs, error)));
+}
+
+/** Kong's root span attributes that the request itself gives (http.url as Kong builds it). */
+function requestAttrs(ctx: PluginContext): Attrs {
+  const host = ctx.requestHeader('host');
+  const attrs: Attrs = [
+    'http.method', ctx.method,
+    'http.url', `${ctx.scheme}://${host ?? ''}${ctx.path}${ctx.query === '' ? '' : `?${ctx.query}`}`,
+    'http.scheme', ctx.scheme,
+    'http.flavor', '1.1',
+    'http.client_ip', ctx.clientIp,
+    'net.peer.ip', ctx.remoteIp,
+    'kong.request.id', ctx.requestId,
+  ];
+  if (host !== null) attrs.push('http.host', host);
+  if (ctx.routeId !== null) attrs.push('kong.route.id', ctx.routeId);
+  if (ctx.routeName !== null) attrs.push('kong.route.name', ctx.routeName);
+  if (ctx.serviceId !== null) attrs.push('kong.service.id', ctx.serviceId);
+  if (ctx.serviceName !== null) attrs.push('kong.service.name', ctx.serviceName);
+  if (ctx.consumer !== null) attrs.push('kong.consumer.id', ctx.consumer.id);
+  return attrs;
 }
 
 export const handler: PluginHandler<OtelConf> = {
@@ -175,7 +203,8 @@ export const handler: PluginHandler<OtelConf> = {
     }
     if (conf.traceIdHeader !== null) ctx.setResponseHeader(conf.traceIdHeader, traceId.toString('hex'));
     if (!sampled || conf.queue === null) return;
-    const state: TraceState = {
+    traces.set(ctx, {
+      queue: conf.queue,
       traceId,
       rootId: randomId(8),
       balancerId,
@@ -183,12 +212,29 @@ export const handler: PluginHandler<OtelConf> = {
       traceState: incoming === null ? '' : ctx.requestHeaderValues('tracestate').join(','),
       flags,
       accessMs: performance.timeOrigin + performance.now(),
-    };
-    ctx.shared[KEY] = state;
+      attrs: requestAttrs(ctx),
+      peerName: ctx.serviceHost,
+      peerPort: ctx.servicePort,
+      endMs: 0,
+      requestMs: 0,
+      proxyMs: 0,
+      status: 0,
+      proxied: false,
+    });
   },
-  log(entry, conf, ctx) {
-    const t = ctx?.shared[KEY] as TraceState | undefined;
-    if (t === undefined || ctx === undefined || conf.queue === null) return;
-    exportSpans(conf.queue, entry, ctx, t);
+  /** Right after the response: a sampled request's end is noted; its spans are encoded after this turn. */
+  measure(facts, _conf, ctx) {
+    if (ctx === undefined) return;
+    const t = traces.get(ctx);
+    if (t === undefined) return;
+    traces.delete(ctx);
+    t.endMs = performance.timeOrigin + performance.now();
+    t.requestMs = facts.requestLatency;
+    t.proxyMs = facts.proxyLatency;
+    t.status = facts.status;
+    t.proxied = facts.fromUpstream;
+    if (t.status === 0) return;
+    if (ended.length === 0) setImmediate(encodeEnded);
+    ended.push(t);
   },
 };

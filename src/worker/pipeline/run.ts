@@ -112,16 +112,16 @@ export function runBodyFilter(host: PipelineHost, chunk: Buffer, last: boolean):
 export function scheduleLog(host: PipelineHost, entry: LogEntry): void {
   const confs = host.pluginConfs;
   if (confs === null || !host.chain.hasLog) return;
-  setImmediate(runLog, host, confs, entry);
+  setImmediate(runLog, host.chain, confs, entry);
 }
 
-function runLog(host: PipelineHost, confs: unknown[], entry: LogEntry): void {
-  const entries = host.chain.entries;
+function runLog(chain: PluginChain, confs: unknown[], entry: LogEntry): void {
+  const entries = chain.entries;
   for (let i = 0; i < entries.length; i++) {
     const handler = entries[i].handler;
     if (handler.log === undefined || confs[i] === NO_CONF) continue;
     try {
-      handler.log(entry, confs[i], host);
+      handler.log(entry, confs[i]);
     } catch (err) {
       log('error', 'plugin log failed', { plugin: entries[i].plugin, err: (err as Error).stack });
     }
@@ -143,7 +143,7 @@ export function runMeasure(host: PipelineHost, facts: LogFacts): void {
     const conf = confs !== null && confs[i] !== NO_CONF ? confs[i] : confFor(entries[i], consumer);
     if (conf === NO_CONF) continue;
     try {
-      handler.measure(facts, conf);
+      handler.measure(facts, conf, host);
     } catch (err) {
       log('error', 'plugin measure failed', { plugin: entries[i].plugin, err: (err as Error).stack });
     }
