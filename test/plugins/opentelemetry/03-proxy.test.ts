@@ -19,6 +19,7 @@ function config(echoPort: number, otlp: string): object {
           { name: 'traced', paths: ['/traced'] },
           { name: 'unsampled', paths: ['/unsampled'] },
           { name: 'batched', paths: ['/batched'] },
+          { name: 'ignoring', paths: ['/ignoring'] },
         ],
       },
     ],
@@ -35,6 +36,7 @@ function config(echoPort: number, otlp: string): object {
         },
       },
       { name: 'opentelemetry', route: 'unsampled', config: { traces_endpoint: `${otlp}/unsampled`, sampling_rate: 0, queue: queue(200) } },
+      { name: 'opentelemetry', route: 'ignoring', config: { traces_endpoint: `${otlp}/ignoring`, header_type: 'ignore', propagation: { clear: ['x-b3-traceid'] }, queue: queue(200) } },
       { name: 'opentelemetry', route: 'batched', config: { traces_endpoint: `${otlp}/batched`, sampling_rate: 1, queue: queue(5) } },
     ],
   };
@@ -138,6 +140,19 @@ describe('opentelemetry through the gateway, to a real OTLP/HTTP receiver', () =
     assert.equal(root.parentSpanId, callerSpan);
     assert.equal(root.traceState, 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
     assert.equal(spans.find((s) => s.name === 'kong.balancer')?.spanId, p.spanId);
+  });
+
+  it('header_type ignore starts a new trace whatever the client sent; propagation.clear removes headers', async () => {
+    const incoming = '6bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await request(`${gw.proxyUrl}/ignoring/x`, { headers: { traceparent: `00-${incoming}-00f067aa0ba902b7-01`, tracestate: 'a=b', 'x-b3-traceid': 'abc' } });
+    assert.equal(res.status, 200);
+    const up = upstreamSaw('/ignoring/x');
+    const p = parseParent(up);
+    assert.notEqual(p.traceId, incoming);
+    assert.equal(up?.tracestate, undefined, 'a tracestate belongs to the trace it came with');
+    assert.equal(up?.['x-b3-traceid'], undefined);
+    const spans = await waitFor('the new trace', () => (spansOf(p.traceId).length >= 2 ? spansOf(p.traceId) : undefined));
+    assert.equal(spans.find((s) => s.name === 'kong')?.parentSpanId, '');
   });
 
   it('honours an unsampled parent and sampling_rate 0: traceparent still propagated, nothing exported', async () => {
