@@ -11,6 +11,9 @@
  *   rlrs    rate-limiting, policy redis, synchronous (recorded)
  *           (the redis rows need `redis-server`; the bench starts its own on a free port)
  *   prom    prometheus with every seed-3 option on (issue 18: ≥ 0.95× bare)
+ *   flog    file-log to a file in the scratch folder, truncated after each row (issue 18: ≥ 0.9× bare)
+ *   otel1   opentelemetry, sampling_rate 1.0, to an OTLP/HTTP sink the bench runs (issue 18: recorded)
+ *   otel01  opentelemetry, sampling_rate 0.01 (issue 18: ≥ 0.97× bare)
  *   base    a route without plugins on a build of the commit before the pipeline
  *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
  * Prints RPS, p50/p99 and the worker tree's CPU per request, and the ratios the issue sets:
@@ -18,7 +21,8 @@
  * Knobs: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_RECORD=1.
  */
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasTaskset, pinned, planCpus, upstreamCpu, cpuCount, which } from './lib/cpu-plan';
@@ -42,7 +46,7 @@ const TOKEN = (() => {
   return `${head}.${claims}.${b64url(createHmac('sha256', JWT_SECRET).update(`${head}.${claims}`).digest())}`;
 })();
 
-function config(upstreamPort: number, redisPort: number | null): string {
+function config(upstreamPort: number, redisPort: number | null, accessLog: string, otlpPort: number): string {
   const redis = redisPort === null ? '' : `
       - name: rlrb
         paths: [/rlrb]
@@ -93,7 +97,22 @@ services:
         paths: [/rla]
         strip_path: true
         plugins:
-          - { name: rate-limiting-advanced, config: { limit: [10000000], window_size: [60], window_type: sliding, identifier: ip, strategy: local } }${redis}
+          - { name: rate-limiting-advanced, config: { limit: [10000000], window_size: [60], window_type: sliding, identifier: ip, strategy: local } }
+      - name: flog
+        paths: [/flog]
+        strip_path: true
+        plugins:
+          - { name: file-log, config: { path: ${JSON.stringify(accessLog)} } }
+      - name: otel1
+        paths: [/otel1]
+        strip_path: true
+        plugins:
+          - { name: opentelemetry, config: { traces_endpoint: "http://127.0.0.1:${otlpPort}/v1/traces", sampling_rate: 1.0 } }
+      - name: otel01
+        paths: [/otel01]
+        strip_path: true
+        plugins:
+          - { name: opentelemetry, config: { traces_endpoint: "http://127.0.0.1:${otlpPort}/v1/traces", sampling_rate: 0.01 } }${redis}
 `;
 }
 
@@ -108,6 +127,9 @@ const CASES: Case[] = [
   { key: 'rl', target: 'current', path: '/rl', headers: {} },
   { key: 'prom', target: 'current', path: '/prom', headers: {} },
   { key: 'rla', target: 'current', path: '/rla', headers: {} },
+  { key: 'flog', target: 'current', path: '/flog', headers: {} },
+  { key: 'otel1', target: 'current', path: '/otel1', headers: {} },
+  { key: 'otel01', target: 'current', path: '/otel01', headers: {} },
   { key: 'rlrb', target: 'current', path: '/rlrb', headers: {} },
   { key: 'rlrs', target: 'current', path: '/rlrs', headers: {} },
 ];
@@ -120,6 +142,32 @@ async function startRedis(cpu: string): Promise<{ port: number; stop(): Promise<
   const proc = spawnCaptured(cmd, args);
   await waitFor('redis-server', proc, async () => (proc.output().includes('Ready to accept connections') ? true : undefined));
   return { port, stop: () => stopProcess(proc.child) };
+}
+
+/**
+ * An OTLP/HTTP trace sink: reads each export and answers 200, counting bodies. It runs in the
+ * bench process, which idles while wrk runs; decoding is the tests' job, not the bench's.
+ */
+async function startOtlpSink(): Promise<{ port: number; exports: () => number; bytes: () => number; stop(): Promise<void> }> {
+  let exports = 0;
+  let bytes = 0;
+  const server: Server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      exports++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' }).end();
+    });
+  });
+  const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)));
+  return {
+    port,
+    exports: () => exports,
+    bytes: () => bytes,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
 }
 
 const median = (xs: number[]): number => {
@@ -146,10 +194,12 @@ async function main(): Promise<number> {
   const upstream = await startUpstream(String(upstreamCpu(n)));
   const redis = await startRedis(String(upstreamCpu(n)));
   if (redis === null) console.log('redis rows skipped: redis-server not installed');
+  const otlp = await startOtlpSink();
+  const accessLog = join(scratchDir, 'access.log');
   const targets = new Map<string, Target>();
   const samples: Sample[] = [];
   try {
-    const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port, redis?.port ?? null) };
+    const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port, redis?.port ?? null, accessLog, otlp.port) };
     targets.set('current', await startHyperway({ ...common, key: 'current', name: 'hyperway (this build)' }));
     if (baseEntry) targets.set('base', await startHyperway({ ...common, key: 'base', name: 'hyperway (before the pipeline)', entry: baseEntry, config: undefined }));
     else console.log('base row skipped: set BENCH_BASE_ENTRY to a build of the commit before the pipeline');
@@ -174,7 +224,9 @@ async function main(): Promise<number> {
           errors: load.errors,
         };
         samples.push(s);
-        console.log(`round ${round} ${c.key.padEnd(5)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} CPU-µs/req  non-2xx ${s.non2xx}`);
+        // The access log would grow by gigabytes over a run: each row starts from an empty file.
+        if (c.key === 'flog') truncateSync(accessLog);
+        console.log(`round ${round} ${c.key.padEnd(6)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} CPU-µs/req  non-2xx ${s.non2xx}`);
         await sleep(200);
       }
     }
@@ -182,6 +234,8 @@ async function main(): Promise<number> {
     for (const t of targets.values()) await t.stop();
     await upstream.stop();
     await redis?.stop();
+    console.log(`otlp sink: ${otlp.exports()} exports, ${(otlp.bytes() / 1e6).toFixed(1)} MB`);
+    await otlp.stop();
     rmSync(scratchDir, { recursive: true, force: true });
   }
   const keys = CASES.map((c) => c.key).filter((k) => samples.some((s) => s.key === k));
@@ -215,6 +269,9 @@ async function main(): Promise<number> {
     `rate-limiting local RPS ≥ 0.95 × bare: ${ratio('rl', 'bare', (s) => s.rps).toFixed(3)}`,
     `prometheus RPS ≥ 0.95 × bare: ${ratio('prom', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting-advanced sliding local RPS ≥ 0.95 × bare: ${ratio('rla', 'bare', (s) => s.rps).toFixed(3)}`,
+    `file-log to a file RPS ≥ 0.90 × bare: ${ratio('flog', 'bare', (s) => s.rps).toFixed(3)}`,
+    `opentelemetry sampling 1.0 RPS (recorded): ${ratio('otel1', 'bare', (s) => s.rps).toFixed(3)} × bare`,
+    `opentelemetry sampling 0.01 RPS ≥ 0.97 × bare: ${ratio('otel01', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting redis batched (sync_rate 1) RPS ≥ 0.8 × bare: ${ratio('rlrb', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting redis synchronous RPS (recorded): ${ratio('rlrs', 'bare', (s) => s.rps).toFixed(3)} × bare`,
     baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',

@@ -12,6 +12,7 @@ import { handler as httpLog } from './http-log/handler';
 import { handler as ipRestriction } from './ip-restriction/handler';
 import { handler as jwt } from './jwt/handler';
 import { handler as keyAuth } from './key-auth/handler';
+import { handler as opentelemetry } from './opentelemetry/handler';
 import { handler as prometheus } from './prometheus/handler';
 import { handler as rateLimiting } from './rate-limiting/handler';
 import { handler as rateLimitingAdvanced } from './rate-limiting-advanced/handler';
@@ -30,6 +31,7 @@ const HANDLERS: readonly PluginHandler<any>[] = [
   ipRestriction,
   jwt,
   keyAuth,
+  opentelemetry,
   prometheus,
   rateLimiting,
   rateLimitingAdvanced,

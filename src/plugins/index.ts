@@ -17,6 +17,7 @@ import { schema as httpLog } from './http-log/schema';
 import { schema as ipRestriction } from './ip-restriction/schema';
 import { schema as jwt } from './jwt/schema';
 import { schema as keyAuth } from './key-auth/schema';
+import { schema as opentelemetry } from './opentelemetry/schema';
 import { schema as prometheus } from './prometheus/schema';
 import { schema as rateLimiting } from './rate-limiting/schema';
 import { schema as rateLimitingAdvanced } from './rate-limiting-advanced/schema';
@@ -38,6 +39,7 @@ const SCHEMAS: readonly PluginSchema[] = [
   ipRestriction,
   jwt,
   keyAuth,
+  opentelemetry,
   prometheus,
   rateLimiting,
   rateLimitingAdvanced,

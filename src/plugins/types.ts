@@ -48,6 +48,9 @@ export interface PluginContext {
   readonly routeName: string | null;
   readonly serviceId: string | null;
   readonly serviceName: string | null;
+  /** The matched service's host and port as configured (an upstream's name for a balanced service). */
+  readonly serviceHost: string | null;
+  readonly servicePort: number;
   /** Regex captures of the matched route path (numbered and named), or null. */
   readonly uriCaptures: Record<string, string> | null;
   /** First value of a request header (after earlier plugins' writes), or null. */
@@ -187,7 +190,9 @@ export interface PluginHandler<C = unknown> {
   /**
    * The log phase for counters: runs synchronously right after the response (no macrotask, no
    * LogEntry built for it), so it MUST be a few arithmetic operations, never I/O; a throw is
-   * logged. A route whose plugins have only `measure` never builds a LogEntry.
+   * logged. A route whose plugins have only `measure` never builds a LogEntry. `ctx` is the
+   * request's context, read-only here: what its access phase kept is found by it (passed by
+   * the pipeline; optional for unit tests).
    */
-  measure?(facts: LogFacts, conf: C): void;
+  measure?(facts: LogFacts, conf: C, ctx?: PluginContext): void;
 }

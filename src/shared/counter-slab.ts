@@ -2,11 +2,11 @@
  * Per-worker counters in the shared segment. Each worker writes only its own slot; the primary
  * reads every slot for /status and metrics without asking the workers.
  *
- *   slot word  0     1       2          3         4        5        6          7        8 .. 15
- *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+
- *   |  pid  | state | heartbeat | config  | req lo | req hi | reserved | active | reserved |
- *   |       |       | (ticks)   | version | uint32 | uint32 |          | reqs   |          |
- *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+
+ *   slot word  0     1       2          3         4        5        6          7        8          9 .. 15
+ *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+----------+
+ *   |  pid  | state | heartbeat | config  | req lo | req hi | loop lag | active | loop lag | reserved |
+ *   |       |       | (ticks)   | version | uint32 | uint32 | p99 (us) | reqs   | max (us) |          |
+ *   +-------+-------+-----------+---------+--------+--------+----------+--------+----------+----------+
  *
  * Open connections are not counted here: uWS.js reports no HTTP connection events, so the
  * primary reads them from the kernel (primary/admin/connections.ts).
@@ -20,7 +20,7 @@ import { HEADER_WORDS, SLOT_WORDS, type Segment } from './shm';
 export const WORKER_STATE = { EMPTY: 0, STARTING: 1, LISTENING: 2, DRAINING: 3, EXITED: 4 } as const;
 export const WORKER_STATE_NAME = ['empty', 'starting', 'listening', 'draining', 'exited'] as const;
 
-const PID = 0, STATE = 1, HEARTBEAT = 2, CONFIG_VERSION = 3, REQ_LO = 4, REQ_HI = 5, ACTIVE = 7;
+const PID = 0, STATE = 1, HEARTBEAT = 2, CONFIG_VERSION = 3, REQ_LO = 4, REQ_HI = 5, LAG_P99 = 6, ACTIVE = 7, LAG_MAX = 8;
 
 export interface SlotView {
   pid: number;
@@ -29,6 +29,9 @@ export interface SlotView {
   configVersion: number;
   requests: number;
   active: number;
+  /** Event-loop lag of the last second (worker/process-metrics.ts), microseconds. */
+  loopLagP99Us: number;
+  loopLagMaxUs: number;
 }
 
 /** A worker's handle on its own slot: every method is one or two Atomics operations. */
@@ -49,6 +52,10 @@ export class WorkerSlot {
   setState(state: number): void { Atomics.store(this.#w, this.#base + STATE, state); }
   setConfigVersion(v: number): void { Atomics.store(this.#w, this.#base + CONFIG_VERSION, v); }
   beat(): void { Atomics.add(this.#w, this.#base + HEARTBEAT, 1); }
+  setLoopLag(p99Us: number, maxUs: number): void {
+    Atomics.store(this.#w, this.#base + LAG_P99, Math.min(p99Us, 0x7fffffff));
+    Atomics.store(this.#w, this.#base + LAG_MAX, Math.min(maxUs, 0x7fffffff));
+  }
   requestStarted(): void {
     const b = this.#base;
     // Atomics.add returns the old value: -1 (0xFFFFFFFF as int32) means lo just wrapped to 0.
@@ -70,6 +77,8 @@ export function readSlot(seg: Segment, index: number): SlotView {
     configVersion: Atomics.load(w, b + CONFIG_VERSION),
     requests: Atomics.load(w, b + REQ_HI) * 0x1_0000_0000 + (Atomics.load(w, b + REQ_LO) >>> 0),
     active: Atomics.load(w, b + ACTIVE),
+    loopLagP99Us: Atomics.load(w, b + LAG_P99),
+    loopLagMaxUs: Atomics.load(w, b + LAG_MAX),
   };
 }
 

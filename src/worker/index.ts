@@ -17,6 +17,7 @@ import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
 import { setSendTimeout } from './proxy/send-deadline';
+import { startProcessMetrics } from './process-metrics';
 
 const HEARTBEAT_MS = 250;
 
@@ -31,6 +32,7 @@ export function startWorker(): void {
   attachRateLimitTable(region(segment, REGION.RATE_LIMITS));
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
   setInterval(() => slot.beat(), HEARTBEAT_MS);
+  startProcessMetrics(slot);
 
   let uws: UwsModule;
   let build = { source: '', version: '' };

@@ -48,6 +48,8 @@ export class FakeContext implements PluginContext {
   routeName: string | null = null;
   serviceId: string | null;
   serviceName: string | null = null;
+  serviceHost: string | null = null;
+  servicePort = 0;
   uriCaptures: Record<string, string> | null;
   requestBodyLength: number;
   consumer: ConsumerSnap | null = null;

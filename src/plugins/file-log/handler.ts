@@ -1,9 +1,12 @@
-/** Kong's file-log: one JSON line per request (`kong.log.serialize()`), appended to `path`. */
+/**
+ * Kong's file-log: one JSON line per request (`kong.log.serialize()`), appended to `path`;
+ * `/dev/stdout` is written by each worker without blocking it (stdio-writer.ts).
+ */
 import type { PluginHandler } from '../types';
-import { writerFor, type FileLogWriter } from './writer';
+import { writerFor, type LineWriter } from './writer';
 
 interface FileLogConf {
-  writer: FileLogWriter;
+  writer: LineWriter;
   reopen: boolean;
 }
 

@@ -7,10 +7,18 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { log } from '../../lib/log';
+import { isPipe, stdioFd, StdioWriter } from './stdio-writer';
+
+/** What the handler writes through: a file appender, or stdout/stderr when that is a pipe. */
+export interface LineWriter {
+  push(line: string, reopen: boolean): void;
+  reopen(): void;
+  flush(): Promise<void>;
+}
 
 /** Above this many buffered bytes, new lines are dropped (a stuck disk must not grow the heap). */
 const MAX_BUFFERED = 16 * 1024 * 1024;
-const writers = new Map<string, FileLogWriter>();
+const writers = new Map<string, LineWriter>();
 
 export class FileLogWriter {
   readonly path: string;
@@ -86,9 +94,18 @@ function flushWriter(w: FileLogWriter): void {
   void w.flush();
 }
 
-export function writerFor(path: string): FileLogWriter {
+/**
+ * The writer for a path, one per worker. `/dev/stdout` (or stderr) on a pipe or socket goes
+ * through the process's own stream (stdio-writer.ts); on a file or a terminal it is opened and
+ * appended to like any file, off the event loop.
+ */
+export function writerFor(path: string): LineWriter {
   let w = writers.get(path);
-  if (w === undefined) writers.set(path, (w = new FileLogWriter(path)));
+  if (w === undefined) {
+    const fd = stdioFd(path);
+    w = fd > 0 && isPipe(fd) ? new StdioWriter(path, fd === 1 ? process.stdout : process.stderr) : new FileLogWriter(path);
+    writers.set(path, w);
+  }
   return w;
 }
 

@@ -9,13 +9,14 @@
 import { log } from '../../lib/log';
 import type { QueueConf } from './queue-schema';
 
-export type SendBatch = (entries: string[]) => Promise<void>;
+export type SendBatch<T = string> = (entries: T[]) => Promise<void>;
 
-export class BatchQueue {
+/** Entries are strings (JSON lines) or Buffers (encoded spans): `length` is what max_bytes counts. */
+export class BatchQueue<T extends { readonly length: number } = string> {
   readonly name: string;
   readonly #conf: QueueConf;
-  readonly #send: SendBatch;
-  #entries: string[] = [];
+  readonly #send: SendBatch<T>;
+  #entries: T[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #inFlight = 0;
@@ -23,7 +24,7 @@ export class BatchQueue {
   sent = 0;
   #lastDropLog = 0;
 
-  constructor(name: string, conf: QueueConf, send: SendBatch) {
+  constructor(name: string, conf: QueueConf, send: SendBatch<T>) {
     this.name = name;
     this.#conf = conf;
     this.#send = send;
@@ -31,10 +32,10 @@ export class BatchQueue {
 
   get length(): number { return this.#entries.length; }
 
-  add(entry: string): void {
+  add(entry: T): void {
     const c = this.#conf;
     while (this.#entries.length >= c.max_entries || (c.max_bytes !== null && this.#entries.length > 0 && this.#bytes + entry.length > c.max_bytes)) {
-      const old = this.#entries.shift() as string;
+      const old = this.#entries.shift() as T;
       this.#bytes -= old.length;
       this.#drop(1, 'log queue full: dropping the oldest entries', null);
     }
@@ -91,7 +92,7 @@ export class BatchQueue {
     });
   }
 
-  async #deliver(batch: string[]): Promise<void> {
+  async #deliver(batch: T[]): Promise<void> {
     const c = this.#conf;
     const deadline = Date.now() + c.max_retry_time * 1000;
     let delay = c.initial_retry_delay;
@@ -112,6 +113,6 @@ export class BatchQueue {
   }
 }
 
-function onCoalesced(q: BatchQueue): void {
+function onCoalesced<T extends { readonly length: number }>(q: BatchQueue<T>): void {
   q.flushNow();
 }

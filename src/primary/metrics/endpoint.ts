@@ -58,14 +58,19 @@ export async function metricsBody(ctx: AdminContext): Promise<AdminResponse> {
   const sup = ctx.supervisor;
   m.names.update(sup.snapshot);
   const sums = m.collector.sums();
-  const workers: WorkerInfo[] = sup.workers.map((w) => ({
-    id: w.id,
-    pid: w.pid,
-    alive: w.child !== null,
-    restarts: w.restarts,
-    configVersion: readSlot(ctx.segment, w.id).configVersion,
-    rssBytes: w.child === null ? null : rssOf(w.pid),
-  }));
+  const workers: WorkerInfo[] = sup.workers.map((w) => {
+    const slot = readSlot(ctx.segment, w.id);
+    return {
+      id: w.id,
+      pid: w.pid,
+      alive: w.child !== null,
+      restarts: w.restarts,
+      configVersion: slot.configVersion,
+      rssBytes: w.child === null ? null : rssOf(w.pid),
+      loopLagP99Us: slot.loopLagP99Us,
+      loopLagMaxUs: slot.loopLagMaxUs,
+    };
+  });
   const text = await renderMetrics({
     sums,
     snapshot: sup.snapshot,

@@ -19,7 +19,11 @@ type Labels = Record<string, string | number>;
 interface Sample { metricName?: string; labels: Labels; value: number }
 interface Family { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; values: Sample[] }
 
-export interface WorkerInfo { id: number; pid: number; alive: boolean; restarts: number; configVersion: number; rssBytes: number | null }
+export interface WorkerInfo {
+  id: number; pid: number; alive: boolean; restarts: number; configVersion: number; rssBytes: number | null;
+  /** The worker's event-loop lag over its last second (0 when not yet measured). */
+  loopLagP99Us: number; loopLagMaxUs: number;
+}
 
 export interface ScrapeInput {
   sums: MetricsSums;
@@ -167,6 +171,13 @@ export function families(input: ScrapeInput, names: LabelNames): Family[] {
     {
       name: 'hyperway_worker_rss_bytes', type: 'gauge', help: 'Resident memory of the worker process',
       values: input.workers.filter((w) => w.rssBytes !== null).map((w) => ({ labels: { worker: w.id, pid: w.pid }, value: w.rssBytes as number })),
+    },
+    {
+      name: 'hyperway_worker_event_loop_lag_seconds', type: 'gauge', help: 'Event-loop delay of the worker over its last second (perf_hooks monitorEventLoopDelay), by quantile: 0.99 and 1 (the max)',
+      values: input.workers.filter((w) => w.alive).flatMap((w) => [
+        { labels: { worker: w.id, quantile: '0.99' }, value: w.loopLagP99Us / 1e6 },
+        { labels: { worker: w.id, quantile: '1' }, value: w.loopLagMaxUs / 1e6 },
+      ]),
     },
     { name: 'hyperway_metrics_dropped_total', type: 'counter', help: 'Requests not counted because a worker\'s series table was full (raise metrics_series)', values: [{ labels: {}, value: sums.dropped }] },
   ];

@@ -99,6 +99,8 @@ export class RunContext implements PipelineHost, PipelineHooks {
   get routeName(): string | null { return this.exchange.route?.snap.name ?? null; }
   get serviceId(): string | null { return this.exchange.route?.service?.snap.id ?? null; }
   get serviceName(): string | null { return this.exchange.route?.service?.snap.name ?? null; }
+  get serviceHost(): string | null { return this.exchange.route?.service?.snap.host ?? null; }
+  get servicePort(): number { return this.exchange.route?.service?.snap.port ?? 0; }
   get status(): number { return this.exchange.status; }
   get exited(): boolean { return this.exchange.state !== RESPONSE_STATE.IDLE; }
   get shared(): Record<string, unknown> { return (this.#shared ??= {}); }

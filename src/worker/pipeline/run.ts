@@ -143,7 +143,7 @@ export function runMeasure(host: PipelineHost, facts: LogFacts): void {
     const conf = confs !== null && confs[i] !== NO_CONF ? confs[i] : confFor(entries[i], consumer);
     if (conf === NO_CONF) continue;
     try {
-      handler.measure(facts, conf);
+      handler.measure(facts, conf, host);
     } catch (err) {
       log('error', 'plugin measure failed', { plugin: entries[i].plugin, err: (err as Error).stack });
     }
