@@ -129,7 +129,7 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
-      : hostHeaderFor(target.host, target.port, svc.protocol);
+      : hostHeaderFor(target.hostName ?? target.host, target.port, svc.protocol);
     peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, countsLoad, passive });
     weights.push(target.weight);
   }
