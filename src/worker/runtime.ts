@@ -87,7 +87,6 @@ export class Runtime {
     };
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
-    pools.sweep();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
     this.routes = snapshot.routes.map((snap, index) => {
@@ -100,6 +99,7 @@ export class Runtime {
         plugins: buildChain(snapshot, confs, index, snap.service),
       };
     });
+    pools.sweep(); // last: a build that throws leaves the serving runtime's pools alone
   }
 }
 
