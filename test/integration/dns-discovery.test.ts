@@ -4,9 +4,13 @@
  * targets in the primary and balances over the addresses. Moving records (dnsmasq restarted with
  * new ones) moves traffic without a reload; a resolver that goes away leaves the last answer in
  * place for dns_stale_ttl, then the targets are DNS_ERROR (503) until the name resolves again.
+ * Addresses that leave (by DNS or by reload) retire their connection pools; a request that
+ * began before still gets a live pool for its retries.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { stringify } from 'yaml';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
@@ -228,3 +232,56 @@ describe('DNS discovery: the resolver goes away', () => {
   });
 });
 
+
+describe('upstream pools: a retry right after a reload', () => {
+  let gw: Gateway;
+  let echo: Named;
+  let holder: Server;
+  let holdPort: number;
+  const held: ServerResponse[] = [];
+
+  const config = (targets: number[]): object => ({
+    _format_version: '3.0',
+    services: [{ name: 'r', host: 'r-up', retries: 5, routes: [{ name: 'r', paths: ['/r'] }] }],
+    upstreams: [{ name: 'r-up', targets: targets.map((p) => ({ target: `127.0.0.1:${p}` })) }],
+  });
+
+  before(async () => {
+    echo = await named('echo');
+    holder = createServer((req, res) => {
+      req.resume();
+      held.push(res);
+    });
+    holdPort = await listenLocal(holder);
+    gw = await startGateway({ config: config([holdPort, echo.port]), workers: 2 });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    holder.closeAllConnections();
+    await new Promise((r) => holder.close(r));
+    await closeAll([echo]);
+  });
+
+  it('a request that began before the reload retries on a target the new config dropped: 200, not 502', { timeout: 30000 }, async () => {
+    const pending: Array<Promise<{ status: number; text: string }>> = [];
+    while (held.length === 0) {
+      let done = false;
+      pending.push(request(`${gw.proxyUrl}/r`).then((r) => ((done = true), r)));
+      await waitFor('answered or held', () => done || held.length > 0, { timeoutMs: 5000, intervalMs: 5 });
+    }
+    const version = (await gw.status()).config_version;
+    // The new config drops the echo target: no runtime uses its address, its pool retires.
+    writeFileSync(gw.configPath, stringify(config([holdPort])));
+    gw.child.kill('SIGHUP');
+    await waitFor('every worker on the new config', async () => (await gw.status()).workers.every((w) => w.config_version > version), { timeoutMs: 10000 });
+    const servedBefore = echo.hosts.length;
+    // The held try fails (connection cut, nothing listens any more): the retry goes to the echo
+    // target of the request's own (old) balancer, whose pool the reload retired.
+    holder.close();
+    for (const r of held) r.socket?.destroy();
+    const results = await Promise.all(pending);
+    assert.deepEqual(results.map((r) => r.status), results.map(() => 200), results.map((r) => `${r.status} ${r.text}`).join(' | '));
+    assert.equal(echo.hosts.length, servedBefore + 1, 'the retry reached the dropped target');
+  });
+});
