@@ -58,6 +58,13 @@ test('the hyperway block maps snake_case to Settings', () => {
     prometheusKong2Metrics: false,
     rateLimitingTableSize: 65536,
     targetSlots: 128,
+    dnsResolver: [],
+    dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
+    dnsStaleTtl: 3600,
+    dnsNotFoundTtl: 30,
+    dnsErrorTtl: 1,
+    dnsNoSync: false,
+    dnsHostsfile: '/etc/hosts',
   });
 });
 
