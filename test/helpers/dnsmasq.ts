@@ -63,7 +63,9 @@ export async function startDnsmasq(records: DnsRecords): Promise<Dnsmasq> {
     writeConf();
     const proc = spawn(DNSMASQ, [
       '--keep-in-foreground', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
-      `--conf-file=${join(dir, 'dnsmasq.conf')}`, '--user=root', `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+      `--conf-file=${join(dir, 'dnsmasq.conf')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+      // As root dnsmasq would drop to `nobody`, who cannot write the query log in our directory.
+      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
