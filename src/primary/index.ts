@@ -21,6 +21,7 @@ import { LabelNames } from './metrics/registry';
 import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
 import { HealthChecks } from './health';
+import { Discovery } from './dns/discovery';
 import type { Snapshot } from '../shared/snapshot';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
@@ -51,12 +52,16 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
   const health = new HealthChecks(segment);
-  const prepare = (next: Snapshot): Snapshot => health.prepare(next);
+  // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/).
+  const discovery = new Discovery(health);
+  await discovery.resolveFirst(snapshot);
+  const prepare = (next: Snapshot): Snapshot => discovery.prepare(next);
   const supervisor = new Supervisor(segment, prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));
   const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
   const writer = new ConfigWriter(store, supervisor, opts.env, prepare);
+  discovery.attach(supervisor, (fn) => writer.serial(fn));
   let admin: Server | null = null;
   let status: Server | null = null;
   let stopping = false;
@@ -70,6 +75,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    discovery.stop();
     health.stop();
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
     admin?.close();

@@ -66,6 +66,20 @@ export interface Settings {
    * takes no bytes of a proxied response for that long is disconnected; 0 = never.
    */
   sendTimeout: number;
+  /** `dns_resolver`: nameservers as `ip[:port]` (Consul: 127.0.0.1:8600); empty = those of /etc/resolv.conf. */
+  dnsResolver: string[];
+  /** `dns_order` (default LAST,SRV,A,CNAME): record types tried in turn, uppercase; AAAA may be added. */
+  dnsOrder: string[];
+  /** `dns_stale_ttl` in seconds (default 3600): how long the last good answer is served after it expired while lookups fail. */
+  dnsStaleTtl: number;
+  /** `dns_not_found_ttl` in seconds (default 30): retry interval after NXDOMAIN or no records. */
+  dnsNotFoundTtl: number;
+  /** `dns_error_ttl` in seconds (default 1): retry interval when no nameserver answers. */
+  dnsErrorTtl: number;
+  /** `dns_no_sync` (default off): accepted for Kong compatibility; one primary resolves each name once anyway. */
+  dnsNoSync: boolean;
+  /** `dns_hostsfile` (default /etc/hosts): names resolved from this file before DNS. */
+  dnsHostsfile: string;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -95,6 +109,13 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   rateLimitingTableSize: 65536,
   targetSlots: 4096,
   sendTimeout: 60_000,
+  dnsResolver: [],
+  dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
+  dnsStaleTtl: 3600,
+  dnsNotFoundTtl: 30,
+  dnsErrorTtl: 1,
+  dnsNoSync: false,
+  dnsHostsfile: '/etc/hosts',
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

@@ -83,6 +83,8 @@ export interface UpstreamSnap {
   hashFallbackUriCapture: string | null;
   slots: number;
   hostHeader: string | null;
+  /** Kong's `use_srv_name`: an SRV-resolved target sends the SRV name as Host, not the instance's name (primary only). */
+  useSrvName?: boolean;
   /** Health-check settings with Kong's defaults filled in (snake_case kept: it is Kong's record). */
   healthchecks: unknown;
   tags: string[];
@@ -102,6 +104,12 @@ export interface TargetSnap {
    * the primary per upstream name + target so it survives reloads; -1 = not tracked (always healthy).
    */
   slot: number;
+  /**
+   * Set by the primary on each address it resolved a hostname target into (DNS A/AAAA/SRV,
+   * primary/dns/): the name the upstream Host header carries, while `host`/`port` are the address.
+   * Absent for IP targets and for a name not resolved (yet).
+   */
+  hostName?: string;
 }
 
 export interface ConsumerSnap {

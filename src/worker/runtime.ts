@@ -87,7 +87,6 @@ export class Runtime {
     };
     pools.begin();
     this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
-    pools.sweep();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
     this.routes = snapshot.routes.map((snap, index) => {
@@ -100,6 +99,7 @@ export class Runtime {
         plugins: buildChain(snapshot, confs, index, snap.service),
       };
     });
+    pools.sweep(); // last: a build that throws leaves the serving runtime's pools alone
   }
 }
 
@@ -129,7 +129,7 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
-      : hostHeaderFor(target.host, target.port, svc.protocol);
+      : hostHeaderFor(target.hostName ?? target.host, target.port, svc.protocol);
     peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, countsLoad, passive });
     weights.push(target.weight);
   }

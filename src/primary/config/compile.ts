@@ -65,6 +65,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     hashFallbackUriCapture: str(u.rec.hash_fallback_uri_capture),
     slots: u.rec.slots as number,
     hostHeader: str(u.rec.host_header),
+    useSrvName: u.rec.use_srv_name === true,
     healthchecks: structuredClone(u.rec.healthchecks),
     tags: strs(u.rec.tags),
     targets: targetsOf.get(u.index) ?? [],

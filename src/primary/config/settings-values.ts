@@ -156,3 +156,27 @@ export function parseHeaderBuffers(v: unknown): Parsed<{ count: number; size: nu
   if (count * size > 4 * 1024 * 1024) return fail('number * size should be at most 4m');
   return ok({ count, size });
 }
+
+/** `dns_resolver`: `ip[:port]` entries (port 53 when omitted); names are refused, a resolver must not need one. */
+export function parseNameservers(v: unknown): Parsed<string[]> {
+  const r = parseList(v);
+  if (!r.ok) return r;
+  for (const s of r.value) {
+    const p = parseHostPort(s);
+    if (p === null || p.kind === 'name' || p.port === 0) return fail(`invalid nameserver '${s}': expected <ip>[:<port>], e.g. 127.0.0.1:8600`);
+  }
+  return r;
+}
+
+const DNS_TYPES = ['LAST', 'SRV', 'A', 'AAAA', 'CNAME'];
+
+/** `dns_order`: LAST, SRV, A, AAAA, CNAME in any order (case-insensitive), at least one. */
+export function parseDnsOrder(v: unknown): Parsed<string[]> {
+  const r = parseList(v);
+  if (!r.ok) return r;
+  const upper = r.value.map((s) => s.toUpperCase());
+  const bad = upper.find((s) => !DNS_TYPES.includes(s));
+  if (bad !== undefined) return fail(`invalid record type '${bad}': expected some of ${DNS_TYPES.join(', ')}`);
+  if (upper.length === 0) return fail('expected at least one record type');
+  return ok(upper);
+}

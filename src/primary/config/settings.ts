@@ -57,6 +57,13 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
   spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
   spec('send_timeout', 'sendTimeout', v.parseNginxTime, 'nginx_http_send_timeout'),
+  spec('dns_resolver', 'dnsResolver', v.parseNameservers),
+  spec('dns_order', 'dnsOrder', v.parseDnsOrder),
+  spec('dns_stale_ttl', 'dnsStaleTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
+  spec('dns_not_found_ttl', 'dnsNotFoundTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
+  spec('dns_error_ttl', 'dnsErrorTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
+  spec('dns_no_sync', 'dnsNoSync', v.parseBool),
+  spec('dns_hostsfile', 'dnsHostsfile', (x) => (typeof x === 'string' && x.trim() !== '' ? { ok: true, value: x.trim() } : { ok: false, error: 'expected a file path' })),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

@@ -1,9 +1,11 @@
 /**
  * Target-table slot assignment: the primary gives each target a row keyed by upstream name +
- * target (`host:port`), so a reload that keeps a target keeps its health and counters. Rows of
- * targets a snapshot no longer has are freed and reset before anyone else gets them.
+ * target (`host:port`), so a reload that keeps a target keeps its health and counters. A
+ * hostname target resolved into addresses (primary/dns/) has a row per address, keyed by
+ * upstream + target + address, so re-resolving to the same addresses keeps their health too.
+ * Rows of targets a snapshot no longer has are freed and reset before anyone else gets them.
  */
-import type { Snapshot } from '../../shared/snapshot';
+import type { Snapshot, TargetSnap } from '../../shared/snapshot';
 import { resetSlot } from '../../shared/target-table';
 import { log } from '../../lib/log';
 
@@ -22,10 +24,11 @@ export class SlotMap {
 
   /** The snapshot with every target's `slot` filled in (a new object: snapshots are not mutated). */
   assign(snapshot: Snapshot): Snapshot {
-    const key = (upstream: string, target: string): string => `${upstream.toLowerCase()}\0${target}`;
+    const key = (upstream: string, t: TargetSnap): string =>
+      t.hostName === undefined ? `${upstream.toLowerCase()}\0${t.target}` : `${upstream.toLowerCase()}\0${t.target}\0${t.host}|${t.port}`;
     // Free what the snapshot dropped first, so its new targets can have those rows.
     const seen = new Set<string>();
-    for (const u of snapshot.upstreams) for (const t of u.targets) seen.add(key(u.name, t.target));
+    for (const u of snapshot.upstreams) for (const t of u.targets) seen.add(key(u.name, t));
     for (const [k, slot] of this.#byKey) {
       if (seen.has(k)) continue;
       this.#byKey.delete(k);
@@ -35,7 +38,7 @@ export class SlotMap {
     const upstreams = snapshot.upstreams.map((u) => ({
       ...u,
       targets: u.targets.map((t) => {
-        const k = key(u.name, t.target);
+        const k = key(u.name, t);
         let slot = this.#byKey.get(k);
         if (slot === undefined) {
           slot = this.#take();

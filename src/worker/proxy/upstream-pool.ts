@@ -1,28 +1,78 @@
 /**
- * One undici Pool per (origin, connect timeout), kept across config snapshots so a reload does
- * not drop warm keep-alive connections. Pools no snapshot references any more are closed
- * gracefully (requests in flight finish first).
+ * One undici Pool per (origin, connect timeout, keep-alive settings), shared by every service and
+ * upstream of a snapshot that sends to that address, and kept across snapshots so a reload or a
+ * DNS change does not drop warm keep-alive connections.
+ *
+ * Pools are reference-counted per runtime: a Runtime build takes a reference on each pool it uses
+ * (begin() … get() … sweep()), and once the next build has taken its own, the previous runtime's
+ * references are given back. A pool nobody references any more is closed gracefully: requests in
+ * flight on it finish first. A request that began on an old runtime may still try a peer whose
+ * pool was closed meanwhile (a retry right after a reload): such a dispatch goes to the live pool
+ * for the same address, or to a pool opened for that one request, never to a closed pool (502).
  */
 import { Pool } from 'undici';
 import type { Settings } from '../../shared/settings';
 
-export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
-  #inUse = new Set<string>();
+type DispatchArgs = Parameters<Pool['dispatch']>;
 
-  /** Marks the start of a snapshot build: pools not requested again until `sweep()` close. */
+class SharedPool extends Pool {
+  readonly #owner: UpstreamPools;
+  readonly #key: string;
+  readonly #origin: string;
+  readonly #options: Pool.Options;
+  #retired = false;
+
+  constructor(owner: UpstreamPools, key: string, origin: string, options: Pool.Options) {
+    super(origin, options);
+    this.#owner = owner;
+    this.#key = key;
+    this.#origin = origin;
+    this.#options = options;
+  }
+
+  retire(): void {
+    this.#retired = true;
+    this.close().catch(() => undefined);
+  }
+
+  override dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean {
+    if (!this.#retired) return super.dispatch(opts, handler);
+    const live = this.#owner.live(this.#key);
+    if (live !== null) return live.dispatch(opts, handler);
+    const once = new Pool(this.#origin, this.#options);
+    const accepted = once.dispatch(opts, handler);
+    // close() waits for what is queued: the one request goes out, then its connection closes.
+    once.close().catch(() => undefined);
+    return accepted;
+  }
+}
+
+interface Entry {
+  pool: SharedPool;
+  /** Runtimes (the live one, the one being built) holding this pool. */
+  refs: number;
+}
+
+export class UpstreamPools {
+  readonly #entries = new Map<string, Entry>();
+  /** Keys the serving runtime holds. */
+  #live = new Set<string>();
+  /** Keys the runtime being built holds so far; null outside a build. */
+  #building: Set<string> | null = null;
+
+  /** A runtime build starts (a build that threw before sweep() gives its references back here). */
   begin(): void {
-    this.#inUse = new Set();
+    if (this.#building !== null) this.#release(this.#building);
+    this.#building = new Set();
   }
 
   get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings): Pool {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const origin = `${protocol === 'https' || protocol === 'grpcs' ? 'https' : 'http'}://${hostPart}:${port}`;
     const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}`;
-    this.#inUse.add(key);
-    let pool = this.#pools.get(key);
-    if (pool === undefined) {
-      pool = new Pool(origin, {
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      const options: Pool.Options = {
         pipelining: 1,
         keepAliveTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
         keepAliveMaxTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
@@ -32,24 +82,50 @@ export class UpstreamPools {
         // The gateway enforces read_timeout per request (headersTimeout/bodyTimeout in dispatch).
         headersTimeout: 0,
         bodyTimeout: 0,
-      });
-      this.#pools.set(key, pool);
+      };
+      entry = { pool: new SharedPool(this, key, origin, options), refs: 0 };
+      this.#entries.set(key, entry);
     }
-    return pool;
+    const holder = this.#building ?? this.#live;
+    if (!holder.has(key)) {
+      holder.add(key);
+      entry.refs++;
+    }
+    return entry.pool;
   }
 
-  /** Closes pools the new snapshot no longer uses. */
+  /** The build is installed: it becomes the live runtime, and the previous one's references go. */
   sweep(): void {
-    for (const [key, pool] of this.#pools) {
-      if (this.#inUse.has(key)) continue;
-      this.#pools.delete(key);
-      pool.close().catch(() => undefined);
-    }
+    const previous = this.#live;
+    this.#live = this.#building ?? new Set();
+    this.#building = null;
+    this.#release(previous);
+  }
+
+  /** Open pools (for tests and stats). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The pool serving `key` now, or null when no runtime uses that address any more. */
+  live(key: string): Pool | null {
+    return this.#entries.get(key)?.pool ?? null;
   }
 
   async closeAll(): Promise<void> {
-    const all = [...this.#pools.values()];
-    this.#pools.clear();
+    const all = [...this.#entries.values()].map((e) => e.pool);
+    this.#entries.clear();
+    this.#live = new Set();
+    this.#building = null;
     await Promise.allSettled(all.map((p) => p.destroy()));
+  }
+
+  #release(keys: ReadonlySet<string>): void {
+    for (const key of keys) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined || --entry.refs > 0) continue;
+      this.#entries.delete(key);
+      entry.pool.retire();
+    }
   }
 }

@@ -60,6 +60,13 @@ test('the hyperway block maps snake_case to Settings', () => {
     rateLimitingTableSize: 65536,
     targetSlots: 128,
     sendTimeout: 30_000,
+    dnsResolver: [],
+    dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
+    dnsStaleTtl: 3600,
+    dnsNotFoundTtl: 30,
+    dnsErrorTtl: 1,
+    dnsNoSync: false,
+    dnsHostsfile: '/etc/hosts',
   });
 });
 
