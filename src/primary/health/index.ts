@@ -64,7 +64,10 @@ export class HealthChecks {
     const t = this.table as Int32Array;
     for (const p of this.#passive) {
       const at = W.P_SUCCESSES;
-      if (healthOf(t, p.slot) === HEALTH.HEALTHY) {
+      const health = healthOf(t, p.slot);
+      // DNS_ERROR is discovery's to lift (dns/discovery.ts), once the name resolves again.
+      if (health === HEALTH.DNS_ERROR) continue;
+      if (health === HEALTH.HEALTHY) {
         const u = p.hc.unhealthy;
         const hit = reached(counterValue(t, p.slot, at, COUNTER.HTTP), u.http_failures) ? 'http_failures'
           : reached(counterValue(t, p.slot, at, COUNTER.TCP), u.tcp_failures) ? 'tcp_failures'

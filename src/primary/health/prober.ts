@@ -112,7 +112,9 @@ export class Prober {
   }
 
   #record(t: ProbeTarget, result: ProbeResult): void {
-    if (result === -1) return;
+    // A probe of a name that failed to resolve reaches whatever getaddrinfo finds: it must not
+    // lift DNS_ERROR, which only discovery (dns/discovery.ts) sets and clears.
+    if (result === -1 || healthOf(this.#table, t.slot) === HEALTH.DNS_ERROR) return;
     const hc = t.group.hc;
     const n = count(this.#table, t.slot, W.A_SUCCESSES, result);
     if (n === 0) return;
