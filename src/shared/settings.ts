@@ -61,6 +61,8 @@ export interface Settings {
   rateLimitingTableSize: number;
   /** `target_slots` (default 4096): upstream targets whose health the shared table tracks (restart only). */
   targetSlots: number;
+  /** `circuit_breaker_table_size` (default 1024): breakers (plugin instance × service) the shared table holds (restart only). */
+  circuitBreakerTableSize: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -89,6 +91,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   largeClientHeaderBuffers: { count: 4, size: 8192 },
   rateLimitingTableSize: 65536,
   targetSlots: 4096,
+  circuitBreakerTableSize: 1024,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

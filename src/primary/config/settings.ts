@@ -56,6 +56,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('rate_limiting_table_size', 'rateLimitingTableSize', (x) => v.parseInt_(x, 1024, 64 * 1024 * 1024), null),
   // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
   spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
+  // 32 bytes of shared memory per breaker; slots are never freed before a restart.
+  spec('circuit_breaker_table_size', 'circuitBreakerTableSize', (x) => v.parseInt_(x, 1, 1 << 20), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
