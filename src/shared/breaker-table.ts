@@ -166,7 +166,11 @@ export class BreakerTable {
       if (st === BREAKER.CLOSED) return PASS;
       const gen = genOf(s);
       if (st === BREAKER.OPEN) {
-        if (this.#elapsed(at, gen, nowMs) < resetMs) return REFUSE_OPEN;
+        if (this.#elapsed(at, gen, nowMs) < resetMs) {
+          // SINCE may already be the next state's: answer only for the state we read.
+          if (Atomics.load(w, at + STATE) !== s) continue;
+          return REFUSE_OPEN;
+        }
         if (this.#enter(at, s, BREAKER.HALF_OPEN, 1, gen + 1, nowMs)) return (gen + 1) & GEN_MASK;
         continue;
       }
@@ -175,7 +179,10 @@ export class BreakerTable {
         if (Atomics.compareExchange(w, at + STATE, s, pack(BREAKER.HALF_OPEN, taken + 1, okOf(s), gen)) === s) return gen;
         continue;
       }
-      if (this.#elapsed(at, gen, nowMs) < stuckMs) return REFUSE_HALF_OPEN;
+      if (this.#elapsed(at, gen, nowMs) < stuckMs) {
+        if (Atomics.load(w, at + STATE) !== s) continue;
+        return REFUSE_HALF_OPEN;
+      }
       if (this.#enter(at, s, BREAKER.HALF_OPEN, 1, gen + 1, nowMs)) return (gen + 1) & GEN_MASK;
     }
   }
