@@ -4,8 +4,10 @@
 // their success and reopens on a failure; connect errors and timeouts open it too. Counts are
 // taken at the upstream.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { request, type HttpResult } from '../../helpers/http-client';
 import { closedPort, listenLocal } from '../../helpers/ports';
 import { startGateway, type Gateway } from '../../helpers/start-gateway';
@@ -69,21 +71,18 @@ describe('circuit-breaker, 2 workers', () => {
   let flaky: Flaky;
   let hang: FaultServer;
   let gw: Gateway;
+  let services: object[];
 
   before(async () => {
     flaky = await startFlaky();
     hang = await startFaultServer('hang');
     const down = await closedPort();
-    gw = await startGateway({
-      workers: 2,
-      config: {
-        _format_version: '3.0',
-        services: [
-          // Three services on one upstream, so that each test has a breaker of its own.
-          ...['a', 'b', 'c'].map((x) => ({
+    services = [
+          // Services on one upstream, so that each test has a breaker of its own.
+          ...['a', 'b', 'c', 'r'].map((x) => ({
             name: `flaky-${x}`,
             url: `http://127.0.0.1:${flaky.port}`,
-            plugins: [{ name: 'circuit-breaker', config: { failure_threshold: x === 'a' ? 16 : 2, reset_timeout: 1, half_open_requests: 2 } }],
+            plugins: [{ name: 'circuit-breaker', config: { failure_threshold: x === 'a' ? 16 : 2, reset_timeout: x === 'r' ? 60 : 1, half_open_requests: 2 } }],
             routes: [{ name: `flaky-${x}`, paths: [`/flaky-${x}`] }],
           })),
           {
@@ -102,9 +101,8 @@ describe('circuit-breaker, 2 workers', () => {
             read_timeout: 300,
             routes: [{ name: 'slow', paths: ['/slow'], plugins: [{ name: 'circuit-breaker', config: { failure_threshold: 2 } }] }],
           },
-        ],
-      },
-    });
+    ];
+    gw = await startGateway({ workers: 2, config: { _format_version: '3.0', services } });
   });
   after(async () => {
     await gw?.stop();
@@ -211,5 +209,20 @@ describe('circuit-breaker, 2 workers', () => {
     assert.equal(hang.connections(), 2);
     for (let i = 0; i < 5; i++) assertRefused(await get('/slow'), 'OPEN');
     assert.equal(hang.connections(), 2);
+  });
+
+  it('a reload keeps the breaker\'s state: still OPEN after the config changed around it', async () => {
+    await open('/flaky-r');
+    const hits = flaky.hits;
+    const next = [{ name: 'extra', url: `http://127.0.0.1:${flaky.port}`, routes: [{ name: 'extra', paths: ['/extra'] }] }, ...services].reverse();
+    writeFileSync(gw.configPath, stringify({ _format_version: '3.0', services: next }));
+    const version = (await gw.status()).config_version;
+    gw.child.kill('SIGHUP');
+    await waitFor('both workers on the new config', async () => (await gw.status()).workers.every((w) => w.config_version === version + 1), { timeoutMs: 10_000 });
+    flaky.mode = 'ok';
+    assert.equal((await get('/extra')).status, 200);
+    const rs = await Promise.all(Array.from({ length: 10 }, () => get('/flaky-r')));
+    for (const r of rs) assertRefused(r, 'OPEN');
+    assert.equal(flaky.hits, hits + 1, 'only /extra reached the upstream');
   });
 });
