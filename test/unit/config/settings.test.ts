@@ -58,6 +58,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     prometheusKong2Metrics: false,
     rateLimitingTableSize: 65536,
     targetSlots: 128,
+    circuitBreakerTableSize: 1024,
   });
 });
 

@@ -2,11 +2,13 @@
 // SharedArrayBuffer stand for two worker processes, and worker threads race on it for real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   BREAKER, BreakerTable, NO_ROOM, OUTCOME, PASS, REFUSE_HALF_OPEN, REFUSE_OPEN, tableWords,
-} from '../../src/shared/breaker-table';
+} from '../../../src/shared/breaker-table';
+import { attachSegment, createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
 
 /** Two tables over the same shared words: what two worker processes see. */
 function pair(capacity = 16): [BreakerTable, BreakerTable, SharedArrayBuffer] {
@@ -126,7 +128,7 @@ test('breakers of other keys are independent', () => {
 
 /** Runs `n` threads that each call `op` on the shared table `rounds` times; resolves with their answers. */
 async function race(sab: SharedArrayBuffer, n: number, rounds: number, op: 'failure' | 'admit', at: number): Promise<number[][]> {
-  const mod = resolve(__dirname, '../../src/shared/breaker-table.js');
+  const mod = resolve(__dirname, '../../../src/shared/breaker-table.js');
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     const { BreakerTable } = require(${JSON.stringify(mod)});
@@ -169,4 +171,35 @@ test('threads racing for real: 4 × 1000 failures reach a threshold of 4000 (non
   assert.equal(trials.length, 255, 'exactly half_open_requests trials across the threads');
   assert.equal(new Set(trials).size, 1, 'all in one round');
   assert.equal(verdicts.filter((v) => v === REFUSE_HALF_OPEN).length, 4000 - 255);
+});
+
+test('circuit_breaker_table_size sizes REGION.BREAKERS (8 words a breaker); out-of-range values are refused', async () => {
+  const { resolveSettings } = await import('../../../src/primary/config/settings');
+  const { regionWords } = await import('../../../src/primary/shm-plan');
+  assert.equal(resolveSettings({}, {}).settings.circuitBreakerTableSize, 1024);
+  assert.equal(regionWords(resolveSettings({ circuit_breaker_table_size: 10 }, {}).settings)[REGION.BREAKERS], 16 + 10 * 8);
+  assert.equal(resolveSettings({}, { HYPERWAY_CIRCUIT_BREAKER_TABLE_SIZE: '64' }).settings.circuitBreakerTableSize, 64);
+  assert.deepEqual(resolveSettings({ circuit_breaker_table_size: 0 }, {}).problems.map((p) => `${p.path}: ${p.message}`), [
+    'hyperway.circuit_breaker_table_size: value should be between 1 and 1048576',
+  ]);
+});
+
+test('in a real segment: the region is 8-byte aligned for the 64-bit window, and a second attachment sees the same breaker', async () => {
+  const { resolveSettings } = await import('../../../src/primary/config/settings');
+  const { regionWords } = await import('../../../src/primary/shm-plan');
+  const prefix = `${SHM_PREFIX}test-${process.pid}-${randomBytes(4).toString('hex')}.`;
+  const seg = createSegment(process.pid, 2, prefix, regionWords(resolveSettings({ circuit_breaker_table_size: 8, workers: 2 }, {}).settings));
+  try {
+    const a = new BreakerTable(region(seg, REGION.BREAKERS) as Int32Array);
+    assert.equal(a.capacity, 8);
+    const at = a.lookup('p:svc');
+    for (let i = 0; i < 2; i++) assert.equal(a.failure(at, T0 + i, 3, WINDOW), false);
+    const b = new BreakerTable(region(attachSegment(seg.name), REGION.BREAKERS) as Int32Array);
+    assert.equal(b.lookup('p:svc'), at);
+    assert.equal(b.view(at, T0 + 2, WINDOW).failures, 2);
+    assert.equal(b.failure(at, T0 + 2, 3, WINDOW), true);
+    assert.equal(a.admit(at, T0 + 3, RESET, 1, STUCK), REFUSE_OPEN);
+  } finally {
+    destroySegment(seg);
+  }
 });
