@@ -12,7 +12,7 @@
  * nothing. Only a trial's success matters (it closes); in CLOSED only failures are counted.
  */
 import type { LogFacts, PluginContext, PluginHandler, PluginScope } from '../types';
-import { BUSY, NO_ROOM, OUTCOME, PASS, REFUSE_OPEN, breakerTable, type BreakerTable, type Outcome } from '../../shared/breaker-table';
+import { BREAKER, BUSY, NO_ROOM, OUTCOME, PASS, REFUSE_OPEN, breakerTable, type BreakerTable, type Outcome } from '../../shared/breaker-table';
 import { log } from '../../lib/log';
 
 /** Where a trial's gen rides from access to measure (PluginContext.shared). */
@@ -30,6 +30,7 @@ export const OPEN_BODY = JSON.stringify({ message: 'Service temporarily unavaila
 export const HALF_OPEN_BODY = JSON.stringify({ message: 'Service temporarily unavailable', circuit_state: 'HALF_OPEN' });
 
 export interface CircuitBreakerConf {
+  pluginId: string;
   /** `<plugin id>:`, the prefix of every breaker key of this instance. */
   keyPrefix: string;
   threshold: number;
@@ -66,6 +67,10 @@ function noRoom(t: BreakerTable): void {
   });
 }
 
+function transition(level: 'warn' | 'notice', msg: string, conf: CircuitBreakerConf, service: string, status: number): void {
+  log(level, msg, { plugin_id: conf.pluginId, service_id: service, status, reset_timeout_ms: conf.resetMs });
+}
+
 function outcomeOf(facts: LogFacts, conf: CircuitBreakerConf): Outcome {
   const status = facts.status;
   if (facts.fromUpstream) return conf.failureStatus[status] === 1 ? OUTCOME.FAILURE : OUTCOME.SUCCESS;
@@ -86,8 +91,10 @@ export const handler: PluginHandler<CircuitBreakerConf> = {
     const failureStatus = new Uint8Array(600);
     for (const s of (config.failure_statuses as number[] | null) ?? []) failureStatus[s] = 1;
     const resetMs = Math.round((config.reset_timeout as number) * 1000);
+    const pluginId = scope?.id ?? 'global';
     return {
-      keyPrefix: `${scope?.id ?? 'global'}:`,
+      pluginId,
+      keyPrefix: `${pluginId}:`,
       threshold: config.failure_threshold as number,
       windowMs: Math.round((config.window as number) * 1000),
       resetMs,
@@ -122,11 +129,18 @@ export const handler: PluginHandler<CircuitBreakerConf> = {
     const trial = facts.shared?.[TRIAL];
     if (typeof trial === 'number') {
       const at = conf.slots.get(service);
-      if (at !== undefined && at >= 0) t.trialEnded(at, trial, outcomeOf(facts, conf), clock.now(), conf.trials);
+      if (at === undefined || at < 0) return;
+      const outcome = outcomeOf(facts, conf);
+      const now = t.trialEnded(at, trial, outcome, clock.now(), conf.trials);
+      // Exactly one worker makes each transition: it says so, once.
+      if (now === BREAKER.OPEN) transition('warn', 'circuit-breaker: a trial failed, open again', conf, service, facts.status);
+      else if (now === BREAKER.CLOSED) transition('notice', 'circuit-breaker: closed', conf, service, facts.status);
       return;
     }
     if (outcomeOf(facts, conf) !== OUTCOME.FAILURE) return;
     const at = slotOf(t, conf, service);
-    if (at >= 0) t.failure(at, clock.now(), conf.threshold, conf.windowMs);
+    if (at >= 0 && t.failure(at, clock.now(), conf.threshold, conf.windowMs)) {
+      transition('warn', 'circuit-breaker: opened', conf, service, facts.status);
+    }
   },
 };

@@ -9,6 +9,10 @@ import { buildPluginEnv } from '../../../src/plugins/env';
 import { attachBreakerTable, BREAKER, tableWords, type BreakerTable } from '../../../src/shared/breaker-table';
 import type { LogFacts, PluginScope } from '../../../src/plugins/types';
 import { FakeContext } from '../fake-context';
+import { configureLog } from '../../../src/lib/log';
+
+// The transitions are logged (03-proxy counts those lines); here they would only be noise.
+configureLog('error', 'test');
 
 const env = buildPluginEnv({ consumers: [], credentials: { keyauth: [], basicauth: [], jwt: [], acls: [] } });
 const DEFAULTS = {

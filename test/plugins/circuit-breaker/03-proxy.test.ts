@@ -102,7 +102,8 @@ describe('circuit-breaker, 2 workers', () => {
             routes: [{ name: 'slow', paths: ['/slow'], plugins: [{ name: 'circuit-breaker', config: { failure_threshold: 2 } }] }],
           },
     ];
-    gw = await startGateway({ workers: 2, config: { _format_version: '3.0', services } });
+    // notice: the 'closed' transition is logged at that level.
+    gw = await startGateway({ workers: 2, config: { _format_version: '3.0', services }, env: { HYPERWAY_LOG_LEVEL: 'notice' } });
   });
   after(async () => {
     await gw?.stop();
@@ -111,6 +112,12 @@ describe('circuit-breaker, 2 workers', () => {
   });
 
   const get = (path: string): Promise<HttpResult> => request(`${gw.proxyUrl}${path}`);
+
+  /** The gateway's log lines `msg` about the breaker of service `name` (each transition is logged once, by the worker that made it). */
+  async function transitions(msg: string, name: string): Promise<number> {
+    const id = (await gw.admin(`/services/${name}`)).json<{ id: string }>().id;
+    return gw.output().split('\n').filter((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"service_id":"${id}"`)).length;
+  }
 
   /**
    * While OPEN, sends a request every 50 ms until one reaches the upstream (reset_timeout is
@@ -160,6 +167,8 @@ describe('circuit-breaker, 2 workers', () => {
     assert.equal(flaky.hits, 16, 'no request reached the upstream while OPEN');
     const afterBurst = (await gw.status()).workers.map((w) => w.requests);
     assert.ok(afterBurst.every((n, i) => n > during[i]), `both workers refused (${during} → ${afterBurst})`);
+    await waitFor('the opening logged', async () => (await transitions('circuit-breaker: opened', 'flaky-a')) > 0);
+    assert.equal(await transitions('circuit-breaker: opened', 'flaky-a'), 1, 'opened once, by one worker');
   });
 
   it('after reset_timeout exactly half_open_requests trials reach the upstream; a failed trial reopens it', async () => {
@@ -175,6 +184,8 @@ describe('circuit-breaker, 2 workers', () => {
     const rs = await Promise.all(Array.from({ length: 10 }, () => get('/flaky-b')));
     for (const r of rs) assertRefused(r, 'OPEN');
     assert.equal(flaky.hits, hitsBefore + 2, 'reopened: nothing more reached the upstream');
+    await waitFor('the reopening logged', async () => (await transitions('circuit-breaker: a trial failed, open again', 'flaky-b')) > 0);
+    assert.equal(await transitions('circuit-breaker: a trial failed, open again', 'flaky-b'), 1, 'two failed trials, one reopening');
   });
 
   it('after reset_timeout, successful trials close it and traffic flows again', async () => {
@@ -191,6 +202,8 @@ describe('circuit-breaker, 2 workers', () => {
     const rs = await Promise.all(Array.from({ length: 20 }, () => get('/flaky-c')));
     assert.deepEqual(rs.map((r) => r.status), new Array(20).fill(200));
     assert.equal(flaky.hits, hitsBefore + 22);
+    await waitFor('the closing logged', async () => (await transitions('circuit-breaker: closed', 'flaky-c')) > 0);
+    assert.equal(await transitions('circuit-breaker: closed', 'flaky-c'), 1);
   });
 
   it('connect errors (a closed port) open it: 3 × 502, then 503 OPEN; with count_connect_errors off they never do', async () => {
