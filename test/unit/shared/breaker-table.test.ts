@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  BREAKER, BreakerTable, NO_ROOM, OUTCOME, PASS, REFUSE_HALF_OPEN, REFUSE_OPEN, tableWords,
+  BREAKER, BreakerTable, BUSY, NO_ROOM, OUTCOME, PASS, REFUSE_HALF_OPEN, REFUSE_OPEN, tableWords,
 } from '../../../src/shared/breaker-table';
+import { hashKey } from '../../../src/shared/rate-limit-table';
 import { attachSegment, createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
 
 /** Two tables over the same shared words: what two worker processes see. */
@@ -34,6 +35,20 @@ test('one slot per key, the same in every process; claims are never duplicated; 
   assert.equal(b.lookup('plugin-4:svc-a'), NO_ROOM, 'four breakers fill a table of four');
   assert.equal(a.fullMisses(), 1);
   assert.equal(a.lookup('plugin-2:svc-a'), k3, 'known keys are still found when the table is full');
+});
+
+test('a slot another process is claiming right now is waited for, never skipped (skipping could put one key in two slots)', () => {
+  const [a, b] = pair(8);
+  const [h1] = hashKey('p:svc');
+  const home = 16 + ((h1 >>> 0) % 8) * 8;
+  Atomics.store(b.words, home, -1); // b is between its claim and its publish
+  assert.equal(a.lookup('p:svc'), BUSY);
+  // b publishes another key there: the lookup moves past it and claims the next slot.
+  Atomics.store(b.words, home + 1, 12345);
+  Atomics.store(b.words, home, 777);
+  const at = a.lookup('p:svc');
+  assert.equal(at, 16 + (((h1 >>> 0) % 8 + 1) % 8) * 8);
+  assert.equal(b.lookup('p:svc'), at);
 });
 
 test('CLOSED: failures from two processes add up; the one that reaches the threshold opens it, once', () => {
@@ -127,7 +142,7 @@ test('breakers of other keys are independent', () => {
 });
 
 /** Runs `n` threads that each call `op` on the shared table `rounds` times; resolves with their answers. */
-async function race(sab: SharedArrayBuffer, n: number, rounds: number, op: 'failure' | 'admit', at: number): Promise<number[][]> {
+async function race(sab: SharedArrayBuffer, n: number, rounds: number, op: 'failure' | 'admit' | 'lookup' | 'lookup-own', at: number): Promise<number[][]> {
   const mod = resolve(__dirname, '../../../src/shared/breaker-table.js');
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
@@ -140,12 +155,14 @@ async function race(sab: SharedArrayBuffer, n: number, rounds: number, op: 'fail
     for (let i = 0; i < workerData.rounds; i++) {
       out.push(workerData.op === 'failure'
         ? (t.failure(workerData.at, ${T0}, workerData.threshold, ${WINDOW}) ? 1 : 0)
-        : t.admit(workerData.at, ${T0 + 5 * RESET}, ${RESET}, workerData.trials, ${STUCK}));
+        : workerData.op.startsWith('lookup')
+          ? t.lookup((workerData.op === 'lookup' ? 'plugin' : 'plugin-' + workerData.id) + ':service-' + i)
+          : t.admit(workerData.at, ${T0 + 5 * RESET}, ${RESET}, workerData.trials, ${STUCK}));
     }
     parentPort.postMessage(out);`;
   const go = new SharedArrayBuffer(8);
   const goWords = new Int32Array(go);
-  const workers = Array.from({ length: n }, () => new Worker(code, { eval: true, workerData: { sab, go, rounds, op, at, threshold: 4000, trials: 255 } }));
+  const workers = Array.from({ length: n }, (_, id) => new Worker(code, { eval: true, workerData: { id, sab, go, rounds, op, at, threshold: 4000, trials: 255 } }));
   const results = workers.map((w) => new Promise<number[]>((res, rej) => {
     w.once('message', res);
     w.once('error', rej);
@@ -202,4 +219,26 @@ test('in a real segment: the region is 8-byte aligned for the 64-bit window, and
   } finally {
     destroySegment(seg);
   }
+});
+
+test('threads claiming the same 300 new keys at once: each key gets one slot, the same in every thread', async () => {
+  const [a, , sab] = pair(512);
+  const slots = await race(sab, 4, 300, 'lookup', 0);
+  for (const other of slots.slice(1)) assert.deepEqual(other, slots[0]);
+  assert.equal(new Set(slots[0]).size, 300);
+  assert.ok(slots[0].every((at) => at >= 0));
+  let claimed = 0;
+  for (let i = 0; i < a.capacity; i++) if (Atomics.load(a.words, 16 + i * 8) !== 0) claimed++;
+  assert.equal(claimed, 300, 'no key was claimed twice');
+});
+
+test('threads claiming different keys at once fill a table of 2048 exactly: no slot taken twice', async () => {
+  const [a, , sab] = pair(2048);
+  const slots = (await race(sab, 4, 512, 'lookup-own', 0)).flat();
+  assert.equal(new Set(slots).size, 2048);
+  assert.ok(slots.every((at) => at >= 0));
+  for (let id = 0; id < 4; id++) {
+    for (let i = 0; i < 512; i++) assert.equal(a.lookup(`plugin-${id}:service-${i}`), slots[id * 512 + i]);
+  }
+  assert.equal(a.lookup('one-more:svc'), NO_ROOM);
 });
