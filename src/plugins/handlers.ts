@@ -5,6 +5,7 @@
 import type { PluginHandler } from './types';
 import { handler as acl } from './acl/handler';
 import { handler as basicAuth } from './basic-auth/handler';
+import { handler as circuitBreaker } from './circuit-breaker/handler';
 import { handler as correlationId } from './correlation-id/handler';
 import { handler as cors } from './cors/handler';
 import { handler as fileLog } from './file-log/handler';
@@ -24,6 +25,7 @@ import { handler as responseTransformer } from './response-transformer/handler';
 const HANDLERS: readonly PluginHandler<any>[] = [
   acl,
   basicAuth,
+  circuitBreaker,
   correlationId,
   cors,
   fileLog,

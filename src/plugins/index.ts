@@ -10,6 +10,7 @@ import { KONG_BUNDLED_PLUGINS, KONG_ENTERPRISE_PLUGINS } from './known';
 import type { PluginSchema } from './schema-types';
 import { schema as acl } from './acl/schema';
 import { schema as basicAuth } from './basic-auth/schema';
+import { schema as circuitBreaker } from './circuit-breaker/schema';
 import { schema as correlationId } from './correlation-id/schema';
 import { schema as cors } from './cors/schema';
 import { schema as fileLog } from './file-log/schema';
@@ -32,6 +33,7 @@ export type { PluginSchema, PluginConfigReport } from './schema-types';
 const SCHEMAS: readonly PluginSchema[] = [
   acl,
   basicAuth,
+  circuitBreaker,
   correlationId,
   cors,
   fileLog,

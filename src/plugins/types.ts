@@ -153,6 +153,14 @@ export interface LogFacts {
   requestLatency: number;
   kongLatency: number;
   proxyLatency: number;
+  /**
+   * A try was sent to an upstream (false when the gateway or a plugin answered before any). With
+   * `fromUpstream` false it means the gateway answered the upstream's failure itself: 504 for a
+   * timeout, 502 or 503 when it could not be reached. Always set by the pipeline.
+   */
+  upstreamTried?: boolean;
+  /** The request's `PluginContext.shared`, or null when no plugin used it. Always set by the pipeline. */
+  shared?: Record<string, unknown> | null;
 }
 
 /** Where a plugin instance is configured (Kong's `conf.route_id` / `conf.service_id`). */

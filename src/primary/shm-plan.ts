@@ -10,6 +10,7 @@ import { REGION, REGION_COUNT } from '../shared/shm';
 import { metricsLayout } from './metrics/collect';
 import { metricsRegionWords } from '../shared/metrics-table';
 import { tableWords as rateLimitWords } from '../shared/rate-limit-table';
+import { tableWords as breakerWords } from '../shared/breaker-table';
 import { tableWords as targetWords } from '../shared/target-table';
 
 export function regionWords(settings: Settings, workers = settings.workers > 0 ? settings.workers : os.availableParallelism()): number[] {
@@ -17,5 +18,6 @@ export function regionWords(settings: Settings, workers = settings.workers > 0 ?
   words[REGION.METRICS] = metricsRegionWords(metricsLayout(settings));
   words[REGION.RATE_LIMITS] = rateLimitWords(settings.rateLimitingTableSize);
   words[REGION.TARGETS] = targetWords(settings.targetSlots, workers);
+  words[REGION.BREAKERS] = breakerWords(settings.circuitBreakerTableSize);
   return words;
 }

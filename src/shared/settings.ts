@@ -80,6 +80,8 @@ export interface Settings {
   dnsNoSync: boolean;
   /** `dns_hostsfile` (default /etc/hosts): names resolved from this file before DNS. */
   dnsHostsfile: string;
+  /** `circuit_breaker_table_size` (default 1024): breakers (plugin instance × service) the shared table holds (restart only). */
+  circuitBreakerTableSize: number;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -116,6 +118,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   dnsErrorTtl: 1,
   dnsNoSync: false,
   dnsHostsfile: '/etc/hosts',
+  circuitBreakerTableSize: 1024,
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

@@ -9,6 +9,7 @@ import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment, region, REGION } from '../shared/shm';
 import { attachRateLimitTable } from '../shared/rate-limit-table';
+import { attachBreakerTable } from '../shared/breaker-table';
 import { attachTargetTable } from './balancer/health';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
@@ -30,6 +31,7 @@ export function startWorker(): void {
   slot.reset(process.pid);
   bindPrometheus(segment, workerId);
   attachRateLimitTable(region(segment, REGION.RATE_LIMITS));
+  attachBreakerTable(region(segment, REGION.BREAKERS));
   // The heartbeat is the proof that this event loop turns: a stuck loop stops bumping it.
   setInterval(() => slot.beat(), HEARTBEAT_MS);
   startProcessMetrics(slot);

@@ -64,6 +64,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('dns_error_ttl', 'dnsErrorTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
   spec('dns_no_sync', 'dnsNoSync', v.parseBool),
   spec('dns_hostsfile', 'dnsHostsfile', (x) => (typeof x === 'string' && x.trim() !== '' ? { ok: true, value: x.trim() } : { ok: false, error: 'expected a file path' })),
+  // 32 bytes of shared memory per breaker; slots are never freed before a restart.
+  spec('circuit_breaker_table_size', 'circuitBreakerTableSize', (x) => v.parseInt_(x, 1, 1 << 20), null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

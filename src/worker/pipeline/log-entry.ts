@@ -66,6 +66,7 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
 const FACTS: LogFacts = {
   status: 0, fromUpstream: false, routeId: null, serviceId: null, consumerId: null,
   requestSize: 0, responseSize: 0, requestLatency: 0, kongLatency: 0, proxyLatency: -1,
+  upstreamTried: false, shared: null,
 };
 
 export function fillLogFacts(ctx: Exchange, run: RunContext, now: number): LogFacts {
@@ -84,5 +85,7 @@ export function fillLogFacts(ctx: Exchange, run: RunContext, now: number): LogFa
   f.requestLatency = total;
   f.kongLatency = Math.max(0, total - Math.max(proxy, 0));
   f.proxyLatency = proxy;
+  f.upstreamTried = ctx.tDispatch > 0;
+  f.shared = run.sharedIfUsed;
   return f;
 }

@@ -104,6 +104,8 @@ export class RunContext implements PipelineHost, PipelineHooks {
   get status(): number { return this.exchange.status; }
   get exited(): boolean { return this.exchange.state !== RESPONSE_STATE.IDLE; }
   get shared(): Record<string, unknown> { return (this.#shared ??= {}); }
+  /** `shared` without creating it (the log phase's facts: most requests never use it). */
+  get sharedIfUsed(): Record<string, unknown> | null { return this.#shared; }
 
   get uriCaptures(): Record<string, string> | null {
     const m = this.exchange.match?.captures;

@@ -67,6 +67,7 @@ test('the hyperway block maps snake_case to Settings', () => {
     dnsErrorTtl: 1,
     dnsNoSync: false,
     dnsHostsfile: '/etc/hosts',
+    circuitBreakerTableSize: 1024,
   });
 });
 
