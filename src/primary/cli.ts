@@ -10,10 +10,12 @@ import { checkConfigFile } from './config';
 import { formatProblems, type ConfigError } from '../lib/errors';
 import { startDemoUpstreams } from '../demo/launch';
 import { HYPERWAY_VERSION } from '../shared/version';
+import { DB_USAGE } from './db/usage';
 
 const USAGE = `Usage:
   hyperway start [--config FILE] [--demo]   run the gateway
   hyperway check --config FILE               validate a Kong declarative config
+${DB_USAGE}
   hyperway --version
 Environment: HYPERWAY_CONFIG, HYPERWAY_PROXY_LISTEN, HYPERWAY_ADMIN_LISTEN, HYPERWAY_WORKERS,
 HYPERWAY_LOG_LEVEL and every setting as HYPERWAY_<NAME> or KONG_<NAME> (see README).`;
@@ -43,6 +45,11 @@ export function runCli(argv: string[]): void {
   }
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (argv[0] === 'migrations' || argv[0] === 'config') {
+    // pg loads only for these commands (and for `start` in DB mode).
+    void import('./db/commands').then((m) => m.runDbCommand(argv)).then((code) => (process.exitCode = code));
     return;
   }
   const args = parse(argv);
