@@ -1,0 +1,181 @@
+/**
+ * Kong's database mode on a real Postgres: the migrations commands, db_import/db_export, and two
+ * gateway nodes (2 workers each) on one database sharing every Admin API change through
+ * LISTEN/NOTIFY, serving through a database outage and catching up after it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfigFile } from '../../src/primary/config';
+import { request } from '../helpers/http-client';
+import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { CLI_PATH, gatewayEnv, startGateway, type Gateway } from '../helpers/start-gateway';
+import { startEchoServer, type EchoServer } from '../helpers/upstream';
+import { waitFor } from '../helpers/wait';
+
+const SEED3 = resolve(__dirname, '../../../../shared/seed-configs/seed3-microservices.kong.yml');
+const EMPTY = { _format_version: '3.0' };
+
+interface CliResult { code: number | null; stdout: string; stderr: string }
+
+function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [CLI_PATH, ...args], { env: gatewayEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.once('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const json = (body: unknown): { method: string; headers: Record<string, string>; body: string } => ({
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+
+/** `n` requests on fresh connections (spread over the node's workers): their status codes. */
+async function statuses(gw: Gateway, path: string, n = 10): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await request(`${gw.proxyUrl}${path}`, { headers: { connection: 'close' } })).status);
+  return out;
+}
+
+/** Every worker of `gw` acknowledged the snapshot the primary holds, and it differs from `hash`. */
+async function allWorkersPast(gw: Gateway, hash: string): Promise<boolean> {
+  const s = await gw.status();
+  return s.configuration_hash !== hash && s.workers.length === 2 && s.workers.every((w) => w.config_version === s.config_version);
+}
+
+describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Postgres is not installed or cannot run here' }, () => {
+  let pg: PostgresServer;
+  let echo: EchoServer;
+  let dir: string;
+  const gateways: Gateway[] = [];
+
+  before(async () => {
+    [pg, echo] = await Promise.all([startPostgres(), startEchoServer('echo')]);
+    dir = mkdtempSync(join(tmpdir(), 'hyperway-db-mode-'));
+  });
+  after(async () => {
+    for (const gw of gateways) await gw.stop();
+    await echo?.close();
+    await pg?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const bootstrapped = async (): Promise<Record<string, string>> => {
+    const env = pg.env(await pg.createDatabase());
+    const r = await cli(['migrations', 'bootstrap'], env);
+    assert.equal(r.code, 0, r.stderr);
+    return env;
+  };
+  const node = async (env: Record<string, string>, cache: string): Promise<Gateway> => {
+    const gw = await startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, cache), HYPERWAY_DB_UPDATE_FREQUENCY: '1' } });
+    gateways.push(gw);
+    return gw;
+  };
+
+  it('migrations bootstrap creates the schema; a second bootstrap is harmless and says so; up and list agree', { timeout: 30_000 }, async () => {
+    const env = pg.env(await pg.createDatabase());
+    const first = await cli(['migrations', 'bootstrap'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /1 migration processed/);
+    const tables = await pg.query<{ t: string }>(env.KONG_PG_DATABASE, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+    assert.deepEqual(tables.map((r) => r.t), ['acls', 'basicauth_credentials', 'consumers', 'hyperway_config_version', 'hyperway_migrations', 'jwt_secrets', 'keyauth_credentials', 'plugins', 'routes', 'services', 'targets', 'upstreams']);
+    await pg.query(env.KONG_PG_DATABASE, "INSERT INTO services (id, entity) VALUES ('8abdc7bf-94c2-55eb-a8e3-4412316d1b02', '{\"name\":\"kept\"}')");
+    const second = await cli(['migrations', 'bootstrap'], env);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /already bootstrapped/);
+    assert.equal((await pg.query(env.KONG_PG_DATABASE, 'SELECT name FROM services')).length, 1, 'a second bootstrap must not drop data');
+    const up = await cli(['migrations', 'up'], env);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /already up-to-date/);
+    const list = await cli(['migrations', 'list'], env);
+    assert.equal(list.code, 0);
+    assert.match(list.stdout, /000_base_hyperway[\s\S]*up-to-date/);
+  });
+
+  it('start refuses a database that is not bootstrapped, naming the command', { timeout: 30_000 }, async () => {
+    const env = pg.env(await pg.createDatabase());
+    await assert.rejects(startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, 'none.json') }, readyTimeoutMs: 10_000 }), /not bootstrapped: run 'hyperway migrations bootstrap'/);
+  });
+
+  it('db_import then db_export round-trips the seed-3 config (same entities; the export loads as a file)', { timeout: 30_000 }, async () => {
+    const env = await bootstrapped();
+    const imp = await cli(['config', 'db_import', SEED3], env);
+    assert.equal(imp.code, 0, imp.stderr);
+    const outFile = join(dir, 'export.yml');
+    const exp = await cli(['config', 'db_export', outFile], env);
+    assert.equal(exp.code, 0, exp.stderr);
+    const original = loadConfigFile(SEED3, {}, 1).entities;
+    const exported = loadConfigFile(outFile, {}, 1).entities;
+    const byId = (set: typeof original): Record<string, unknown[]> =>
+      Object.fromEntries(Object.entries(set).map(([k, list]) => [k, [...list].sort((a, b) => a.id.localeCompare(b.id))]));
+    assert.ok(original.services.length > 0 && original.routes.length > 0);
+    assert.deepEqual(byId(exported), byId(original));
+  });
+
+  it('two nodes on one database: a change through node A is served by every worker of node B within 1 s; a delete through B likewise on A', { timeout: 60_000 }, async (t) => {
+    const env = await bootstrapped();
+    const [a, b] = await Promise.all([node(env, 'a.json'), node(env, 'b.json')]);
+    const svc = await request(`${a.adminUrl}/services`, json({ name: 'shared', url: `http://127.0.0.1:${echo.port}` }));
+    assert.equal(svc.status, 201, svc.text);
+    const bHash = (await b.status()).configuration_hash;
+    const route = await request(`${a.adminUrl}/services/shared/routes`, json({ name: 'shared-route', paths: ['/shared'] }));
+    assert.equal(route.status, 201, route.text);
+    const t0 = Date.now();
+    await waitFor('node B to serve the route from every worker', () => allWorkersPast(b, bHash), { timeoutMs: 5000, intervalMs: 10 });
+    const created = Date.now() - t0;
+    t.diagnostic(`create: node A's 201 → every worker of node B acked: ${created} ms`);
+    assert.deepEqual(await statuses(b, '/shared'), Array(10).fill(200));
+    assert.deepEqual(await statuses(a, '/shared'), Array(10).fill(200));
+    // B's Admin API reads the same entities, ids included.
+    assert.equal((await b.admin('/routes/shared-route')).json<{ id: string }>().id, route.json<{ id: string }>().id);
+
+    const aHash = (await a.status()).configuration_hash;
+    const del = await request(`${b.adminUrl}/routes/shared-route`, { method: 'DELETE' });
+    assert.equal(del.status, 204, del.text);
+    const t1 = Date.now();
+    await waitFor('node A to drop the route on every worker', () => allWorkersPast(a, aHash), { timeoutMs: 5000, intervalMs: 10 });
+    const deleted = Date.now() - t1;
+    t.diagnostic(`delete: node B's 204 → every worker of node A acked: ${deleted} ms`);
+    assert.deepEqual(await statuses(a, '/shared'), Array(10).fill(404));
+    assert.ok(created < 1000 && deleted < 1000, `propagation took ${created} ms / ${deleted} ms (goal: under 1 s)`);
+  });
+
+  it('the database down: both nodes keep serving, report it, writes get 503; after it returns they catch up; a node started meanwhile runs from its cache', { timeout: 60_000 }, async () => {
+    const env = await bootstrapped();
+    const [a, b] = await Promise.all([node(env, 'a2.json'), node(env, 'b2.json')]);
+    assert.equal((await request(`${a.adminUrl}/services`, json({ name: 'kept', url: `http://127.0.0.1:${echo.port}` }))).status, 201);
+    assert.equal((await request(`${a.adminUrl}/services/kept/routes`, json({ name: 'kept-route', paths: ['/kept'] }))).status, 201);
+    await waitFor('node B to serve /kept', async () => (await statuses(b, '/kept', 2)).every((s) => s === 200));
+
+    await pg.stop();
+    for (const gw of [a, b]) {
+      await waitFor('the node to see the database down', async () => ((await gw.status()) as unknown as { database?: { reachable: boolean } }).database?.reachable === false);
+      assert.deepEqual(await statuses(gw, '/kept'), Array(10).fill(200));
+      assert.match((await gw.admin('/metrics')).text, /^kong_datastore_reachable 0$/m);
+    }
+    const refused = await request(`${a.adminUrl}/services`, json({ name: 'during-outage', url: `http://127.0.0.1:${echo.port}` }));
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal((await b.admin('/services/during-outage')).status, 404);
+
+    // A third node starting now has only node A's cache of the last configuration.
+    const c = await startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, 'a2.json') } });
+    gateways.push(c);
+    assert.match(c.output(), /cannot reach the database .* starting from the configuration cached in/);
+    assert.deepEqual(await statuses(c, '/kept'), Array(10).fill(200));
+
+    await pg.start();
+    for (const gw of [a, b, c]) {
+      await waitFor('the node to reach the database again', async () => ((await gw.status()) as unknown as { database?: { reachable: boolean } }).database?.reachable === true, { timeoutMs: 10_000 });
+    }
+    const added = await request(`${b.adminUrl}/services/kept/routes`, json({ name: 'after-route', paths: ['/after'] }));
+    assert.equal(added.status, 201, added.text);
+    for (const gw of [a, c]) await waitFor('the change after recovery to reach the node', async () => (await statuses(gw, '/after', 4)).every((s) => s === 200), { timeoutMs: 5000 });
+    assert.match((await a.admin('/metrics')).text, /^kong_datastore_reachable 1$/m);
+  });
+});
