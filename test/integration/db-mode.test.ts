@@ -72,8 +72,9 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     assert.equal(r.code, 0, r.stderr);
     return env;
   };
-  const node = async (env: Record<string, string>, cache: string): Promise<Gateway> => {
-    const gw = await startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, cache), HYPERWAY_DB_UPDATE_FREQUENCY: '1' } });
+  /** `pollS`: the version check's period; long, so that only NOTIFY can propagate a change in time. */
+  const node = async (env: Record<string, string>, cache: string, pollS = 60): Promise<Gateway> => {
+    const gw = await startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, cache), HYPERWAY_DB_UPDATE_FREQUENCY: String(pollS) } });
     gateways.push(gw);
     return gw;
   };
@@ -123,6 +124,8 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     const [a, b] = await Promise.all([node(env, 'a.json'), node(env, 'b.json')]);
     const svc = await request(`${a.adminUrl}/services`, json({ name: 'shared', url: `http://127.0.0.1:${echo.port}` }));
     assert.equal(svc.status, 201, svc.text);
+    // The measurement starts from node B holding the service (its own change, not the route's).
+    await waitFor('node B to hold the service', async () => (await b.admin('/services/shared')).status === 200);
     const bHash = (await b.status()).configuration_hash;
     const route = await request(`${a.adminUrl}/services/shared/routes`, json({ name: 'shared-route', paths: ['/shared'] }));
     assert.equal(route.status, 201, route.text);
