@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/primary/config';
 import { request } from '../helpers/http-client';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { startRedis } from '../helpers/redis';
 import { CLI_PATH, gatewayEnv, startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
 import { waitFor } from '../helpers/wait';
@@ -180,5 +181,24 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     assert.equal(added.status, 201, added.text);
     for (const gw of [a, c]) await waitFor('the change after recovery to reach the node', async () => (await statuses(gw, '/after', 4)).every((s) => s === 200), { timeoutMs: 5000 });
     assert.match((await a.admin('/metrics')).text, /^kong_datastore_reachable 1$/m);
+  });
+
+  it('the fleet: a Redis rate limit created through node A counts the requests of both nodes', { timeout: 60_000 }, async () => {
+    const redis = await startRedis();
+    try {
+      const env = await bootstrapped();
+      const [a, b] = await Promise.all([node(env, 'a3.json'), node(env, 'b3.json')]);
+      assert.equal((await request(`${a.adminUrl}/services`, json({ name: 'limited', url: `http://127.0.0.1:${echo.port}` }))).status, 201);
+      assert.equal((await request(`${a.adminUrl}/services/limited/routes`, json({ name: 'limited-route', paths: ['/limited'] }))).status, 201);
+      const bHash = (await b.status()).configuration_hash;
+      const plugin = await request(`${a.adminUrl}/services/limited/plugins`, json({ name: 'rate-limiting', config: { minute: 6, policy: 'redis', redis: { host: '127.0.0.1', port: redis.port, timeout: 500 } } }));
+      assert.equal(plugin.status, 201, plugin.text);
+      await waitFor('node B to run the plugin', async () => (await allWorkersPast(b, bHash)) && (await b.admin('/plugins')).json<{ data: unknown[] }>().data.length === 1);
+      const seen: number[] = [];
+      for (let i = 0; i < 5; i++) seen.push(...(await statuses(a, '/limited', 1)), ...(await statuses(b, '/limited', 1)));
+      assert.deepEqual(seen, [200, 200, 200, 200, 200, 200, 429, 429, 429, 429]);
+    } finally {
+      await redis.close();
+    }
   });
 });
