@@ -191,7 +191,7 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
       assert.equal((await request(`${a.adminUrl}/services`, json({ name: 'limited', url: `http://127.0.0.1:${echo.port}` }))).status, 201);
       assert.equal((await request(`${a.adminUrl}/services/limited/routes`, json({ name: 'limited-route', paths: ['/limited'] }))).status, 201);
       const bHash = (await b.status()).configuration_hash;
-      const plugin = await request(`${a.adminUrl}/services/limited/plugins`, json({ name: 'rate-limiting', config: { minute: 6, policy: 'redis', redis: { host: '127.0.0.1', port: redis.port, timeout: 500 } } }));
+      const plugin = await request(`${a.adminUrl}/services/limited/plugins`, json({ name: 'rate-limiting', config: { hour: 6, policy: 'redis', redis: { host: '127.0.0.1', port: redis.port, timeout: 500 } } }));
       assert.equal(plugin.status, 201, plugin.text);
       await waitFor('node B to run the plugin', async () => (await allWorkersPast(b, bHash)) && (await b.admin('/plugins')).json<{ data: unknown[] }>().data.length === 1);
       const seen: number[] = [];
