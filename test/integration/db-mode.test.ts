@@ -148,6 +148,19 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     t.diagnostic(`delete: node B's 204 → every worker of node A acked: ${deleted} ms`);
     assert.deepEqual(await statuses(a, '/shared'), Array(10).fill(404));
     assert.ok(created < 1000 && deleted < 1000, `propagation took ${created} ms / ${deleted} ms (goal: under 1 s)`);
+
+    // Changes made at once through both nodes: neither is lost, both nodes end with both.
+    const names = Array.from({ length: 6 }, (_, i) => `both-${i}`);
+    const answers = await Promise.all(names.map((name, i) => request(`${(i % 2 === 0 ? a : b).adminUrl}/services`, json({ name, url: `http://127.0.0.1:${echo.port}` }))));
+    assert.deepEqual(answers.map((r) => r.status), Array(6).fill(201), answers.map((r) => r.text).join('\n'));
+    for (const gw of [a, b]) {
+      await waitFor('every service on the node', async () => {
+        const listed = (await gw.admin('/services')).json<{ data: Array<{ name: string }> }>().data.map((x) => x.name);
+        return names.every((n) => listed.includes(n));
+      }, { timeoutMs: 5000 });
+    }
+    const inDb = await pg.query<{ name: string }>(env.KONG_PG_DATABASE, "SELECT name FROM services WHERE name LIKE 'both-%' ORDER BY name");
+    assert.deepEqual(inDb.map((r) => r.name), names);
   });
 
   it('the database down: both nodes keep serving, report it, writes get 503; after it returns they catch up; a node started meanwhile runs from its cache', { timeout: 60_000 }, async () => {
@@ -200,5 +213,16 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     } finally {
       await redis.close();
     }
+  });
+
+  it('a change without a notification (missed, or written by another tool) is picked up by the version check', { timeout: 30_000 }, async () => {
+    const env = await bootstrapped();
+    const gw = await node(env, 'poll.json', 0.3);
+    const db = env.KONG_PG_DATABASE;
+    await pg.query(db, 'INSERT INTO services (id, entity) VALUES ($1, $2)', ['0b7a6a5e-58e4-4d5b-9a1c-3f8f0c7a1d01', { id: '0b7a6a5e-58e4-4d5b-9a1c-3f8f0c7a1d01', name: 'quiet', host: '127.0.0.1', port: echo.port, protocol: 'http' }]);
+    await pg.query(db, 'INSERT INTO routes (id, entity) VALUES ($1, $2)', ['0b7a6a5e-58e4-4d5b-9a1c-3f8f0c7a1d02', { id: '0b7a6a5e-58e4-4d5b-9a1c-3f8f0c7a1d02', name: 'quiet-route', paths: ['/quiet'], service: { id: '0b7a6a5e-58e4-4d5b-9a1c-3f8f0c7a1d01' } }]);
+    assert.deepEqual(await statuses(gw, '/quiet', 2), [404, 404], 'no version bump yet: nothing to pick up');
+    await pg.query(db, 'UPDATE hyperway_config_version SET version = version + 1');
+    await waitFor('the node to serve the quietly added route', async () => (await statuses(gw, '/quiet', 2)).every((x) => x === 200), { timeoutMs: 5000 });
   });
 });
