@@ -10,7 +10,7 @@ import { checkConfigFile } from './config';
 import { formatProblems, type ConfigError } from '../lib/errors';
 import { startDemoUpstreams } from '../demo/launch';
 import { HYPERWAY_VERSION } from '../shared/version';
-import { DB_USAGE } from './db/usage';
+import { DB_MODE_CONFIG, DB_USAGE, dbModeByEnv } from './db/usage';
 
 const USAGE = `Usage:
   hyperway start [--config FILE] [--demo]   run the gateway
@@ -59,6 +59,8 @@ export function runCli(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
+  // Kong's DB mode runs without a declarative file: its settings come from the environment.
+  if (args.config === null && !process.env.HYPERWAY_CONFIG && !process.env.KONG_DECLARATIVE_CONFIG && dbModeByEnv(process.env)) args.config = DB_MODE_CONFIG;
   const file = path.resolve(args.config ?? process.env.HYPERWAY_CONFIG ?? DEFAULT_CONFIG);
   if (args.command === 'check') return check(file);
   void start(file, args.demo);

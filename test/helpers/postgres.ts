@@ -23,7 +23,10 @@ export interface PostgresServer {
   user: string;
   /** (Re)starts the server on `port`; resolves once it accepts connections. */
   start(): Promise<void>;
-  /** Stops it at once (SIGKILL to its group, as a crashed or unreachable database); resolves when it is gone. */
+  /**
+   * Stops it at once (immediate shutdown: every connection is cut without a checkpoint, as a
+   * crashed database); resolves when it is gone. The postmaster's exit removes its shared memory.
+   */
   stop(): Promise<void>;
   /** A fresh database for one test (`hw_<n>`). */
   createDatabase(): Promise<string>;
@@ -80,7 +83,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     user: PG_USER,
     async start() {
       output = '';
-      const p = spawn(join(BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100'], {
+      const p = spawn(join(BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
+        // Dynamic shared memory as files in the data directory, removed with it whatever happens.
+        '-c', 'dynamic_shared_memory_type=mmap'], {
         ...asPostgres,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -111,8 +116,14 @@ export async function startPostgres(): Promise<PostgresServer> {
       untrackGroup(p.pid);
       if (p.exitCode === null) {
         const exited = new Promise<void>((r) => p.once('exit', () => r()));
-        await killGroupAndWait(p.pid);
-        await exited;
+        p.kill('SIGQUIT');
+        let timer: NodeJS.Timeout | undefined;
+        const clean = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)))]);
+        clearTimeout(timer);
+        if (!clean) {
+          await killGroupAndWait(p.pid);
+          await exited;
+        }
       }
     },
     async createDatabase() {

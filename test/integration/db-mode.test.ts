@@ -16,6 +16,8 @@ import { startRedis } from '../helpers/redis';
 import { CLI_PATH, gatewayEnv, startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
 import { waitFor } from '../helpers/wait';
+import { freePorts } from '../helpers/ports';
+import { killGroupAndWait, trackGroup, untrackGroup } from '../helpers/proc';
 
 const SEED3 = resolve(__dirname, '../../../../shared/seed-configs/seed3-microservices.kong.yml');
 const EMPTY = { _format_version: '3.0' };
@@ -105,7 +107,7 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
     await assert.rejects(startGateway({ config: EMPTY, env: { ...env, HYPERWAY_DB_CACHE_FILE: join(dir, 'none.json') }, readyTimeoutMs: 10_000 }), /not bootstrapped: run 'hyperway migrations bootstrap'/);
   });
 
-  it('db_import then db_export round-trips the seed-3 config (same entities; the export loads as a file)', { timeout: 30_000 }, async () => {
+  it('db_import then db_export round-trips the seed-3 config (same entities; the export loads as a file); a node started as a Kong container is (env only) serves it', { timeout: 30_000 }, async () => {
     const env = await bootstrapped();
     const imp = await cli(['config', 'db_import', SEED3], env);
     assert.equal(imp.code, 0, imp.stderr);
@@ -118,6 +120,32 @@ describe('database mode (Postgres)', { skip: postgresAvailable() ? false : 'Post
       Object.fromEntries(Object.entries(set).map(([k, list]) => [k, [...list].sort((a, b) => a.id.localeCompare(b.id))]));
     assert.ok(original.services.length > 0 && original.routes.length > 0);
     assert.deepEqual(byId(exported), byId(original));
+
+    // A Kong container's steps, one to one: KONG_DATABASE + KONG_PG_*, no declarative file, `start`.
+    const [proxyPort, adminPort] = await freePorts(2);
+    const child = spawn(process.execPath, [CLI_PATH, 'start'], {
+      env: gatewayEnv({ ...env, KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`, KONG_ADMIN_LISTEN: `127.0.0.1:${adminPort}`, HYPERWAY_WORKERS: '2', HYPERWAY_DB_CACHE_FILE: join(dir, 'container.json') }),
+      detached: true, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((r) => child.once('exit', r));
+    const pgid = child.pid!;
+    trackGroup(pgid);
+    try {
+      const services = await waitFor('the container-style node to serve its Admin API', async () => {
+        const r = await request(`http://127.0.0.1:${adminPort}/services`);
+        return r.status === 200 ? r.json<{ data: Array<{ name: string }> }>().data.map((x) => x.name).sort() : null;
+      }, { timeoutMs: 15_000 });
+      assert.deepEqual(services, original.services.map((x) => String(x.name)).sort());
+      // No file given: nothing (the demo config's entities) was loaded and ignored.
+      assert.doesNotMatch(stderr, /are ignored/);
+    } finally {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      await killGroupAndWait(pgid);
+      untrackGroup(pgid);
+    }
   });
 
   it('two nodes on one database: a change through node A is served by every worker of node B within 1 s; a delete through B likewise on A', { timeout: 60_000 }, async (t) => {
