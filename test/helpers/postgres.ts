@@ -83,7 +83,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     user: PG_USER,
     async start() {
       output = '';
-      const p = spawn(join(BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
+      const p = spawn(join(BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=100',
+        // fsync off is safe for a server that crashes but not its machine; synchronous_commit stays
+        // on, or an immediate shutdown right after a commit would lose it.
         // Dynamic shared memory as files in the data directory, removed with it whatever happens.
         '-c', 'dynamic_shared_memory_type=mmap'], {
         ...asPostgres,
