@@ -58,6 +58,8 @@ export async function openDatabase(fromFile: LoadedConfig, settingsBlock: unknow
   const store = new PgStore(pool, content, settingsBlock, where);
   store.reachable = reachable;
   const loaded = loadConfigText(JSON.stringify(store.documentOf(content.entities)), where, env, 1);
+  // Snapshots travel to every worker, which never talks to the database: they need no password.
+  loaded.snapshot.settings.pgPassword = '';
   if (reachable) writeCache(cacheFile, where, { entities: loaded.entities, version: content.version });
   let sync: DbSync | null = null;
   return {
