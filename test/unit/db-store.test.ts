@@ -7,6 +7,7 @@ import { emptyEntitySet, ENTITY_ORDER } from '../../src/primary/config';
 import { ENTITY_TABLES, BASE_SCHEMA_SQL } from '../../src/primary/db/schema';
 import { cachePath, readCache, writeCache } from '../../src/primary/db/cache';
 import { describeDb } from '../../src/primary/db/pool';
+import { lostDatabase } from '../../src/primary/db/pg-store';
 import { DEFAULT_SETTINGS } from '../../src/shared/settings';
 
 test('every entity the store holds has a table (an entity added without one would break DB mode)', () => {
@@ -38,4 +39,10 @@ test('the local cache: written and read back; one file per database; a broken on
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a lost database (503, catch up later) is told apart from a change the database refuses (500)', () => {
+  const err = (code?: string): Error & { code?: string } => Object.assign(new Error('x'), code === undefined ? {} : { code });
+  for (const c of [undefined, 'ECONNREFUSED', 'EPIPE', 'ECONNRESET', '08006', '57P01', '53300']) assert.equal(lostDatabase(err(c)), true, String(c));
+  for (const c of ['23505', '23503', '22P02', '42P01']) assert.equal(lostDatabase(err(c)), false, c);
 });

@@ -130,15 +130,20 @@ export class PgStore implements EntityStore {
     try {
       await c.query('BEGIN');
       base = Number((await c.query<{ version: string }>('SELECT version FROM hyperway_config_version WHERE id = 1 FOR UPDATE')).rows[0].version);
-      await writeDiff(c, this.#current, entities);
+      if (!(await writeDiff(c, this.#current, entities))) {
+        // Nothing differs: no new version, nothing for the other nodes to read.
+        await c.query('ROLLBACK');
+        this.#current = new MemoryEntities(entities, this.#current.settingsBlock);
+        if (base !== this.#version) this.onBehind?.();
+        return;
+      }
       version = Number((await c.query<{ version: string }>('UPDATE hyperway_config_version SET version = version + 1 WHERE id = 1 RETURNING version')).rows[0].version);
       await c.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, String(version)]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
-      const err = e as Error & { code?: string };
-      // SQLSTATE class 23: the change broke a unique or foreign-key rule the database enforces.
-      if (typeof err.code === 'string' && err.code.startsWith('23')) throw new Error(`${this.#where}: ${err.message}`);
+      const err = e as Error;
+      if (!lostDatabase(err)) throw new Error(`${this.#where}: ${err.message}`); // a unique or foreign-key rule, a bad value
       this.#reachable = false;
       throw new DatabaseUnavailable(`${this.#where}: ${err.message}`);
     } finally {
@@ -156,35 +161,49 @@ export class PgStore implements EntityStore {
   }
 }
 
-/** Deletes (referrers first), then inserts or updates (referenced first) what differs. */
-async function writeDiff(c: PoolClient, current: EntityView, next: EntitySet): Promise<void> {
+/** Deletes (referrers first), then inserts or updates (referenced first) what differs; false when nothing did. */
+async function writeDiff(c: PoolClient, current: EntityView, next: EntitySet): Promise<boolean> {
+  let changed = false;
   for (const entity of [...ENTITY_ORDER].reverse()) {
     const keep = new Set(next[entity].map((r) => r.id));
     const gone = current.list(entity).filter((r) => !keep.has(r.id)).map((r) => r.id);
-    if (gone.length > 0) await c.query(`DELETE FROM "${entity}" WHERE id = ANY($1::uuid[])`, [gone]);
+    if (gone.length > 0) {
+      await c.query(`DELETE FROM "${entity}" WHERE id = ANY($1::uuid[])`, [gone]);
+      changed = true;
+    }
   }
   for (const entity of ENTITY_ORDER) {
     const ids: string[] = [];
     const docs: string[] = [];
     for (const rec of next[entity]) {
-      const text = JSON.stringify(rec);
       const old = current.get(entity, rec.id);
-      if (old !== undefined && JSON.stringify(old) === text) continue;
+      // jsonb does not keep key order: compare with sorted keys.
+      if (old !== undefined && canonical(old) === canonical(rec)) continue;
       ids.push(rec.id);
-      docs.push(text);
+      docs.push(JSON.stringify(rec));
     }
     if (ids.length === 0) continue;
+    changed = true;
     await c.query(
       `INSERT INTO "${entity}" (id, entity) SELECT * FROM unnest($1::uuid[], $2::jsonb[]) ON CONFLICT (id) DO UPDATE SET entity = excluded.entity`,
       [ids, docs],
     );
   }
+  return changed;
 }
 
-/** Replaces everything in the database with `entities` (db_import), in one transaction. */
-export async function importAll(pool: Pool, entities: EntitySet): Promise<number> {
-  const current = await readAll(pool);
-  const store = new PgStore(pool, current, undefined, 'import');
-  await store.commit(entities);
-  return store.version;
+/**
+ * Whether an error says the database is gone (no connection, shutting down, out of resources),
+ * as opposed to one about the change: socket errors (ECONNREFUSED …) and "Connection terminated"
+ * carry no SQLSTATE; classes 08, 53 and 57 are the server's.
+ */
+export function lostDatabase(e: Error & { code?: unknown }): boolean {
+  const code = e.code;
+  // No SQLSTATE class starts with E: EPIPE, ECONNRESET … are the socket's.
+  if (typeof code !== 'string' || code.startsWith('E') || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return code.startsWith('08') || code.startsWith('53') || code.startsWith('57');
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
 }

@@ -8,7 +8,7 @@
  */
 import type { Client, Pool } from 'pg';
 import { log } from '../../lib/log';
-import { loadConfigText, type EntitySet } from '../config';
+import { closeCompilePool, compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type EntitySet } from '../config';
 import { rollOut, type RolloutTarget } from '../rollout';
 import type { ConfigWriter } from '../store/writer';
 import type { Snapshot } from '../../shared/snapshot';
@@ -142,7 +142,11 @@ export class DbSync {
     let next: Snapshot;
     let entities: EntitySet;
     try {
-      const loaded = loadConfigText(JSON.stringify(store.documentOf(content.entities)), store.stateFile, env, current.version + 1);
+      // Large configurations compile on the pool thread, as large files do: heartbeats keep turning.
+      const text = JSON.stringify(store.documentOf(content.entities));
+      const loaded = Buffer.byteLength(text) > LARGE_CONFIG_BYTES
+        ? await compileInPool(text, store.stateFile, env, current.version + 1).finally(() => closeCompilePool())
+        : loadConfigText(text, store.stateFile, env, current.version + 1);
       next = prepare({ ...loaded.snapshot, settings: current.settings });
       entities = loaded.entities;
     } catch (e) {
