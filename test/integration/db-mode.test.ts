@@ -1,7 +1,11 @@
 /**
- * Kong's database mode on a real Postgres: the migrations commands, db_import/db_export, and two
- * gateway nodes (2 workers each) on one database sharing every Admin API change through
- * LISTEN/NOTIFY, serving through a database outage and catching up after it.
+ * Kong's database mode on a real Postgres (one server for the file, one database per test): the
+ * migrations commands, db_import/db_export and a start with only a Kong container's environment;
+ * two gateway nodes (2 workers each) on one database sharing every Admin API change through
+ * LISTEN/NOTIFY within a second (the time is measured and printed), concurrent writes through
+ * both, a change without a notification caught by the version check, a database outage (serve,
+ * report, 503, catch up; a node started meanwhile runs from its cache), and a Redis rate limit
+ * counted across both nodes.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
