@@ -10,10 +10,12 @@ import { checkConfigFile } from './config';
 import { formatProblems, type ConfigError } from '../lib/errors';
 import { startDemoUpstreams } from '../demo/launch';
 import { HYPERWAY_VERSION } from '../shared/version';
+import { DB_MODE_CONFIG, DB_USAGE, dbModeByEnv } from './db/usage';
 
 const USAGE = `Usage:
   hyperway start [--config FILE] [--demo]   run the gateway
   hyperway check --config FILE               validate a Kong declarative config
+${DB_USAGE}
   hyperway --version
 Environment: HYPERWAY_CONFIG, HYPERWAY_PROXY_LISTEN, HYPERWAY_ADMIN_LISTEN, HYPERWAY_WORKERS,
 HYPERWAY_LOG_LEVEL and every setting as HYPERWAY_<NAME> or KONG_<NAME> (see README).`;
@@ -45,6 +47,11 @@ export function runCli(argv: string[]): void {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (argv[0] === 'migrations' || argv[0] === 'config') {
+    // pg loads only for these commands (and for `start` in DB mode).
+    void import('./db/commands').then((m) => m.runDbCommand(argv)).then((code) => (process.exitCode = code));
+    return;
+  }
   const args = parse(argv);
   if (typeof args === 'string' || (args.command !== 'start' && args.command !== 'check')) {
     const why = typeof args === 'string' ? args : argv.length === 0 ? 'a command is needed' : `unknown command: ${argv[0]}`;
@@ -52,6 +59,8 @@ export function runCli(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
+  // Kong's DB mode runs without a declarative file: its settings come from the environment.
+  if (args.config === null && !process.env.HYPERWAY_CONFIG && !process.env.KONG_DECLARATIVE_CONFIG && dbModeByEnv(process.env)) args.config = DB_MODE_CONFIG;
   const file = path.resolve(args.config ?? process.env.HYPERWAY_CONFIG ?? DEFAULT_CONFIG);
   if (args.command === 'check') return check(file);
   void start(file, args.demo);

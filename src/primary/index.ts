@@ -39,13 +39,17 @@ export interface PrimaryOptions {
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
   // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
-  const { loaded, source } = await loadSource(opts.configFile, opts.env, 1);
+  const fromFile = await loadSource(opts.configFile, opts.env, 1);
+  const source = fromFile.source;
+  // database = postgres: entities from Postgres (or its local cache while it is down), settings from kong.yml.
+  const db = fromFile.loaded.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile.loaded, settingsBlockOfSource(source), opts.env) : null;
+  const loaded = db?.loaded ?? fromFile.loaded;
   const { snapshot, warnings } = loaded;
   const file = opts.configFile;
   await closeCompilePool();
   const settings = snapshot.settings;
   configureLog(settings.logLevel, 'primary');
-  for (const line of source.notices) process.stderr.write(line + '\n');
+  for (const line of db?.notices ?? source.notices) process.stderr.write(line + '\n');
   if (warnings.length > 0) process.stderr.write(formatProblems(loaded.file, warnings, 'warning') + '\n');
 
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
@@ -60,8 +64,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));
   const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
-  const writer = new ConfigWriter(store, supervisor, opts.env, prepare);
+  const writer = new ConfigWriter(db?.store ?? store, supervisor, opts.env, prepare);
   discovery.attach(supervisor, (fn) => writer.serial(fn));
+  db?.start(writer, supervisor, prepare);
   let admin: Server | null = null;
   let status: Server | null = null;
   let stopping = false;
@@ -83,6 +88,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     status?.close();
     status?.closeAllConnections();
     await supervisor.shutdown(settings.drainTimeout);
+    await db?.close();
     destroySegment(segment);
     await opts.onShutdown?.();
     log('notice', 'stopped');
@@ -95,7 +101,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
   process.on('SIGHUP', () => {
     // Through the writer queue: a reload never interleaves with an Admin API change.
-    if (!stopping) void writer.serial(() => reloader.reload());
+    if (stopping) return;
+    if (db) db.resync();
+    else void writer.serial(() => reloader.reload());
   });
   process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));

@@ -82,6 +82,27 @@ export interface Settings {
   dnsHostsfile: string;
   /** `circuit_breaker_table_size` (default 1024): breakers (plugin instance × service) the shared table holds (restart only). */
   circuitBreakerTableSize: number;
+  /** `database`: `off` (kong.yml and the Admin API's state file) or `postgres` (Kong's DB mode). */
+  database: 'off' | 'postgres';
+  /** `pg_host`, `pg_port`, `pg_user`, `pg_password`, `pg_database`: the Postgres of DB mode (the primary's only). */
+  pgHost: string;
+  pgPort: number;
+  pgUser: string;
+  pgPassword: string;
+  pgDatabase: string;
+  /** `pg_schema` (default: the search_path's, public): where Hyperway's tables live. */
+  pgSchema: string;
+  /** `pg_ssl`, `pg_ssl_verify` (default off): TLS to Postgres, and whether its certificate is checked. */
+  pgSsl: boolean;
+  pgSslVerify: boolean;
+  /** `pg_timeout` in ms (default 5000): connect and query timeout. */
+  pgTimeout: number;
+  /** `pg_max_concurrent_queries` (default 0 = Hyperway's pool of 4): connections of the primary's pool. */
+  pgMaxConcurrentQueries: number;
+  /** `db_update_frequency` in seconds (default 5): the version check that backs up LISTEN/NOTIFY. */
+  dbUpdateFrequency: number;
+  /** `db_cache_file` (default: in the OS temp dir, named after the database): the last snapshot, for a start while Postgres is down. */
+  dbCacheFile: string;
 }
 
 export type { LogLevel } from '../lib/log';
@@ -119,6 +140,19 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   dnsNoSync: false,
   dnsHostsfile: '/etc/hosts',
   circuitBreakerTableSize: 1024,
+  database: 'off',
+  pgHost: '127.0.0.1',
+  pgPort: 5432,
+  pgUser: 'kong',
+  pgPassword: '',
+  pgDatabase: 'kong',
+  pgSchema: '',
+  pgSsl: false,
+  pgSslVerify: false,
+  pgTimeout: 5000,
+  pgMaxConcurrentQueries: 0,
+  dbUpdateFrequency: 5,
+  dbCacheFile: '',
 } satisfies Settings);
 
 /** `host:port`, with IPv6 hosts bracketed. */

@@ -10,13 +10,18 @@ import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
 import { readBody } from './body';
 
+/** Kong's answer to /config in DB mode (kong/api/routes/config.lua). */
+const DB_MODE = { status: 400, body: { message: 'this endpoint is only available when Kong is configured to not use a database' } };
+
 export function getConfig(ctx: AdminContext): AdminResponse {
+  if (ctx.settings.database === 'postgres') return DB_MODE;
   const source = readSource(ctx.configFile);
   const text = source.fromState ? stringify(JSON.parse(source.text)) : source.text;
   return { status: 200, body: { config: text } };
 }
 
 export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): Promise<AdminResponse> {
+  if (ctx.settings.database === 'postgres') return DB_MODE;
   const yamlBody = /yaml/i.test(String(req.headers['content-type'] ?? ''));
   if (yamlBody) req.headers['content-type'] = 'application/x-www-form-urlencoded';
   const b = await readBody(req);
@@ -34,6 +39,7 @@ export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): 
     const out = await ctx.writer.applyText(text, 'POST /config');
     if (out.ok) return { status: 201, body: out.entities };
     if (out.kind === 'failed') return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
+    if (out.kind === 'unavailable') return { status: 503, body: { message: out.reason } };
     const fields = Object.fromEntries(out.problems.map((p) => [p.path || '@entity', p.message]));
     return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: ${JSON.stringify(fields)}`, fields } };
   });

@@ -114,6 +114,7 @@ async function commit(ctx: AdminContext, draft: EntityView, entity: EntityName, 
   const out = await ctx.writer.applyDraft(draft);
   if (!out.ok) {
     if (out.kind === 'invalid') return schemaViolation(out.problems, entity, index);
+    if (out.kind === 'unavailable') return { status: 503, body: { message: out.reason } };
     return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
   }
   if (id === null) return { status, body: null };

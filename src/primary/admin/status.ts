@@ -39,6 +39,8 @@ export async function statusBody(ctx: AdminContext): Promise<AdminResponse> {
     body: {
       configuration_hash: snapshot.hash,
       config_version: snapshot.version,
+      // DB mode, as Kong's /status: whether this node reaches its database now.
+      ...(ctx.settings.database === 'postgres' ? { database: { reachable: (ctx.writer.store.unavailable?.() ?? null) === null } } : {}),
       server: { total_requests: totalRequests, connections_active: connections, requests_in_flight: inFlight },
       memory: { primary_rss_bytes: mem.rss, primary_heap_used_bytes: mem.heapUsed },
       workers,

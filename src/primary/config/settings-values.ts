@@ -136,6 +136,12 @@ export function parseHeaderName(v: unknown): Parsed<string> {
   return ok(v.trim().toLowerCase());
 }
 
+/** Any string (a YAML number is taken as its text: `pg_password: 1234`). */
+export function parseText(v: unknown): Parsed<string> {
+  if (typeof v === 'number') return ok(String(v));
+  return typeof v === 'string' ? ok(v) : fail('expected a string');
+}
+
 export function parseOneOf(v: unknown, allowed: readonly string[]): Parsed<string> {
   const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
   return allowed.includes(s as string) ? ok(s as string) : fail(`expected one of: ${allowed.join(', ')}`);

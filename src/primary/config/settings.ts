@@ -66,6 +66,20 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('dns_hostsfile', 'dnsHostsfile', (x) => (typeof x === 'string' && x.trim() !== '' ? { ok: true, value: x.trim() } : { ok: false, error: 'expected a file path' })),
   // 32 bytes of shared memory per breaker; slots are never freed before a restart.
   spec('circuit_breaker_table_size', 'circuitBreakerTableSize', (x) => v.parseInt_(x, 1, 1 << 20), null),
+  // Kong's DB mode (primary/db): read at start; a reload keeps the running connection.
+  spec('database', 'database', (x) => v.parseOneOf(x, ['off', 'postgres']) as v.Parsed<'off' | 'postgres'>),
+  spec('pg_host', 'pgHost', v.parseText),
+  spec('pg_port', 'pgPort', (x) => v.parseInt_(x, 1, 65535)),
+  spec('pg_user', 'pgUser', v.parseText),
+  spec('pg_password', 'pgPassword', v.parseText),
+  spec('pg_database', 'pgDatabase', v.parseText),
+  spec('pg_schema', 'pgSchema', v.parseText),
+  spec('pg_ssl', 'pgSsl', v.parseBool),
+  spec('pg_ssl_verify', 'pgSslVerify', v.parseBool),
+  spec('pg_timeout', 'pgTimeout', (x) => v.parseInt_(x, 1, 24 * 3600 * 1000)),
+  spec('pg_max_concurrent_queries', 'pgMaxConcurrentQueries', (x) => v.parseInt_(x, 0, 1000)),
+  spec('db_update_frequency', 'dbUpdateFrequency', (x) => v.parseNumber(x, 0.1, 24 * 3600)),
+  spec('db_cache_file', 'dbCacheFile', v.parseText, null),
 ];
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */

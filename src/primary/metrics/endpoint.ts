@@ -80,6 +80,7 @@ export async function metricsBody(ctx: AdminContext): Promise<AdminResponse> {
     connections: { active: status.server.connections_active, writing: status.server.requests_in_flight },
     totalRequests: sums.workerRequests.reduce((a, b) => a + b, 0),
     targets: wantsTargetHealth(sup.snapshot) ? targetHealth(ctx, sup.snapshot) : null,
+    datastoreReachable: (ctx.writer.store.unavailable?.() ?? null) === null,
   }, m.names);
   return { status: 200, body: text, contentType: METRICS_CONTENT_TYPE };
 }

@@ -35,6 +35,8 @@ export interface ScrapeInput {
   totalRequests: number;
   /** Each target's health (`upstream_health_metrics`), or null when no prometheus instance asks for it. */
   targets: TargetHealth[] | null;
+  /** DB mode: whether the database answers (absent: no database, always 1 as DB-less Kong). */
+  datastoreReachable?: boolean;
 }
 
 export interface TargetHealth {
@@ -150,7 +152,7 @@ export function families(input: ScrapeInput, names: LabelNames): Family[] {
       ],
     },
     { name: 'kong_nginx_requests_total', type: 'gauge', help: 'Number of requests total', values: [{ labels: { node_id: input.nodeId, subsystem: 'http' }, value: input.totalRequests }] },
-    { name: 'kong_datastore_reachable', type: 'gauge', help: 'Datastore reachable from Kong, 0 is unreachable', values: [{ labels: {}, value: 1 }] },
+    { name: 'kong_datastore_reachable', type: 'gauge', help: 'Datastore reachable from Kong, 0 is unreachable', values: [{ labels: {}, value: input.datastoreReachable === false ? 0 : 1 }] },
     { name: 'kong_node_info', type: 'gauge', help: 'Kong Node metadata information', values: [{ labels: { node_id: input.nodeId, version: KONG_COMPAT_VERSION, hyperway_version: HYPERWAY_VERSION }, value: 1 }] },
     {
       name: 'hyperway_worker_restarts_total', type: 'counter', help: 'Times the worker in this slot was replaced',

@@ -8,24 +8,33 @@ import type { ConfigProblem } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { closeCompilePool, compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type EntitySet, type LoadedConfig } from '../config';
 import { rollOut, type RolloutTarget } from '../rollout';
-import type { FileStore } from './file-store';
-import type { EntityView } from './types';
+import type { EntityStore, EntityView } from './types';
 import type { Snapshot } from '../../shared/snapshot';
 
 export type ChangeOutcome =
   | { ok: true; entities: EntitySet }
   | { ok: false; kind: 'invalid'; problems: ConfigProblem[] }
-  | { ok: false; kind: 'failed'; reason: string };
+  | { ok: false; kind: 'failed'; reason: string }
+  /** The store cannot take writes now (DB mode, database down): answered 503. */
+  | { ok: false; kind: 'unavailable'; reason: string };
+
+/** The file store, or the Postgres store of DB mode (primary/db/pg-store.ts). */
+export interface WriterStore extends EntityStore {
+  /** Where changes go, as named in problems and messages. */
+  readonly stateFile: string;
+  /** Why writes are refused now, or null (absent: always writable). */
+  unavailable?(): string | null;
+}
 
 export class ConfigWriter {
-  readonly store: FileStore;
+  readonly store: WriterStore;
   readonly #target: RolloutTarget;
   readonly #env: NodeJS.ProcessEnv;
   /** Fills in what the primary owns before workers see a snapshot (target-table slots). */
   readonly #prepare: (next: Snapshot) => Snapshot;
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(store: FileStore, target: RolloutTarget, env: NodeJS.ProcessEnv, prepare: (next: Snapshot) => Snapshot = (s) => s) {
+  constructor(store: WriterStore, target: RolloutTarget, env: NodeJS.ProcessEnv, prepare: (next: Snapshot) => Snapshot = (s) => s) {
     this.store = store;
     this.#target = target;
     this.#env = env;
@@ -46,6 +55,8 @@ export class ConfigWriter {
 
   /** Same, from declarative text (`POST /config`). */
   async applyText(text: string, file: string): Promise<ChangeOutcome> {
+    const down = this.store.unavailable?.() ?? null;
+    if (down !== null) return { ok: false, kind: 'unavailable', reason: down };
     const current = this.#target.snapshot;
     let loaded: LoadedConfig;
     try {
@@ -76,7 +87,7 @@ export class ConfigWriter {
       const back = await rollOut(this.#target, { ...current, version: this.#target.snapshot.version + 1 });
       const reason = `cannot write ${this.store.stateFile}: ${(e as Error).message}`;
       log('error', 'admin API change not persisted; rolled back', { reason, rolledBack: back.ok });
-      return { ok: false, kind: 'failed', reason };
+      return { ok: false, kind: (e as { unavailable?: boolean }).unavailable === true ? 'unavailable' : 'failed', reason };
     }
     log('notice', 'config changed through the Admin API', { version: next.version, hash: next.hash });
     return { ok: true, entities: loaded.entities };

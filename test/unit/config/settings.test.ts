@@ -36,6 +36,8 @@ test('the hyperway block maps snake_case to Settings', () => {
   );
   assert.deepEqual(ps, []);
   assert.deepEqual(settings, {
+    // Settings this test does not set (DB mode's …) keep their defaults.
+    ...DEFAULT_SETTINGS,
     proxyListen: { host: '0.0.0.0', port: 9000 },
     adminListen: { host: '::1', port: 9001 },
     workers: 0,
