@@ -83,10 +83,10 @@ async function start(file: string, demo: boolean): Promise<void> {
         const p = proxy.replace('0.0.0.0', '127.0.0.1');
         process.stdout.write(
           `hyperway ${HYPERWAY_VERSION}: ${workers} worker process(es) serving ${file}\n` +
-          `  proxy     ${proxy}\n  admin API ${admin}\n` +
+          `  proxy     ${proxy}\n  admin API ${admin ?? 'off (admin_listen: off)'}\n` +
           (demo ? `  try       curl -i ${p}/demo/hello   (balanced over two demo upstreams)\n` +
                   `            curl -i ${p}/echo/anything  (echoes what the upstream received)\n` : '') +
-          `  status    curl -s ${admin}/status\n`);
+          (admin === null ? '' : `  status    curl -s ${admin}/status\n`));
       },
       onShutdown: () => stopDemo?.(),
     });

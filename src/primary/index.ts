@@ -30,7 +30,7 @@ export interface PrimaryOptions {
   configFile: string;
   env: NodeJS.ProcessEnv;
   /** Called once every worker listens (the CLI prints the URLs). */
-  onReady?: (info: { proxy: string; admin: string; workers: number }) => void;
+  onReady?: (info: { proxy: string; admin: string | null; workers: number }) => void;
   /** Called after shutdown, before exit (the CLI stops the demo upstreams). */
   onShutdown?: () => Promise<void> | void;
 }
@@ -57,7 +57,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   supervisor.on('spawning', (id: number) => collector.retire(id));
   const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
   const writer = new ConfigWriter(store, supervisor, opts.env, prepare);
-  let admin: Server | null = null;
+  const admin: Server[] = [];
   let status: Server | null = null;
   let stopping = false;
 
@@ -72,8 +72,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     stopping = true;
     health.stop();
     log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
-    admin?.close();
-    admin?.closeAllConnections();
+    for (const a of admin) {
+      a.close();
+      a.closeAllConnections();
+    }
     status?.close();
     status?.closeAllConnections();
     await supervisor.shutdown(settings.drainTimeout);
@@ -101,7 +103,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     void shutdown('a worker could not start', 1);
   });
   supervisor.on('ready', () => {
-    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: `http://${formatAddress(settings.adminListen)}`, workers: count });
+    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: settings.adminListens.length === 0 ? null : `http://${formatAddress(settings.adminListen)}`, workers: count });
   });
 
   const ctx: AdminContext = {
@@ -109,18 +111,22 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     metrics: { collector, names: new LabelNames(), kong2: settings.prometheusKong2Metrics },
     writer, env: opts.env,
   };
-  try {
-    admin = await startAdminServer(ctx);
-  } catch (e) {
-    destroySegment(segment);
-    process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(settings.adminListen)}: ${(e as Error).message}\n`);
-    process.exit(1);
+  // admin_listen: off leaves the list empty: no Admin API at all.
+  for (const at of settings.adminListens) {
+    try {
+      admin.push(await startAdminServer(ctx, undefined, at));
+    } catch (e) {
+      for (const a of admin) a.close();
+      destroySegment(segment);
+      process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(at)}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   if (settings.statusListen !== null) {
     try {
       status = await startAdminServer(ctx, STATUS_ROUTES, settings.statusListen);
     } catch (e) {
-      admin.close();
+      for (const a of admin) a.close();
       destroySegment(segment);
       process.stderr.write(`hyperway: cannot listen on status_listen ${formatAddress(settings.statusListen)}: ${(e as Error).message}\n`);
       process.exit(1);

@@ -5,6 +5,7 @@
  * inside a try, and server errors are logged, never thrown.
  */
 import http from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
@@ -70,6 +71,8 @@ export function adminPath(url: string | undefined): string | null {
 function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUTES): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
+  // Liveness probes (load balancers, orchestrators) carry no token and learn nothing secret.
+  if (routes === ROUTES && !(path === '/status' || path === '/status/ready') && !tokenAccepted(ctx, req)) return UNAUTHORIZED;
   // The status listener serves only its own routes; upstream health belongs to the Admin API.
   if (routes === ROUTES && path.startsWith('/upstreams/')) {
     const health = upstreamsRoute(ctx, req, path);
@@ -84,6 +87,22 @@ function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUT
   const handler = resource[method];
   if (handler === undefined) return { status: 405, body: { message: 'Method not allowed' } };
   return handler(ctx, req);
+}
+
+/** Kong Enterprise's answer (RBAC) to a request without valid credentials. */
+const UNAUTHORIZED: AdminResponse = { status: 401, body: { message: 'Invalid credentials. Token or User credentials required' } };
+
+/**
+ * `Kong-Admin-Token` against admin_token, in constant time: both sides are hashed first, so
+ * neither the content nor the length of the token leaks through timing.
+ */
+function tokenAccepted(ctx: AdminContext, req: http.IncomingMessage): boolean {
+  const expected = ctx.settings.adminToken;
+  if (expected === null) return true;
+  const given = req.headers['kong-admin-token'];
+  if (typeof given !== 'string') return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ctx.settings.adminListen): Promise<http.Server> {
