@@ -47,7 +47,7 @@ export function startWorker(): void {
   const pools = new UpstreamPools();
   const state: ProxyState = { runtime: null, slot };
   let app: TemplatedApp | null = null;
-  let listenSocket: ListenSocket | null = null;
+  let listenSockets: ListenSocket[] = [];
   let draining = false;
 
   function apply(snapshot: Snapshot): void {
@@ -63,19 +63,22 @@ export function startWorker(): void {
     configureLog(snapshot.settings.logLevel, `worker-${workerId}`);
     if (app === null) {
       app = createProxyApp(uws, state);
-      const { host, port } = snapshot.settings.proxyListen;
-      app.listen(host, port, (sock) => {
+      // Every plain proxy_listen entry (a snapshot from an older primary has only proxyListen).
+      const addresses = snapshot.settings.proxyListens ?? [snapshot.settings.proxyListen];
+      for (const { host, port } of addresses) {
+        let sock: ListenSocket | false = false;
+        app.listen(host, port, (s) => (sock = s));
         if (sock === false) {
-          send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: `cannot listen on ${host}:${port}` } });
+          send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}` } });
           setTimeout(() => process.exit(1), 50);
           return;
         }
-        listenSocket = sock;
-        slot.setState(WORKER_STATE.LISTENING);
-        slot.setConfigVersion(snapshot.version);
-        send({ kind: 'worker:listening', port: uws.us_socket_local_port(sock), uws: build });
-        send({ kind: 'config:ack', version: snapshot.version });
-      });
+        listenSockets.push(sock);
+      }
+      slot.setState(WORKER_STATE.LISTENING);
+      slot.setConfigVersion(snapshot.version);
+      send({ kind: 'worker:listening', port: uws.us_socket_local_port(listenSockets[0]), uws: build });
+      send({ kind: 'config:ack', version: snapshot.version });
       return;
     }
     slot.setConfigVersion(snapshot.version);
@@ -87,8 +90,8 @@ export function startWorker(): void {
     if (draining) return;
     draining = true;
     slot.setState(WORKER_STATE.DRAINING);
-    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
-    listenSocket = null;
+    for (const sock of listenSockets) uws.us_listen_socket_close(sock);
+    listenSockets = [];
     const deadline = Date.now() + timeoutMs;
     const poll = setInterval(() => {
       if (slot.active() > 0 && Date.now() < deadline) return;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { CLI_PATH, gatewayEnv } from './start-gateway';
 import { killGroupAndWait, trackGroup, untrackGroup } from './proc';
 import { waitFor } from './wait';
@@ -58,4 +59,23 @@ export function startWithEnv(args: string[], env: NodeJS.ProcessEnv): EnvGateway
       return stopping;
     },
   };
+}
+
+/** TCP ports process `pid` listens on (from /proc: its socket inodes in state LISTEN). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  }).filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports.sort((a, b) => a - b);
 }

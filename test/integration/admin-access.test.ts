@@ -7,29 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from '../helpers/http-client';
 import { runCli } from '../helpers/start-gateway';
-import { startWithEnv, type EnvGateway } from '../helpers/start-with-env';
+import { listeningPorts, startWithEnv, type EnvGateway } from '../helpers/start-with-env';
 import { freePorts } from '../helpers/ports';
 
 const TOKEN = 'test-token-0123456789abcdef';
-
-/** TCP ports process `pid` listens on (from /proc: its socket inodes in state LISTEN). */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set(fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  }).filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 10 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16));
-    }
-  }
-  return ports.sort((a, b) => a - b);
-}
 
 describe('Admin API access: loopback by default, a token or an explicit opt-out beyond it, off means off', () => {
   let dir: string;
