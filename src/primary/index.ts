@@ -36,6 +36,15 @@ export interface PrimaryOptions {
 }
 
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
+  // SIGHUP's default action ends the process: the handler is installed before the first load,
+  // and one that arrives before reloads can run is remembered and reloads once they can. (One
+  // handler for good: removing the last listener would drop a signal not yet dispatched.)
+  let reloadNow: (() => void) | null = null;
+  let hupWhileLoading = false;
+  process.on('SIGHUP', () => {
+    if (reloadNow !== null) reloadNow();
+    else hupWhileLoading = true;
+  });
   // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
   // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
   const { loaded, source } = await loadSource(opts.configFile, opts.env, 1);
@@ -89,10 +98,11 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
   const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     // Through the writer queue: a reload never interleaves with an Admin API change.
     if (!stopping) void writer.serial(() => reloader.reload());
-  });
+  };
+  reloadNow = reload;
   process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));
   setInterval(() => stampAlive(segment), 1000).unref();
@@ -134,4 +144,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   }
   supervisor.start();
   log('info', 'primary started', { workers: count, config: file, version: snapshot.version });
+  if (hupWhileLoading) {
+    log('notice', 'SIGHUP arrived while the config was loading: reloading it');
+    reload();
+  }
 }

@@ -13,6 +13,7 @@ import { attachTargetTable } from './balancer/health';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
+import { codeId } from '../shared/build-id';
 import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
@@ -22,6 +23,17 @@ const HEARTBEAT_MS = 250;
 export function startWorker(): void {
   const workerId = Number(process.env.HYPERWAY_WORKER_ID);
   configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
+  // Forked from the code on disk: after an in-place upgrade it may not be the primary's.
+  const ours = codeId();
+  const primary = process.env.HYPERWAY_CODE_ID ?? 'none (a primary older than this check)';
+  if (ours !== primary) {
+    const message = `worker ${workerId} runs other code than its primary (worker ${ours}, primary ${primary}): ` +
+      'the files under the running gateway changed (an upgrade in place?); restart the gateway to run the new code';
+    log('error', 'code version mismatch: refusing to serve', { worker: workerId, worker_code: ours, primary_code: primary });
+    send({ kind: 'listen:failed', error: { code: 'HW_ERR_VERSION_MISMATCH', message } });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
   attachTargetTable(segment, workerId);
   const slot = new WorkerSlot(segment, workerId);

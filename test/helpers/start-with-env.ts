@@ -20,8 +20,9 @@ export interface EnvGateway {
   stop(): Promise<number | null>;
 }
 
-export function startWithEnv(args: string[], env: NodeJS.ProcessEnv): EnvGateway {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: gatewayEnv(env) });
+/** `cli`: another build's main.js (a copy the test made), CLI_PATH by default. */
+export function startWithEnv(args: string[], env: NodeJS.ProcessEnv, cli = CLI_PATH): EnvGateway {
+  const child = spawn(process.execPath, [cli, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: gatewayEnv(env) });
   const pid = child.pid;
   if (pid === undefined) throw new Error('spawn failed');
   trackGroup(pid);
