@@ -25,7 +25,7 @@ export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): 
   if (text === null) return { status: 400, body: { message: "expected a declarative configuration (the body, or a 'config' field)" } };
   if (yamlBody) {
     try {
-      parse(text);
+      parse(text, { uniqueKeys: false });
     } catch (e) {
       return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: (e as Error).message, fields: {} } };
     }
