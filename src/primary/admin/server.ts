@@ -22,6 +22,7 @@ import { CONSUMER_ROUTES } from './consumers';
 import { CREDENTIAL_ROUTES } from './credentials';
 import { PLUGIN_ROUTES } from './plugins';
 import { getConfig, postConfig } from './config';
+import { listTags, pluginSchema } from './meta';
 
 export interface AdminResponse {
   status: number;
@@ -38,6 +39,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/status/ready': { GET: readyBody },
   '/metrics': { GET: metricsBody },
   '/config': { GET: getConfig, POST: postConfig },
+  '/endpoints': { GET: () => endpoints() },
 };
 
 /** Kong's Status API (status_listen): health and metrics only, never configuration. */
@@ -50,7 +52,18 @@ export const STATUS_ROUTES: typeof ROUTES = {
 /** The entity endpoints (entity-router.ts): tried when no exact path above matches. */
 const ENTITY_ROUTES: readonly EntityRoute[] = [
   ...SERVICE_ROUTES, ...ROUTE_ROUTES, ...UPSTREAM_ROUTES, ...TARGET_ROUTES, ...CONSUMER_ROUTES, ...CREDENTIAL_ROUTES, ...PLUGIN_ROUTES,
+  { pattern: ['schemas', 'plugins', ':name'], methods: { GET: pluginSchema } },
+  { pattern: ['tags'], methods: { GET: listTags } },
+  { pattern: ['tags', ':tag'], methods: { GET: listTags } },
 ];
+
+/** `GET /endpoints`: every path this Admin API serves, with Kong's `{name}` placeholders. */
+function endpoints(): AdminResponse {
+  const paths = new Set<string>(Object.keys(ROUTES));
+  for (const r of ENTITY_ROUTES) paths.add('/' + r.pattern.map((p) => (p.startsWith(':') ? `{${p.slice(1)}}` : p)).join('/'));
+  paths.add('/upstreams/{upstream}/health');
+  return { status: 200, body: { data: [...paths].sort() } };
+}
 
 /** The request path without query; absolute-form targets give their path; null when unusable. */
 export function adminPath(url: string | undefined): string | null {
@@ -115,8 +128,8 @@ export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ct
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
-    if (out.status === 204) {
-      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
+    if (out.status === 204 || out.status === 304) {
+      res.writeHead(out.status, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
       res.end();
       return;
     }
