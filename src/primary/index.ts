@@ -80,14 +80,16 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     }
     stopping = true;
     health.stop();
-    log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
+    // The running value: a reload may have changed drain_timeout since the start.
+    const { drainTimeout } = supervisor.snapshot.settings;
+    log('notice', 'shutting down', { reason, drainTimeoutMs: drainTimeout });
     for (const a of admin) {
       a.close();
       a.closeAllConnections();
     }
     status?.close();
     status?.closeAllConnections();
-    await supervisor.shutdown(settings.drainTimeout);
+    await supervisor.shutdown(drainTimeout);
     destroySegment(segment);
     await opts.onShutdown?.();
     log('notice', 'stopped');
@@ -117,8 +119,17 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   });
 
   const ctx: AdminContext = {
-    settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
-    metrics: { collector, names: new LabelNames(), kong2: settings.prometheusKong2Metrics },
+    // The running settings (a reload changes them), never the start-time copy.
+    get settings() {
+      return supervisor.snapshot.settings;
+    },
+    segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
+    metrics: {
+      collector, names: new LabelNames(),
+      get kong2() {
+        return supervisor.snapshot.settings.prometheusKong2Metrics;
+      },
+    },
     writer, env: opts.env,
   };
   // admin_listen: off leaves the list empty: no Admin API at all.

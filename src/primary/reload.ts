@@ -15,7 +15,9 @@ import { formatProblems, type ConfigError } from '../lib/errors';
 
 /** Settings a reload cannot change, by the name the operator writes in the file. */
 const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [
-  ['proxyListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['workers', 'workers'], ['targetSlots', 'target_slots'],
+  ['proxyListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['statusListen', 'status_listen'], ['workers', 'workers'],
+  // Sizes of the shared segment, fixed when it is created.
+  ['targetSlots', 'target_slots'], ['metricsSeries', 'metrics_series'], ['rateLimitingTableSize', 'rate_limiting_table_size'],
 ];
 
 function shown(value: Settings[keyof Settings]): unknown {
