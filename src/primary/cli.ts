@@ -1,6 +1,6 @@
 /**
  * The `hyperway` command line:
- *   hyperway start [--config FILE] [--demo]   run the gateway (FILE or $HYPERWAY_CONFIG or the default)
+ *   hyperway start [--config FILE] [--demo]   run the gateway (FILE, $HYPERWAY_CONFIG, $KONG_DECLARATIVE_CONFIG, or with --demo the demo config)
  *   hyperway check --config FILE               validate only: exit 0, or 1 listing every error
  */
 import path from 'node:path';
@@ -17,7 +17,9 @@ const USAGE = `Usage:
   hyperway check --config FILE               validate a Kong declarative config
 ${DB_USAGE}
   hyperway --version
-Environment: HYPERWAY_CONFIG, HYPERWAY_PROXY_LISTEN, HYPERWAY_ADMIN_LISTEN, HYPERWAY_WORKERS,
+The config file: --config, else HYPERWAY_CONFIG, else KONG_DECLARATIVE_CONFIG (Kong's);
+--demo alone runs the bundled demo config.
+Environment: HYPERWAY_CONFIG, KONG_DECLARATIVE_CONFIG, HYPERWAY_PROXY_LISTEN, HYPERWAY_ADMIN_LISTEN, HYPERWAY_WORKERS,
 HYPERWAY_LOG_LEVEL and every setting as HYPERWAY_<NAME> or KONG_<NAME> (see README).`;
 
 export const DEFAULT_CONFIG = path.resolve(__dirname, '..', '..', '..', 'native-config', 'hyperway.yaml');
@@ -61,9 +63,26 @@ export function runCli(argv: string[]): void {
   }
   // Kong's DB mode runs without a declarative file: its settings come from the environment.
   if (args.config === null && !process.env.HYPERWAY_CONFIG && !process.env.KONG_DECLARATIVE_CONFIG && dbModeByEnv(process.env)) args.config = DB_MODE_CONFIG;
-  const file = path.resolve(args.config ?? process.env.HYPERWAY_CONFIG ?? DEFAULT_CONFIG);
+  const given = configFileOf(args, process.env);
+  if (given === null) {
+    process.stderr.write('hyperway: no config file given: pass --config FILE, or set HYPERWAY_CONFIG or KONG_DECLARATIVE_CONFIG ' +
+      '(a Kong declarative config, kong.yml); `hyperway start --demo` runs the bundled demo config\n');
+    process.exitCode = 1;
+    return;
+  }
+  const file = path.resolve(given);
   if (args.command === 'check') return check(file);
   void start(file, args.demo);
+}
+
+/**
+ * --config, then HYPERWAY_CONFIG, then KONG_DECLARATIVE_CONFIG (a Kong container's environment
+ * carried over), then the demo config with --demo; null: none given. Never the demo by default: a
+ * migrated container would silently serve it and answer 404 to everything.
+ */
+export function configFileOf(args: { config: string | null; demo: boolean }, env: NodeJS.ProcessEnv): string | null {
+  const set = (v: string | undefined): string | null => (v === undefined || v.trim() === '' ? null : v);
+  return args.config ?? set(env.HYPERWAY_CONFIG) ?? set(env.KONG_DECLARATIVE_CONFIG) ?? (args.demo ? DEFAULT_CONFIG : null);
 }
 
 function check(file: string): void {
@@ -92,10 +111,10 @@ async function start(file: string, demo: boolean): Promise<void> {
         const p = proxy.replace('0.0.0.0', '127.0.0.1');
         process.stdout.write(
           `hyperway ${HYPERWAY_VERSION}: ${workers} worker process(es) serving ${file}\n` +
-          `  proxy     ${proxy}\n  admin API ${admin}\n` +
+          `  proxy     ${proxy}\n  admin API ${admin ?? 'off (admin_listen: off)'}\n` +
           (demo ? `  try       curl -i ${p}/demo/hello   (balanced over two demo upstreams)\n` +
                   `            curl -i ${p}/echo/anything  (echoes what the upstream received)\n` : '') +
-          `  status    curl -s ${admin}/status\n`);
+          (admin === null ? '' : `  status    curl -s ${admin}/status\n`));
       },
       onShutdown: () => stopDemo?.(),
     });

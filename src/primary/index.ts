@@ -31,12 +31,21 @@ export interface PrimaryOptions {
   configFile: string;
   env: NodeJS.ProcessEnv;
   /** Called once every worker listens (the CLI prints the URLs). */
-  onReady?: (info: { proxy: string; admin: string; workers: number }) => void;
+  onReady?: (info: { proxy: string; admin: string | null; workers: number }) => void;
   /** Called after shutdown, before exit (the CLI stops the demo upstreams). */
   onShutdown?: () => Promise<void> | void;
 }
 
 export async function startPrimary(opts: PrimaryOptions): Promise<void> {
+  // SIGHUP's default action ends the process: the handler is installed before the first load,
+  // and one that arrives before reloads can run is remembered and reloads once they can. (One
+  // handler for good: removing the last listener would drop a signal not yet dispatched.)
+  let reloadNow: (() => void) | null = null;
+  let hupWhileLoading = false;
+  process.on('SIGHUP', () => {
+    if (reloadNow !== null) reloadNow();
+    else hupWhileLoading = true;
+  });
   // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
   // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
   const fromFile = await loadSource(opts.configFile, opts.env, 1);
@@ -67,7 +76,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const writer = new ConfigWriter(db?.store ?? store, supervisor, opts.env, prepare);
   discovery.attach(supervisor, (fn) => writer.serial(fn));
   db?.start(writer, supervisor, prepare);
-  let admin: Server | null = null;
+  const admin: Server[] = [];
   let status: Server | null = null;
   let stopping = false;
 
@@ -82,12 +91,16 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     stopping = true;
     discovery.stop();
     health.stop();
-    log('notice', 'shutting down', { reason, drainTimeoutMs: settings.drainTimeout });
-    admin?.close();
-    admin?.closeAllConnections();
+    // The running value: a reload may have changed drain_timeout since the start.
+    const { drainTimeout } = supervisor.snapshot.settings;
+    log('notice', 'shutting down', { reason, drainTimeoutMs: drainTimeout });
+    for (const a of admin) {
+      a.close();
+      a.closeAllConnections();
+    }
     status?.close();
     status?.closeAllConnections();
-    await supervisor.shutdown(settings.drainTimeout);
+    await supervisor.shutdown(drainTimeout);
     await db?.close();
     destroySegment(segment);
     await opts.onShutdown?.();
@@ -99,12 +112,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
   const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     // Through the writer queue: a reload never interleaves with an Admin API change.
     if (stopping) return;
     if (db) db.resync();
     else void writer.serial(() => reloader.reload());
-  });
+  };
+  reloadNow = reload;
   process.on('SIGUSR1', () => supervisor.reopenLogs());
   process.on('exit', () => destroySegment(segment));
   setInterval(() => stampAlive(segment), 1000).unref();
@@ -115,26 +129,39 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     void shutdown('a worker could not start', 1);
   });
   supervisor.on('ready', () => {
-    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: `http://${formatAddress(settings.adminListen)}`, workers: count });
+    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: settings.adminListens.length === 0 ? null : `http://${formatAddress(settings.adminListen)}`, workers: count });
   });
 
   const ctx: AdminContext = {
-    settings, segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
-    metrics: { collector, names: new LabelNames(), kong2: settings.prometheusKong2Metrics },
+    // The running settings (a reload changes them), never the start-time copy.
+    get settings() {
+      return supervisor.snapshot.settings;
+    },
+    segment, supervisor, nodeId: randomUUID(), startedAt: Date.now(), configFile: file,
+    metrics: {
+      collector, names: new LabelNames(),
+      get kong2() {
+        return supervisor.snapshot.settings.prometheusKong2Metrics;
+      },
+    },
     writer, env: opts.env,
   };
-  try {
-    admin = await startAdminServer(ctx);
-  } catch (e) {
-    destroySegment(segment);
-    process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(settings.adminListen)}: ${(e as Error).message}\n`);
-    process.exit(1);
+  // admin_listen: off leaves the list empty: no Admin API at all.
+  for (const at of settings.adminListens) {
+    try {
+      admin.push(await startAdminServer(ctx, undefined, at));
+    } catch (e) {
+      for (const a of admin) a.close();
+      destroySegment(segment);
+      process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(at)}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   if (settings.statusListen !== null) {
     try {
       status = await startAdminServer(ctx, STATUS_ROUTES, settings.statusListen);
     } catch (e) {
-      admin.close();
+      for (const a of admin) a.close();
       destroySegment(segment);
       process.stderr.write(`hyperway: cannot listen on status_listen ${formatAddress(settings.statusListen)}: ${(e as Error).message}\n`);
       process.exit(1);
@@ -142,4 +169,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   }
   supervisor.start();
   log('info', 'primary started', { workers: count, config: file, version: snapshot.version });
+  if (hupWhileLoading) {
+    log('notice', 'SIGHUP arrived while the config was loading: reloading it');
+    reload();
+  }
 }

@@ -5,7 +5,7 @@
  * Listen addresses and the worker count need a restart; a reload keeps the running ones.
  */
 import type { Snapshot } from '../shared/snapshot';
-import { formatAddress, type Settings } from '../shared/settings';
+import { formatAddress, type ListenAddress, type Settings } from '../shared/settings';
 import { closeCompilePool, type LoadedConfig } from './config';
 import { loadSource, type Source } from './store/source';
 import { rollOut } from './rollout';
@@ -14,9 +14,14 @@ import { configureLog, log } from '../lib/log';
 import { formatProblems, type ConfigError } from '../lib/errors';
 
 /** Settings a reload cannot change, by the name the operator writes in the file. */
-const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [['proxyListen', 'proxy_listen'], ['adminListen', 'admin_listen'], ['workers', 'workers'], ['targetSlots', 'target_slots']];
+const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [
+  ['proxyListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['statusListen', 'status_listen'], ['workers', 'workers'],
+  // Sizes of the shared segment, fixed when it is created.
+  ['targetSlots', 'target_slots'], ['metricsSeries', 'metrics_series'], ['rateLimitingTableSize', 'rate_limiting_table_size'],
+];
 
 function shown(value: Settings[keyof Settings]): unknown {
+  if (Array.isArray(value) && value.every((a) => typeof a === 'object' && a !== null && 'port' in a)) return (value as ListenAddress[]).map(formatAddress).join(', ');
   if (typeof value === 'object' && value !== null && 'port' in value) return formatAddress(value);
   return value === 0 ? 'auto' : value;
 }
@@ -95,6 +100,8 @@ export class Reloader {
         (settings as Record<string, unknown>)[key] = current.settings[key];
       }
     }
+    settings.proxyListen = current.settings.proxyListen;
+    settings.adminListen = current.settings.adminListen;
     next = this.#prepare({ ...next, settings });
     configureLog(settings.logLevel, 'primary');
     const r = await rollOut(this.#supervisor, next);

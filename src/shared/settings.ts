@@ -15,6 +15,14 @@ export interface Settings {
   proxyListen: ListenAddress;
   /** `admin_listen`: the primary's Admin API (default 127.0.0.1:8001). */
   adminListen: ListenAddress;
+  /** Every plain entry of `proxy_listen` (the first is proxyListen); workers listen on each. */
+  proxyListens: ListenAddress[];
+  /** Every plain entry of `admin_listen`; empty when `admin_listen: off` (no Admin API). */
+  adminListens: ListenAddress[];
+  /** `admin_token`: when set, every Admin API request must carry it in `Kong-Admin-Token`. */
+  adminToken: string | null;
+  /** `admin_allow_unauthenticated_remote` (default off): serve the Admin API beyond loopback without a token. */
+  adminAllowUnauthenticatedRemote: boolean;
   /** `workers`: worker processes; 0 or "auto" = one per core. */
   workers: number;
   /** `log_level`: debug | info | notice | warn | error. */
@@ -110,6 +118,10 @@ export type { LogLevel } from '../lib/log';
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   proxyListen: { host: '0.0.0.0', port: 8000 },
   adminListen: { host: '127.0.0.1', port: 8001 },
+  proxyListens: [{ host: '0.0.0.0', port: 8000 }],
+  adminListens: [{ host: '127.0.0.1', port: 8001 }],
+  adminToken: null,
+  adminAllowUnauthenticatedRemote: false,
   workers: 0,
   logLevel: 'notice',
   trustedIps: [],

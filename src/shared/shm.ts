@@ -4,7 +4,7 @@
  * The primary creates one segment per primary process, named `/hyperway.<primary pid>.<random>`
  * (pids repeat across containers that share an IPC namespace, so the pid alone is no identity),
  * and stamps its header every second. At start it removes segments whose stamp is older than
- * STALE_AFTER_S: their primary is gone, whatever its pid now means. Workers attach by name
+ * STALE_AFTER_S and whose owner pid no longer runs: their primary is gone. Workers attach by name
  * (env HYPERWAY_SHM). All cross-process reads and writes go through `Atomics` on the Int32Array
  * view; `Atomics.wait` does not work on this mapping, so nobody blocks on it: the primary polls.
  *
@@ -149,13 +149,30 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000), prefix
     }
     // A header without MAGIC is a primary creating it right now, one that died doing so, or an
     // older layout: only the last two are old.
-    const stale = read < header.length || header.readInt32LE(0) !== SHM_MAGIC
+    const valid = read === header.length && header.readInt32LE(0) === SHM_MAGIC;
+    const stale = !valid
       ? nowS - createdS > STALE_AFTER_S
-      : nowS - header.readInt32LE(ALIVE_AT * 4) > STALE_AFTER_S;
+      : nowS - header.readInt32LE(ALIVE_AT * 4) > STALE_AFTER_S && !ownerRuns(header.readInt32LE(OWNER_PID * 4));
     if (stale) {
       shm.destroy(name);
       removed.push(name);
     }
   }
   return removed;
+}
+
+/**
+ * Whether the primary that created a segment still runs: a primary paused longer than the stale
+ * limit (SIGSTOP, `docker pause`) stops stamping but must keep its segment. A pid equal to ours is
+ * another primary's from before (a container restarted as pid 1 on a shared /dev/shm): the stamp
+ * decides. Pids of another pid namespace are not visible here; there too the stamp decides.
+ */
+function ownerRuns(pid: number): boolean {
+  if (pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it exists, as another user
+  }
 }

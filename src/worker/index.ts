@@ -14,6 +14,7 @@ import { attachTargetTable } from './balancer/health';
 import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
+import { codeId } from '../shared/build-id';
 import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
@@ -25,6 +26,17 @@ const HEARTBEAT_MS = 250;
 export function startWorker(): void {
   const workerId = Number(process.env.HYPERWAY_WORKER_ID);
   configureLog((process.env.HYPERWAY_LOG_LEVEL as never) ?? 'notice', `worker-${workerId}`);
+  // Forked from the code on disk: after an in-place upgrade it may not be the primary's.
+  const ours = codeId();
+  const primary = process.env.HYPERWAY_CODE_ID ?? 'none (a primary older than this check)';
+  if (ours !== primary) {
+    const message = `worker ${workerId} runs other code than its primary (worker ${ours}, primary ${primary}): ` +
+      'the files under the running gateway changed (an upgrade in place?); restart the gateway to run the new code';
+    log('error', 'code version mismatch: refusing to serve', { worker: workerId, worker_code: ours, primary_code: primary });
+    send({ kind: 'listen:failed', error: { code: 'HW_ERR_VERSION_MISMATCH', message } });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
   const segment = attachSegment(String(process.env.HYPERWAY_SHM));
   attachTargetTable(segment, workerId);
   const slot = new WorkerSlot(segment, workerId);
@@ -52,7 +64,7 @@ export function startWorker(): void {
   const pools = new UpstreamPools();
   const state: ProxyState = { runtime: null, slot };
   let app: TemplatedApp | null = null;
-  let listenSocket: ListenSocket | null = null;
+  let listenSockets: ListenSocket[] = [];
   let draining = false;
 
   function apply(snapshot: Snapshot): void {
@@ -69,19 +81,22 @@ export function startWorker(): void {
     configureLog(snapshot.settings.logLevel, `worker-${workerId}`);
     if (app === null) {
       app = createProxyApp(uws, state);
-      const { host, port } = snapshot.settings.proxyListen;
-      app.listen(host, port, (sock) => {
+      // Every plain proxy_listen entry (a snapshot from an older primary has only proxyListen).
+      const addresses = snapshot.settings.proxyListens ?? [snapshot.settings.proxyListen];
+      for (const { host, port } of addresses) {
+        let sock: ListenSocket | false = false;
+        app.listen(host, port, (s) => (sock = s));
         if (sock === false) {
-          send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: `cannot listen on ${host}:${port}` } });
+          send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: `cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}` } });
           setTimeout(() => process.exit(1), 50);
           return;
         }
-        listenSocket = sock;
-        slot.setState(WORKER_STATE.LISTENING);
-        slot.setConfigVersion(snapshot.version);
-        send({ kind: 'worker:listening', port: uws.us_socket_local_port(sock), uws: build });
-        send({ kind: 'config:ack', version: snapshot.version });
-      });
+        listenSockets.push(sock);
+      }
+      slot.setState(WORKER_STATE.LISTENING);
+      slot.setConfigVersion(snapshot.version);
+      send({ kind: 'worker:listening', port: uws.us_socket_local_port(listenSockets[0]), uws: build });
+      send({ kind: 'config:ack', version: snapshot.version });
       return;
     }
     slot.setConfigVersion(snapshot.version);
@@ -93,8 +108,8 @@ export function startWorker(): void {
     if (draining) return;
     draining = true;
     slot.setState(WORKER_STATE.DRAINING);
-    if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
-    listenSocket = null;
+    for (const sock of listenSockets) uws.us_listen_socket_close(sock);
+    listenSockets = [];
     const deadline = Date.now() + timeoutMs;
     const poll = setInterval(() => {
       if (slot.active() > 0 && Date.now() < deadline) return;

@@ -2,7 +2,7 @@
  * Request bodies as Kong's Admin API takes them: JSON, or application/x-www-form-urlencoded with
  * Kong's array and nested forms (`paths[]=/x`, `paths[1]=/y`, `config.minute=5`, repeated keys).
  * Form values are strings: coerceForm() turns them into the schema's types, as Kong's form
- * decoding does. Other types answer 415; bodies above ADMIN_BODY_LIMIT answer 413.
+ * decoding does; multipart/form-data is read the same way. Other types answer 415; bodies above ADMIN_BODY_LIMIT answer 413.
  */
 import type http from 'node:http';
 import type { AdminResponse } from './server';
@@ -37,7 +37,19 @@ export async function readBody(req: http.IncomingMessage, limit = ADMIN_BODY_LIM
     return { ok: true, value: v as Record<string, unknown>, form: false, raw, type };
   }
   if (type === 'application/x-www-form-urlencoded' || type === '') return { ok: true, value: parseForm(raw), form: true, raw, type };
-  return { ok: false, res: { status: 415, body: { message: `Unsupported Content-Type '${type}': send application/json or application/x-www-form-urlencoded` } } };
+  if (type === 'multipart/form-data') {
+    // Node's own multipart parser (undici's Response.formData); fields read as Kong's form fields,
+    // files (`curl -F config=@kong.yml`) as their text.
+    const fields = new URLSearchParams();
+    try {
+      const form = await new Response(Buffer.concat(chunks), { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
+      for (const [k, v] of form) fields.append(k, typeof v === 'string' ? v : await v.text());
+    } catch {
+      return { ok: false, res: { status: 400, body: { message: 'Cannot parse multipart/form-data body' } } };
+    }
+    return { ok: true, value: parseForm(fields.toString()), form: true, raw, type };
+  }
+  return { ok: false, res: { status: 415, body: { message: `Unsupported Content-Type '${type}': send application/json, application/x-www-form-urlencoded or multipart/form-data` } } };
 }
 
 /** `a.b[]=1&a.b[]=2&c[1]=x` → `{ a: { b: ['1', '2'] }, c: [, 'x'] }`; repeated plain keys make arrays. */

@@ -1,7 +1,8 @@
 /**
  * `GET /config`: what the gateway would load now (kong.yml as written, or the state file's
  * entities with kong.yml's `hyperway:` block), as `{ config: "<yaml>" }`. `POST /config`:
- * replace every entity at once, all or nothing (JSON or YAML body, or a `config` field).
+ * replace every entity at once, all or nothing (JSON or YAML body, or a `config` field);
+ * `?check_hash=1` answers 304 and changes nothing when the document is the running configuration.
  */
 import type http from 'node:http';
 import { parse, stringify } from 'yaml';
@@ -30,13 +31,15 @@ export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): 
   if (text === null) return { status: 400, body: { message: "expected a declarative configuration (the body, or a 'config' field)" } };
   if (yamlBody) {
     try {
-      parse(text);
+      parse(text, { uniqueKeys: false });
     } catch (e) {
       return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: (e as Error).message, fields: {} } };
     }
   }
   return ctx.writer.serial(async () => {
-    const out = await ctx.writer.applyText(text, 'POST /config');
+    const checkHash = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('check_hash') === '1';
+    const out = await ctx.writer.applyText(text, 'POST /config', checkHash);
+    if (out.ok && out.unchanged) return { status: 304, body: null };
     if (out.ok) return { status: 201, body: out.entities };
     if (out.kind === 'failed') return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
     if (out.kind === 'unavailable') return { status: 503, body: { message: out.reason } };

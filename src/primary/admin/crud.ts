@@ -135,6 +135,14 @@ function tagFilter(query: URLSearchParams): ((r: EntityRecord) => boolean) | Adm
 }
 
 export function listEntities(ctx: AdminContext, scope: Scope, query: URLSearchParams, basePath: string): AdminResponse {
+  const tags = tagFilter(query);
+  if (tags !== null && typeof tags !== 'function') return tags;
+  const all = ctx.writer.store.list(scope.entity).filter((r) => inScope(r, scope) && (tags === null || tags(r)));
+  return paginate(all, query, basePath);
+}
+
+/** Kong's pagination: `size` (1..1000, default 100), an opaque `offset`, and `next`. */
+export function paginate(all: readonly unknown[], query: URLSearchParams, basePath: string): AdminResponse {
   const sizeText = query.get('size');
   const size = sizeText === null ? 100 : Number(sizeText);
   if (!Number.isInteger(size) || size < 1 || size > 1000) return { status: 400, body: { message: 'size must be an integer between 1 and 1000' } };
@@ -146,9 +154,6 @@ export function listEntities(ctx: AdminContext, scope: Scope, query: URLSearchPa
     if (n < 0) return kongError(400, 'INVALID_OFFSET', `'${offsetText}' is not a valid offset: bad base64 encoding`);
     start = n;
   }
-  const tags = tagFilter(query);
-  if (tags !== null && typeof tags !== 'function') return tags;
-  const all = ctx.writer.store.list(scope.entity).filter((r) => inScope(r, scope) && (tags === null || tags(r)));
   const data = all.slice(start, start + size);
   const body: Record<string, unknown> = { data, next: null };
   if (start + size < all.length) {

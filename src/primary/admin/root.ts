@@ -1,4 +1,4 @@
-/** GET /: node information, in Kong's shape where Kong has the field. */
+/** GET /: node information, in Kong's shape where Kong has the field; settings as running (after reloads). */
 import os from 'node:os';
 import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
@@ -14,7 +14,8 @@ export function nodeInfo(ctx: AdminContext): AdminResponse {
       // Kong clients (decK, Kong Manager, scripts) pick features by this field: it names the Kong
       // version whose Admin API and behaviour Hyperway follows. Hyperway's own is below.
       version: KONG_COMPAT_VERSION,
-      hyperway: { version: HYPERWAY_VERSION },
+      // Hyperway's own settings that kong.conf does not have, as running now.
+      hyperway: { version: HYPERWAY_VERSION, drain_timeout: s.drainTimeout, worker_heartbeat_timeout: s.workerHeartbeatTimeout },
       node_id: ctx.nodeId,
       hostname: os.hostname(),
       node: { version: process.version, platform: process.platform, arch: process.arch },
@@ -24,8 +25,9 @@ export function nodeInfo(ctx: AdminContext): AdminResponse {
         database: 'off',
         declarative_config: ctx.configFile,
         router_flavor: 'traditional_compatible',
-        proxy_listen: [formatAddress(s.proxyListen)],
-        admin_listen: [formatAddress(s.adminListen)],
+        proxy_listen: s.proxyListens.map(formatAddress),
+        admin_listen: s.adminListens.map(formatAddress),
+        status_listen: s.statusListen === null ? [] : [formatAddress(s.statusListen)],
         nginx_worker_processes: ctx.supervisor.workers.length,
         trusted_ips: s.trustedIps,
         real_ip_header: s.realIpHeader,

@@ -5,6 +5,7 @@
  * inside a try, and server errors are logged, never thrown.
  */
 import http from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
 import { statusBody, readyBody } from './status';
@@ -21,6 +22,7 @@ import { CONSUMER_ROUTES } from './consumers';
 import { CREDENTIAL_ROUTES } from './credentials';
 import { PLUGIN_ROUTES } from './plugins';
 import { getConfig, postConfig } from './config';
+import { listTags, pluginSchema } from './meta';
 
 export interface AdminResponse {
   status: number;
@@ -37,6 +39,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   '/status/ready': { GET: readyBody },
   '/metrics': { GET: metricsBody },
   '/config': { GET: getConfig, POST: postConfig },
+  '/endpoints': { GET: () => endpoints() },
 };
 
 /** Kong's Status API (status_listen): health and metrics only, never configuration. */
@@ -49,7 +52,18 @@ export const STATUS_ROUTES: typeof ROUTES = {
 /** The entity endpoints (entity-router.ts): tried when no exact path above matches. */
 const ENTITY_ROUTES: readonly EntityRoute[] = [
   ...SERVICE_ROUTES, ...ROUTE_ROUTES, ...UPSTREAM_ROUTES, ...TARGET_ROUTES, ...CONSUMER_ROUTES, ...CREDENTIAL_ROUTES, ...PLUGIN_ROUTES,
+  { pattern: ['schemas', 'plugins', ':name'], methods: { GET: pluginSchema } },
+  { pattern: ['tags'], methods: { GET: listTags } },
+  { pattern: ['tags', ':tag'], methods: { GET: listTags } },
 ];
+
+/** `GET /endpoints`: every path this Admin API serves, with Kong's `{name}` placeholders. */
+function endpoints(): AdminResponse {
+  const paths = new Set<string>(Object.keys(ROUTES));
+  for (const r of ENTITY_ROUTES) paths.add('/' + r.pattern.map((p) => (p.startsWith(':') ? `{${p.slice(1)}}` : p)).join('/'));
+  paths.add('/upstreams/{upstream}/health');
+  return { status: 200, body: { data: [...paths].sort() } };
+}
 
 /** The request path without query; absolute-form targets give their path; null when unusable. */
 export function adminPath(url: string | undefined): string | null {
@@ -70,6 +84,8 @@ export function adminPath(url: string | undefined): string | null {
 function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUTES): AdminResponse | Promise<AdminResponse> {
   const path = adminPath(req.url);
   if (path === null) return { status: 400, body: { message: 'Bad request' } };
+  // Liveness probes (load balancers, orchestrators) carry no token and learn nothing secret.
+  if (routes === ROUTES && !(path === '/status' || path === '/status/ready') && !tokenAccepted(ctx, req)) return UNAUTHORIZED;
   // The status listener serves only its own routes; upstream health belongs to the Admin API.
   if (routes === ROUTES && path.startsWith('/upstreams/')) {
     const health = upstreamsRoute(ctx, req, path);
@@ -86,6 +102,22 @@ function route(ctx: AdminContext, req: http.IncomingMessage, routes: typeof ROUT
   return handler(ctx, req);
 }
 
+/** Kong Enterprise's answer (RBAC) to a request without valid credentials. */
+const UNAUTHORIZED: AdminResponse = { status: 401, body: { message: 'Invalid credentials. Token or User credentials required' } };
+
+/**
+ * `Kong-Admin-Token` against admin_token, in constant time: both sides are hashed first, so
+ * neither the content nor the length of the token leaks through timing.
+ */
+function tokenAccepted(ctx: AdminContext, req: http.IncomingMessage): boolean {
+  const expected = ctx.settings.adminToken;
+  if (expected === null) return true;
+  const given = req.headers['kong-admin-token'];
+  if (typeof given !== 'string') return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ctx.settings.adminListen): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     let out: AdminResponse;
@@ -96,8 +128,8 @@ export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ct
       out = { status: 500, body: { message: 'An unexpected error occurred' } };
     }
     if (res.destroyed) return;
-    if (out.status === 204) {
-      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
+    if (out.status === 204 || out.status === 304) {
+      res.writeHead(out.status, { 'Access-Control-Allow-Origin': '*', Server: SERVER_HEADER });
       res.end();
       return;
     }

@@ -3,7 +3,7 @@
  * line:column of the node it names. JSON is YAML too, so one parser serves both.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../lib/errors';
 import { pathToString, type Path, type RawProblem } from './problems';
 
@@ -29,7 +29,8 @@ export function readConfigText(file: string): string {
 /** Throws ConfigError HW_ERR_CONFIG_YAML listing every syntax error. */
 export function parseConfigText(text: string, file: string): ParsedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+  // Duplicate keys load, the last one winning, as Kong's parser (lyaml) does; each is a warning.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, merge: true });
   const pos = (offset: number): { line: number; column: number } => {
     const lp = lineCounter.linePos(offset);
     return { line: lp.line, column: lp.col };
@@ -38,7 +39,18 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
     const problems = doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0], ...pos(e.pos[0]) }));
     throw new ConfigError(file, problems, 'HW_ERR_CONFIG_YAML');
   }
-  const warnings = doc.warnings.map((w) => ({ path: '', message: w.message.split('\n')[0], ...pos(w.pos[0]) }));
+  const warnings: ConfigProblem[] = doc.warnings.map((w) => ({ path: '', message: w.message.split('\n')[0], ...pos(w.pos[0]) }));
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const it of map.items) {
+        if (!isScalar(it.key) || it.key.value === '<<') continue;
+        const k = String(it.key.value);
+        if (!seen.has(k)) seen.add(k);
+        else warnings.push({ path: '', message: `duplicate key '${k}': the last value wins`, ...(it.key.range ? pos(it.key.range[0]) : {}) });
+      }
+    },
+  });
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
@@ -78,7 +90,9 @@ function findNode(doc: Document, p: RawProblem, exact = false): Node | undefined
       if (!item) return exact ? undefined : node;
       node = item;
     } else if (typeof seg === 'string' && isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
+      // The last pair of a key: the one whose value loaded (duplicate keys: the last wins).
+      let pair: (typeof node.items)[number] | undefined;
+      for (const it of node.items) if (isPair(it) && isScalar(it.key) && String(it.key.value) === seg) pair = it;
       if (!pair) return exact ? undefined : node;
       const key = pair.key as Node;
       const val = pair.value as Node | null;

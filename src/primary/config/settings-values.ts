@@ -11,29 +11,62 @@ export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; 
 const ok = <T>(value: T, warning?: string): Parsed<T> => (warning === undefined ? { ok: true, value } : { ok: true, value, warning });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
+/** Flags of a Kong listen entry that uWS honours anyway (it always sets SO_REUSEPORT). */
+const HONOURED_FLAGS = new Set(['reuseport']);
+/** Flags Kong accepts that change nothing Hyperway can control: accepted, and said so. */
+const IGNORED_FLAG = /^(?:deferred|bind|backlog=\d+|ipv6only=(?:on|off)|so_keepalive=\S+)$/;
+
 /**
- * Kong's listen form: `0.0.0.0:8000 reuseport backlog=16384, 0.0.0.0:8443 ssl` → the first
- * address. Flags Hyperway cannot honour (`ssl`, `http2`) on any entry are errors rather than a
- * listener that silently speaks plain HTTP/1.1 (or is silently left out).
- * @param off the value `off` stands for (with a warning), or null when `off` is an error
+ * Kong's listen form, `0.0.0.0:8000 reuseport backlog=16384, [::]:8000, 0.0.0.0:8443 http2 ssl`:
+ * every plain entry. An `ssl` or `http2` entry Hyperway cannot serve yet is left out with a
+ * warning naming it (Kong's Docker defaults carry one), as long as a plain entry remains;
+ * `proxy_protocol` is an error, since silently ignoring it breaks every request behind a
+ * PROXY-protocol load balancer.
+ * @param offOk whether `off` (no listener at all) is allowed: it gives the empty list
  */
-export function parseListen(v: unknown, name: string, off: ListenAddress | null = null): Parsed<ListenAddress> {
+export function parseListens(v: unknown, name: string, offOk = false): Parsed<ListenAddress[]> {
   const entries = Array.isArray(v) ? v : [v];
   if (entries.some((e) => typeof e !== 'string')) return fail(`expected a string such as '0.0.0.0:8000'`);
   const parts = (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== '');
+  if (parts.length === 1 && parts[0].toLowerCase() === 'off') {
+    return offOk ? ok([]) : fail(`'off' is not supported for ${name}: Hyperway needs this listener`);
+  }
+  const out: ListenAddress[] = [];
+  const notes: string[] = [];
+  const skipped: string[] = [];
   for (const part of parts) {
-    const flags = part.split(/\s+/).slice(1);
-    if (flags.includes('ssl')) return fail(`ssl listeners are not supported yet: '${part}' (Hyperway serves plain HTTP; remove this entry)`);
-    if (flags.includes('http2')) return fail(`http2 listeners are not supported yet: '${part}' (Hyperway serves HTTP/1.1; remove the http2 flag)`);
+    const [address, ...flags] = part.split(/\s+/);
+    const p = parseHostPort(address);
+    if (!p || p.port === null) return fail(`invalid listen address '${address}': expected <ip>:<port>, e.g. 0.0.0.0:8000`);
+    if (flags.includes('proxy_protocol')) return fail(`proxy_protocol listeners are not supported yet: '${part}' (the PROXY header would be read as a request)`);
+    const unknown = flags.find((f) => f !== 'ssl' && f !== 'http2' && !HONOURED_FLAGS.has(f) && !IGNORED_FLAG.test(f));
+    if (unknown !== undefined) return fail(`invalid listen flag '${unknown}' in '${part}'`);
+    if (flags.includes('ssl') || flags.includes('http2')) {
+      skipped.push(part);
+      continue;
+    }
+    const ignored = flags.filter((f) => IGNORED_FLAG.test(f));
+    if (ignored.length > 0) notes.push(`${ignored.join(' ')} on ${address} ignored`);
+    if (!out.some((a) => a.host === p.host && a.port === p.port)) out.push({ host: p.host, port: p.port });
   }
-  const first = parts[0]?.split(/\s+/)[0] ?? '';
-  if (first === 'off') {
-    if (off === null) return fail(`'off' is not supported for ${name}: Hyperway needs this listener`);
-    return ok(off, `'off' is not supported for ${name}: the Admin API stays on ${formatAddress(off)}`);
+  if (out.length === 0) {
+    return fail(`no plain HTTP entry: ${skipped.map((e) => `'${e}'`).join(', ')} need ssl or http2, which Hyperway does not serve yet`);
   }
-  const p = parseHostPort(first);
-  if (!p || p.port === null) return fail(`invalid listen address '${first}': expected <ip>:<port>, e.g. 0.0.0.0:8000`);
-  return ok({ host: p.host, port: p.port });
+  if (skipped.length > 0) notes.unshift(`skipped ${skipped.map((e) => `'${e}'`).join(', ')}: ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on ${out.map(formatAddress).join(', ')})`);
+  return ok(out, notes.length > 0 ? notes.join('; ') : undefined);
+}
+
+/** One listener (status_listen): the first plain entry of the list form. */
+export function parseListen(v: unknown, name: string): Parsed<ListenAddress> {
+  const r = parseListens(v, name);
+  return r.ok ? ok(r.value[0], r.warning) : r;
+}
+
+/** `admin_token`: sent in a header, so visible ASCII only; short tokens are guessable. */
+export function parseToken(v: unknown): Parsed<string | null> {
+  if (typeof v !== 'string' || !/^[\x21-\x7e]+$/.test(v)) return fail('expected a token of visible ASCII characters (no spaces)');
+  if (v.length < 16) return ok(v, 'an admin token shorter than 16 characters is easy to guess');
+  return ok(v);
 }
 
 const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -3,7 +3,7 @@
  * HYPERWAY_<NAME>, then KONG_<NAME>, environment variables (HYPERWAY_ wins).
  */
 import type { ConfigProblem } from '../../lib/errors';
-import { DEFAULT_SETTINGS, type Settings } from '../../shared/settings';
+import { DEFAULT_SETTINGS, formatAddress, type Settings } from '../../shared/settings';
 import { isRecord, pathToString, Problems, type Path } from './problems';
 import * as v from './settings-values';
 
@@ -29,8 +29,11 @@ const spec = <K extends keyof Settings>(name: string, key: K, parse: (x: unknown
 });
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
-  spec('proxy_listen', 'proxyListen', (x) => v.parseListen(x, 'proxy_listen')),
-  spec('admin_listen', 'adminListen', (x) => v.parseListen(x, 'admin_listen', DEFAULT_SETTINGS.adminListen)),
+  // proxyListen / adminListen are the first entries of these lists (resolveSettingsInto).
+  spec('proxy_listen', 'proxyListens', (x) => v.parseListens(x, 'proxy_listen')),
+  spec('admin_listen', 'adminListens', (x) => v.parseListens(x, 'admin_listen', true)),
+  spec('admin_token', 'adminToken', v.parseToken, null),
+  spec('admin_allow_unauthenticated_remote', 'adminAllowUnauthenticatedRemote', v.parseBool, null),
   spec('workers', 'workers', v.parseWorkers, 'nginx_worker_processes'),
   spec('log_level', 'logLevel', v.parseLogLevel),
   spec('trusted_ips', 'trustedIps', v.parseCidrs),
@@ -98,6 +101,7 @@ export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: 
     if (!isRecord(block)) pr.err(['hyperway'], 'expected a record');
     else fileValues = block;
   }
+  let adminPath: Path = ['hyperway', 'admin_listen'];
   const known = new Set(SETTING_SPECS.map((s) => s.name));
   for (const k of Object.keys(fileValues)) {
     if (!known.has(k)) pr.err(['hyperway', k], HINTS[k] ?? 'unknown field', 'key');
@@ -114,10 +118,26 @@ export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: 
       } else if (i === 0) {
         (settings as unknown as Record<string, unknown>)[s.key] = r.value;
         if (r.warning) pr.warn(source.path, r.warning, at);
+        if (s.key === 'adminListens') adminPath = source.path;
       }
     });
   }
+  settings.proxyListen = settings.proxyListens[0];
+  // With admin_listen off there is no Admin API; adminListen keeps a value for code that prints it.
+  settings.adminListen = settings.adminListens[0] ?? DEFAULT_SETTINGS.adminListen;
+  const remote = settings.adminListens.filter((a) => !isLoopback(a.host));
+  if (remote.length > 0 && settings.adminToken === null && !settings.adminAllowUnauthenticatedRemote) {
+    pr.err(adminPath, `the Admin API would listen on ${remote.map(formatAddress).join(', ')}, beyond loopback, where anyone who reaches it can change the gateway: ` +
+      'set admin_token (HYPERWAY_ADMIN_TOKEN; clients send it in Kong-Admin-Token), or admin_allow_unauthenticated_remote: true to serve it without one, or listen on 127.0.0.1',
+    adminPath.length === 1 ? 'none' : 'value');
+  }
   return settings;
+}
+
+/** Loopback addresses (and `localhost`): only processes of this host reach them. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 interface Source {

@@ -56,9 +56,13 @@ export function checkPathChars(path: string): string | null {
   if (!/^[\w.\-~/%:@!$&'()*+,;=]*$/.test(path)) {
     return `invalid path: '${path}' (characters outside of the reserved list of RFC 3986 found)`;
   }
+  return checkPercentEncoding(path);
+}
+
+/** Kong's `validate_path` "percent" error: every `%` starts a valid `%XX` escape. */
+export function checkPercentEncoding(path: string): string | null {
   const bad = /%(?![0-9a-fA-F]{2}).{0,2}/.exec(path);
-  if (bad) return `invalid url-encoded value: '${bad[0]}'`;
-  return null;
+  return bad ? `invalid url-encoded value: '${bad[0]}'` : null;
 }
 
 export function checkPath(v: unknown): string | null {
@@ -122,3 +126,9 @@ export const KONG_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', '
 export const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https']);
 
 export const protocols: Field = { type: 'set', elements: { type: 'string', oneOf: KONG_PROTOCOLS } };
+
+/** Kong's `host_with_optional_port`: a host name or IP, with or without `:port`. */
+export const hostWithOptionalPort: Field = {
+  type: 'string',
+  check: (v) => (parseHostPort(v as string) ? null : `invalid value: ${String(v)}`),
+};

@@ -63,7 +63,7 @@ export function settingsBlockOfSource(source: Source): unknown {
 
 function settingsBlock(text: string, json: boolean): unknown {
   try {
-    const v = (json ? JSON.parse(text) : parse(text, { merge: true })) as unknown;
+    const v = (json ? JSON.parse(text) : parse(text, { merge: true, uniqueKeys: false })) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
   } catch {
     return undefined; // the loader reports the syntax error with its line

@@ -12,7 +12,7 @@ import type { EntityStore, EntityView } from './types';
 import type { Snapshot } from '../../shared/snapshot';
 
 export type ChangeOutcome =
-  | { ok: true; entities: EntitySet }
+  | { ok: true; entities: EntitySet; unchanged?: boolean }
   | { ok: false; kind: 'invalid'; problems: ConfigProblem[] }
   | { ok: false; kind: 'failed'; reason: string }
   /** The store cannot take writes now (DB mode, database down): answered 503. */
@@ -53,8 +53,11 @@ export class ConfigWriter {
     return this.applyText(JSON.stringify(draft.toDeclarative()), this.store.stateFile);
   }
 
-  /** Same, from declarative text (`POST /config`). */
-  async applyText(text: string, file: string): Promise<ChangeOutcome> {
+  /**
+   * Same, from declarative text (`POST /config`). `onlyIfChanged` (Kong's `check_hash=1`): a
+   * document that compiles to the running configuration changes nothing, not even the state file.
+   */
+  async applyText(text: string, file: string, onlyIfChanged = false): Promise<ChangeOutcome> {
     const down = this.store.unavailable?.() ?? null;
     if (down !== null) return { ok: false, kind: 'unavailable', reason: down };
     const current = this.#target.snapshot;
@@ -73,6 +76,7 @@ export class ConfigWriter {
     }
     // Settings come from kong.yml and the environment: an entity change never moves them.
     const next = this.#prepare({ ...loaded.snapshot, settings: current.settings });
+    if (onlyIfChanged && next.hash === current.hash) return { ok: true, entities: loaded.entities, unchanged: true };
     if (next.hash !== current.hash) {
       const r = await rollOut(this.#target, next);
       if (!r.ok) {

@@ -19,11 +19,12 @@ export function uwsMaxHeadersSize(settings: Pick<Settings, 'largeClientHeaderBuf
   return 2 * b.count * b.size;
 }
 
-export function forkWorker(id: number, shmName: string, settings: Settings): ChildProcess {
+export function forkWorker(id: number, shmName: string, settings: Settings, codeId: string): ChildProcess {
   return fork(MAIN_ENTRY, [], {
     env: {
       ...process.env,
       HYPERWAY_ROLE: 'worker',
+      HYPERWAY_CODE_ID: codeId,
       HYPERWAY_WORKER_ID: String(id),
       HYPERWAY_SHM: shmName,
       HYPERWAY_LOG_LEVEL: settings.logLevel,

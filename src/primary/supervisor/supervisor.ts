@@ -12,6 +12,7 @@ import { encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage }
 import { forkWorker } from './spawn';
 import { nextBackoff, HeartbeatWatch } from './restart';
 import { log } from '../../lib/log';
+import { codeId } from '../../shared/build-id';
 
 export interface WorkerHandle {
   id: number;
@@ -41,6 +42,9 @@ export class Supervisor extends EventEmitter {
   #stopping = false;
   #watch: NodeJS.Timeout | null = null;
   #everReady = false;
+
+  /** The build this primary started from (build-id.ts): a worker forked from other code refuses to serve. */
+  readonly #codeId = codeId();
 
   constructor(seg: Segment, snapshot: Snapshot, count: number) {
     super();
@@ -81,17 +85,44 @@ export class Supervisor extends EventEmitter {
     // Listeners read what the old worker left in its slot (metrics fold it into a retired base).
     this.emit('spawning', w.id);
     clearSlot(this.#seg, w.id);
-    const child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings);
-    w.child = child;
-    w.pid = child.pid ?? 0;
     w.startedAt = Date.now();
     w.listening = false;
     w.ackedVersion = 0;
+    let child: ChildProcess;
+    try {
+      child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings, this.#codeId);
+    } catch (e) {
+      // Some spawn errors throw (inside the restart timer): the primary must survive them.
+      this.#forkFailed(w, (e as Error).message);
+      return;
+    }
+    w.child = child;
+    w.pid = child.pid ?? 0;
     w.heartbeat.reset(Date.now());
     child.on('message', (raw) => this.#onMessage(w, child, raw));
     child.on('exit', (code, signal) => this.#onExit(w, child, code, signal));
-    child.on('error', (err) => log('error', 'worker process error', { worker: w.id, err: err.message }));
+    child.on('error', (err) => {
+      // A fork that failed (EAGAIN under a pids limit, EMFILE) emits 'error' and never 'exit':
+      // without this the slot would wait for that exit forever.
+      if (child.pid === undefined && w.child === child) {
+        w.child = null;
+        this.#forkFailed(w, err.message);
+      } else log('error', 'worker process error', { worker: w.id, err: err.message });
+    });
     this.#send(w, { kind: 'config:apply', snapshot: this.#snapshot });
+  }
+
+  /** A fork that produced no process: try again later, with the same backoff as an exit. */
+  #forkFailed(w: WorkerHandle, reason: string): void {
+    if (this.#stopping) return;
+    if (!this.#everReady && ++w.startFailures >= MAX_START_FAILURES) {
+      this.emit('fatal', { message: `cannot start worker ${w.id}: ${reason}` });
+      return;
+    }
+    w.backoffMs = nextBackoff(w.backoffMs, 0);
+    w.restarts++;
+    log('error', 'cannot start a worker process; trying again', { worker: w.id, err: reason, restartInMs: w.backoffMs });
+    w.restartTimer = setTimeout(() => this.#spawn(w), w.backoffMs);
   }
 
   #send(w: WorkerHandle, msg: PrimaryMessage): void {

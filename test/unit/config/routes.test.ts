@@ -101,3 +101,20 @@ test('snis need https; sources need stream protocols; expression is not traditio
 test('unknown service reference', () => {
   assert.deepEqual(lines(problems(routes('  - paths: [/]\n    service: foo\n'))), ["routes[0].service: invalid reference 'service: foo' (no such entry in 'services')"]);
 });
+
+test("Kong 3.x prefix paths: any character once normalized (/users/{id}, /café); a bad %-escape or a non-normalized path is refused", () => {
+  const r = load(routes('  - paths: ["/users/{id}", "/café", "/a b"]\n'));
+  assert.deepEqual(r.snapshot.routes[0].paths, ['/users/{id}', '/café', '/a b']);
+  assert.deepEqual(lines(problems(routes('  - paths: ["/a%zz", "/caf%C3%A9", "/a/./b"]\n'))), [
+    "routes[0].paths[0]: invalid url-encoded value: '%zz'",
+    "routes[0].paths[1]: non-normalized path, consider use '/café' instead",
+    "routes[0].paths[2]: non-normalized path, consider use '/a/b' instead",
+  ]);
+});
+
+test('hosts: a rightmost wildcard ends the value, so example.*:8080 is refused as Kong refuses it; *.example.com:8080 loads', () => {
+  assert.deepEqual(lines(problems(routes('  - hosts: ["example.*:8080"]\n'))), [
+    'routes[0].hosts[0]: invalid wildcard: must be placed at leftmost or rightmost label',
+  ]);
+  assert.equal(load(routes('  - hosts: ["*.example.com:8080", "example.*"]\n')).snapshot.routes[0].hosts?.length, 2);
+});

@@ -40,6 +40,10 @@ test('the hyperway block maps snake_case to Settings', () => {
     ...DEFAULT_SETTINGS,
     proxyListen: { host: '0.0.0.0', port: 9000 },
     adminListen: { host: '::1', port: 9001 },
+    proxyListens: [{ host: '0.0.0.0', port: 9000 }, { host: '0.0.0.0', port: 9001 }],
+    adminListens: [{ host: '::1', port: 9001 }],
+    adminToken: null,
+    adminAllowUnauthenticatedRemote: false,
     workers: 0,
     logLevel: 'debug',
     trustedIps: ['10.0.0.0/8', '::1'],
@@ -132,20 +136,34 @@ test('a config whose only problems are settings fails with HW_ERR_SETTINGS_INVAL
   assert.throws(() => load(doc('services: [1]\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
 });
 
-test('ssl/http2 listeners are errors; admin_listen off is a warning; Kong log levels', () => {
-  const { problems: ps } = resolveSettings({ proxy_listen: '0.0.0.0:8000, 0.0.0.0:8443 http2 ssl reuseport' }, { KONG_ADMIN_LISTEN: '127.0.0.1:8001 http2' });
+test("Kong's listen strings: every plain entry; ssl/http2 entries skipped with a warning; proxy_protocol an error; admin_listen off; Kong log levels", () => {
+  // Kong's Docker image defaults.
+  const docker = resolveSettings({}, { KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl', KONG_ADMIN_LISTEN: '127.0.0.1:8001, 127.0.0.1:8444 ssl' });
+  assert.deepEqual(docker.problems, []);
+  assert.deepEqual(docker.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }]);
+  assert.deepEqual(docker.settings.adminListens, [{ host: '127.0.0.1', port: 8001 }]);
+  assert.deepEqual(lines(docker.warnings), [
+    "env KONG_PROXY_LISTEN: skipped '0.0.0.0:8443 ssl': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 0.0.0.0:8000)",
+    "env KONG_ADMIN_LISTEN: skipped '127.0.0.1:8444 ssl': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 127.0.0.1:8001)",
+  ]);
+  const many = resolveSettings({ proxy_listen: '0.0.0.0:8000 reuseport backlog=16384, [::]:8000 deferred bind, 0.0.0.0:8443 http2 ssl reuseport' }, {});
+  assert.deepEqual(many.problems, []);
+  assert.deepEqual(many.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }, { host: '::', port: 8000 }]);
+  assert.deepEqual(many.settings.proxyListen, { host: '0.0.0.0', port: 8000 });
+  assert.deepEqual(lines(many.warnings), [
+    "hyperway.proxy_listen: skipped '0.0.0.0:8443 http2 ssl reuseport': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 0.0.0.0:8000, [::]:8000); " +
+    'backlog=16384 on 0.0.0.0:8000 ignored; deferred bind on [::]:8000 ignored',
+  ]);
+  const { problems: ps } = resolveSettings({ proxy_listen: '0.0.0.0:8443 http2 ssl reuseport', status_listen: '0.0.0.0:8100 turbo' }, { KONG_ADMIN_LISTEN: '127.0.0.1:8001 proxy_protocol' });
   assert.deepEqual(lines(ps), [
-    "hyperway.proxy_listen: ssl listeners are not supported yet: '0.0.0.0:8443 http2 ssl reuseport' (Hyperway serves plain HTTP; remove this entry)",
-    "env KONG_ADMIN_LISTEN: http2 listeners are not supported yet: '127.0.0.1:8001 http2' (Hyperway serves HTTP/1.1; remove the http2 flag)",
+    "hyperway.proxy_listen: no plain HTTP entry: '0.0.0.0:8443 http2 ssl reuseport' need ssl or http2, which Hyperway does not serve yet",
+    "env KONG_ADMIN_LISTEN: proxy_protocol listeners are not supported yet: '127.0.0.1:8001 proxy_protocol' (the PROXY header would be read as a request)",
+    "hyperway.status_listen: invalid listen flag 'turbo' in '0.0.0.0:8100 turbo'",
   ]);
   for (const r of [resolveSettings({ admin_listen: 'off' }, {}), resolveSettings({}, { KONG_ADMIN_LISTEN: 'off' })]) {
-    assert.deepEqual(r.problems, []);
-    assert.deepEqual(r.settings.adminListen, { host: '127.0.0.1', port: 8001 });
-    assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0].message, /'off' is not supported for admin_listen: the Admin API stays on 127\.0\.0\.1:8001/);
+    assert.deepEqual([r.problems, r.warnings], [[], []]);
+    assert.deepEqual(r.settings.adminListens, []);
   }
-  const w = load(doc('hyperway:\n  admin_listen: "off"\n')).warnings;
-  assert.deepEqual(w.map((x) => [x.path, x.line]), [['hyperway.admin_listen', 3]]);
   for (const [given, level] of [['crit', 'error'], ['alert', 'error'], ['EMERG', 'error'], ['warn', 'warn']]) {
     assert.deepEqual(resolveSettings({ log_level: given }, {}), { settings: { ...DEFAULT_SETTINGS, logLevel: level }, problems: [], warnings: [] });
   }

@@ -133,3 +133,9 @@ test('a service whose host names an upstream is balanced by it; unused upstreams
   assert.equal(r.snapshot.services[0].upstream, 1);
   assert.deepEqual(lines(r.warnings), ["upstreams[0].name: upstream 'other' is not used by any service (a service uses it by setting host: other)"]);
 });
+
+test("upstreams[].host_header takes a port (Kong's host_with_optional_port); a bad value is refused", () => {
+  const r = load(doc('services:\n  - host: u\nupstreams:\n  - name: u\n    host_header: "example.com:8080"\n'));
+  assert.equal(r.snapshot.upstreams[0].hostHeader, 'example.com:8080');
+  assert.deepEqual(lines(problems(doc('upstreams:\n  - name: u\n    host_header: "bad host:1"\n'))), ['upstreams[0].host_header: invalid value: bad host:1']);
+});

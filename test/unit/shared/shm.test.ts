@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { attachSegment, createSegment, destroySegment, region, REGION, removeStaleSegments, SHM_PREFIX, stampAlive, STALE_AFTER_S } from '../../../src/shared/shm';
 
 const PREFIX = `${SHM_PREFIX}test-${process.pid}-${randomBytes(4).toString('hex')}.`;
@@ -97,5 +98,24 @@ test('regions: each gets its own aligned words, absent ones are null, and Atomic
     assert.equal(Atomics.load(region(again, REGION.METRICS) as Int32Array, 0), 5);
   } finally {
     destroySegment(seg);
+  }
+});
+
+test('a stale stamp alone does not reap the segment of a primary that still runs (paused, not gone); a dead owner is reaped', () => {
+  const paused = createSegment(process.pid, 1, PREFIX);
+  const gone = createSegment(process.pid, 1, PREFIX);
+  const deadPid = spawnSync('true').pid as number;
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    // The test runner that started this process runs, and stands in for a SIGSTOPped primary.
+    Atomics.store(paused.words, 4, process.ppid);
+    Atomics.store(gone.words, 4, deadPid);
+    for (const seg of [paused, gone]) Atomics.store(seg.words, 5, now - STALE_AFTER_S - 60);
+    assert.deepEqual(removeStaleSegments(now, PREFIX), [gone.name]);
+    assert.equal(exists(paused.name), true, 'the segment of a live primary survives');
+    assert.equal(exists(gone.name), false);
+  } finally {
+    destroySegment(paused);
+    if (exists(gone.name)) destroySegment(gone);
   }
 });

@@ -26,8 +26,10 @@ function checkRouterPath(v: unknown): string | null {
   if (!p.startsWith('/') && !p.startsWith('~/')) return 'should start with: / (fixed path) or ~/ (regex path)';
   if (p.includes('//')) return 'must not have empty segments';
   if (p.startsWith('~')) return checkRegex(p.slice(1));
-  const chars = t.checkPathChars(p);
-  if (chars) return chars;
+  // Kong's validate_path_with_regexes: for a prefix path only a bad %-escape is an error; other
+  // characters (`/users/{id}`, `/café`) are fine once the path is in normalized form.
+  const pct = t.checkPercentEncoding(p);
+  if (pct) return pct;
   // The worker's own normalization: a path that differs from it can never match a request.
   const normalized = normalizePath(p);
   if (normalized === null) return `invalid path: '${p}' (${/%00/.test(p) ? '%00' : "a '..' above the root"} can never match a request)`;
@@ -43,7 +45,9 @@ function checkWildcardHost(v: unknown): string | null {
   if (stars === 1) {
     const hostPart = t.parseHostPort(h.replace('*', 'x'))?.host ?? h;
     const leftmost = hostPart.startsWith('x.') && h.startsWith('*.');
-    const rightmost = /\.x$/.test(hostPart) && /\.\*(:\d+)?$/.test(h);
+    // Kong's match_any: `^%*%.` or `%.%*$` — a rightmost wildcard ends the value, so
+    // `example.*:8080` is refused (a port only goes with a leftmost wildcard or none).
+    const rightmost = /\.x$/.test(hostPart) && h.endsWith('.*');
     if (!leftmost && !rightmost) return 'invalid wildcard: must be placed at leftmost or rightmost label';
     probe = h.replace('*', 'x');
   }

@@ -35,7 +35,8 @@ const fields: Record<string, Field> = {
   slots: { type: 'integer', between: [10, 65536], default: 10000 },
   healthchecks: HEALTHCHECKS_FIELD,
   tags: t.tags,
-  host_header: t.host,
+  // Kong's typedefs.host_with_optional_port: `example.com:8080` is accepted.
+  host_header: t.hostWithOptionalPort,
   client_certificate: { type: 'any' },
   use_srv_name: { type: 'boolean', default: false },
 };
