@@ -9,9 +9,14 @@ import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
 import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
-import { RoundRobin, SinglePeer } from './balancer/round-robin';
+import { RoundRobin } from './balancer/round-robin';
+import { SinglePeer } from './balancer/single-peer';
 import { passiveStatuses } from './balancer/health';
 import { LeastConnections } from './balancer/least-connections';
+import { ConsistentHashing } from './balancer/consistent-hashing';
+import { Continuum } from './balancer/continuum';
+import { hashRule } from './balancer/hash-key';
+import { Latency, beginLatencyBuild, endLatencyBuild, latencyState } from './balancer/latency';
 import type { HealthchecksConf } from '../shared/healthchecks';
 import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
@@ -86,7 +91,10 @@ export class Runtime {
       upstreamRequestId: snapshot.settings.headersUpstream.map((name) => name.toLowerCase()).includes('x-kong-request-id'),
     };
     pools.begin();
-    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
+    beginLatencyBuild();
+    const continua = new Map<number, Continuum>();
+    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools, continua) }));
+    endLatencyBuild();
     pools.sweep();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
@@ -112,27 +120,50 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
   return port === defaultPort(protocol) ? h : `${h}:${port}`;
 }
 
-function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools): Balancer {
+/**
+ * A service's balancer. Services sharing an upstream get a balancer each (their peers differ by
+ * protocol and connect timeout) over what the algorithm keeps per upstream: the round-robin
+ * cursor word, the continuum (built once per snapshot), the latency averages.
+ */
+function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, continua: Map<number, Continuum>): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
-    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null });
+    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null, index: 0 });
   }
   const upstream = snapshot.upstreams[svc.upstream];
   const peers: Peer[] = [];
   const weights: number[] = [];
   const hc = upstream.healthchecks as HealthchecksConf;
   const passive = passiveStatuses(hc);
+  const threshold = hc?.threshold ?? 0;
   const countsLoad = upstream.algorithm === 'least-connections';
+  let lowestSlot = -1;
   for (const target of upstream.targets) {
     const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
       : hostHeaderFor(target.host, target.port, svc.protocol);
-    peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, countsLoad, passive });
+    const slot = target.slot ?? -1;
+    if (slot >= 0 && (lowestSlot < 0 || slot < lowestSlot)) lowestSlot = slot;
+    peers.push({ host: target.host, port: target.port, hostHeader, pool, slot, countsLoad, passive, index: peers.length });
     weights.push(target.weight);
   }
-  if (upstream.algorithm === 'least-connections') return new LeastConnections(peers, weights, hc?.threshold ?? 0);
-  return new RoundRobin(peers, weights, Math.random, hc?.threshold ?? 0);
+  switch (upstream.algorithm) {
+    case 'least-connections':
+      return new LeastConnections(peers, weights, threshold);
+    case 'consistent-hashing': {
+      let continuum = continua.get(svc.upstream);
+      if (continuum === undefined) {
+        continuum = new Continuum(upstream.targets, upstream.slots);
+        continua.set(svc.upstream, continuum);
+      }
+      return new ConsistentHashing(peers, weights, continuum, hashRule(upstream), threshold);
+    }
+    case 'latency':
+      return new Latency(peers, weights, latencyState(upstream.id, upstream.targets.map((t) => t.target)), threshold);
+    default:
+      return new RoundRobin(peers, weights, upstream.id, lowestSlot, threshold);
+  }
 }
