@@ -36,7 +36,8 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   // TryOutcome: how the current try ended, read by the balancer's release().
   tryStatus = 0;
   tryFailure: Counter | -1 = -1;
-  tryLatency = 0;
+  /** Read by release() as the try ends, so only a balancer that wants it pays for the clock. */
+  get tryLatency(): number { return performance.now() - this.tDispatch; }
   /** undici's abort for the current try. */
   #abort: ((err: Error) => void) | null = null;
   /** The upstream header list of the first try; retries only swap the Host value. */
@@ -62,7 +63,6 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     const peer = this.#peer as Peer;
     if (this.tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) this.failedPeers |= 1 << (peer.index & 31);
     this.tryFailure = failure;
-    this.tryLatency = performance.now() - this.tDispatch;
     ((this.route as RouteRuntime).balancer as Balancer).release(peer, this);
   }
 
