@@ -13,7 +13,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { request, type HttpResult } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
-import { listenLocal } from '../helpers/ports';
+import { closedPort, listenLocal } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
 
 const ALGORITHMS = ['round-robin', 'least-connections', 'consistent-hashing', 'latency'] as const;
@@ -50,6 +50,8 @@ class Target {
 }
 
 interface Targets {
+  /** The live target next to a refusing port (retries). */
+  live: Target;
   w: { a: Target; b: Target; z: Target };
   one: Target;
   h: [Target, Target];
@@ -72,6 +74,7 @@ describe('balancers: one behaviour suite for every algorithm, 2 workers', () => 
     for (const alg of ALGORITHMS) {
       const s = SHORT[alg];
       sets.set(alg, {
+        live: t(`${s}-live`),
         w: { a: t(`${s}-a`), b: t(`${s}-b`), z: t(`${s}-z`) },
         one: t(`${s}-one`),
         h: [t(`${s}-h1`), t(`${s}-h2`)],
@@ -85,6 +88,7 @@ describe('balancers: one behaviour suite for every algorithm, 2 workers', () => 
     const cookie = t('ch-cookie-1');
     const cookie2 = t('ch-cookie-2');
     for (const x of all) x.port = await listenLocal(x.server);
+    const dead = await closedPort();
     const services: object[] = [];
     const upstreams: object[] = [];
     for (const alg of ALGORITHMS) {
@@ -97,6 +101,7 @@ describe('balancers: one behaviour suite for every algorithm, 2 workers', () => 
       };
       add('w', [{ target: set.w.a.address, weight: 200 }, { target: set.w.b.address, weight: 100 }, { target: set.w.z.address, weight: 0 }]);
       add('one', [{ target: set.one.address }]);
+      add('retry', [{ target: `127.0.0.1:${dead}` }, { target: set.live.address }]);
       add('h', set.h.map((x) => ({ target: x.address })));
       add('r', set.r.slice(0, 2).map((x) => ({ target: x.address })));
     }
@@ -198,6 +203,25 @@ describe('balancers: one behaviour suite for every algorithm, 2 workers', () => 
       it('a single target takes everything', { timeout: 10000 }, async () => {
         const one = (sets.get(alg) as Targets).one;
         assert.deepEqual(tally(await serve(`/${s}/one`, 10, keyed)), { [one.name]: 10 });
+      });
+
+      it(alg === 'consistent-hashing'
+        ? 'a retry keeps the key\'s target (Kong): keys on the refusing target get 502, the others 200'
+        : 'a retry goes to another target: a refusing target costs no request', { timeout: 15000 }, async () => {
+        const live = (sets.get(alg) as Targets).live;
+        const statuses: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const r = await get(`/${s}/retry`, keyed?.(i));
+          statuses.push(r.status);
+          if (r.status === 200) assert.equal(r.text, live.name);
+        }
+        if (alg !== 'consistent-hashing') {
+          assert.deepEqual(tally(statuses.map(String)), { 200: 20 });
+          return;
+        }
+        const c = tally(statuses.map(String));
+        assert.ok((c['502'] ?? 0) > 0 && (c['200'] ?? 0) > 0, JSON.stringify(c));
+        for (let i = 0; i < 20; i++) assert.equal((await get(`/${s}/retry`, keyed?.(i))).status, statuses[i], `key-${i} answers as before`);
       });
 
       it('an unhealthy target is skipped; all unhealthy: 503; healthy again: back in', { timeout: 15000 }, async () => {

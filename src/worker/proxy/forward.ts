@@ -55,13 +55,13 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   #endTry(err: (Error & { code?: string }) | null): void {
     if (!this.#inTry) return;
     this.#inTry = false;
+    const peer = this.#peer as Peer;
     let failure: Counter | -1 = -1;
     if (this.tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) {
       const f = classify(err);
       failure = f === FAILURE.TIMEOUT ? COUNTER.TIMEOUT : f === FAILURE.CONNECT || f === FAILURE.RESET || f === FAILURE.BAD_RESPONSE ? COUNTER.TCP : -1;
+      this.failedPeers |= 1 << (peer.index & 31);
     }
-    const peer = this.#peer as Peer;
-    if (this.tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) this.failedPeers |= 1 << (peer.index & 31);
     this.tryFailure = failure;
     ((this.route as RouteRuntime).balancer as Balancer).release(peer, this);
   }
