@@ -9,14 +9,8 @@ import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
 import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
-import { RoundRobin } from './balancer/round-robin';
-import { SinglePeer } from './balancer/single-peer';
 import { passiveStatuses } from './balancer/health';
-import { LeastConnections } from './balancer/least-connections';
-import { ConsistentHashing } from './balancer/consistent-hashing';
-import { Continuum } from './balancer/continuum';
-import { hashRule } from './balancer/hash-key';
-import { Latency, beginLatencyBuild, endLatencyBuild, latencyState } from './balancer/latency';
+import { SinglePeer, beginLatencyBuild, endLatencyBuild, upstreamBalancer, type BalancerBuild } from './balancer';
 import type { HealthchecksConf } from '../shared/healthchecks';
 import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
@@ -92,8 +86,8 @@ export class Runtime {
     };
     pools.begin();
     beginLatencyBuild();
-    const continua = new Map<number, Continuum>();
-    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools, continua) }));
+    const build: BalancerBuild = { continua: new Map() };
+    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools, build) }));
     endLatencyBuild();
     pools.sweep();
     this.pluginEnv = buildPluginEnv(snapshot);
@@ -120,12 +114,8 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
   return port === defaultPort(protocol) ? h : `${h}:${port}`;
 }
 
-/**
- * A service's balancer. Services sharing an upstream get a balancer each (their peers differ by
- * protocol and connect timeout) over what the algorithm keeps per upstream: the round-robin
- * cursor word, the continuum (built once per snapshot), the latency averages.
- */
-function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, continua: Map<number, Continuum>): Balancer {
+/** A service's balancer: a plain host's single peer, or its upstream's algorithm over one peer per target. */
+function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, build: BalancerBuild): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
@@ -136,7 +126,6 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
   const weights: number[] = [];
   const hc = upstream.healthchecks as HealthchecksConf;
   const passive = passiveStatuses(hc);
-  const threshold = hc?.threshold ?? 0;
   const countsLoad = upstream.algorithm === 'least-connections';
   let lowestSlot = -1;
   for (const target of upstream.targets) {
@@ -150,20 +139,5 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
     peers.push({ host: target.host, port: target.port, hostHeader, pool, slot, countsLoad, passive, index: peers.length });
     weights.push(target.weight);
   }
-  switch (upstream.algorithm) {
-    case 'least-connections':
-      return new LeastConnections(peers, weights, threshold);
-    case 'consistent-hashing': {
-      let continuum = continua.get(svc.upstream);
-      if (continuum === undefined) {
-        continuum = new Continuum(upstream.targets, upstream.slots);
-        continua.set(svc.upstream, continuum);
-      }
-      return new ConsistentHashing(peers, weights, continuum, hashRule(upstream), threshold);
-    }
-    case 'latency':
-      return new Latency(peers, weights, latencyState(upstream.id, upstream.targets.map((t) => t.target)), threshold);
-    default:
-      return new RoundRobin(peers, weights, upstream.id, lowestSlot, threshold);
-  }
+  return upstreamBalancer(upstream, peers, weights, lowestSlot, hc?.threshold ?? 0, build);
 }
