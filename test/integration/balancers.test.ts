@@ -15,6 +15,7 @@ import { request, type HttpResult } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { closedPort, listenLocal } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
+import { startHealthTarget, type HealthTarget } from '../helpers/health-target';
 
 const ALGORITHMS = ['round-robin', 'least-connections', 'consistent-hashing', 'latency'] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
@@ -305,5 +306,80 @@ describe('balancers: one behaviour suite for every algorithm, 2 workers', () => 
       names.add(r.text);
     }
     assert.equal(names.size, 1, `one target for the cookie: ${[...names].join(', ')}`);
+  });
+});
+
+/**
+ * The issue's first scenario: three targets behind one round-robin upstream, 2 workers, load from
+ * several clients at once; one target stops (connections cut, connects refused). Passive checks
+ * (tcp_failures 3, counted by both workers together) take it out; from then on no request fails.
+ * Active checks, which probe only unhealthy targets here, bring it back once it listens again.
+ * Retries are 0 so that every request sent to the stopped target shows as a failure.
+ */
+describe('a target that stops under load', () => {
+  let gw: Gateway;
+  let targets: HealthTarget[];
+
+  before(async () => {
+    targets = [await startHealthTarget('k1'), await startHealthTarget('k2'), await startHealthTarget('k3')];
+    gw = await startGateway({
+      config: {
+        _format_version: '3.0',
+        services: [{ name: 'kill', host: 'kill-up', port: 80, retries: 0, routes: [{ name: 'kill', paths: ['/kill'] }] }],
+        upstreams: [{
+          name: 'kill-up',
+          healthchecks: {
+            active: { http_path: '/health', healthy: { interval: 0, successes: 1 }, unhealthy: { interval: 0.2, tcp_failures: 1 } },
+            passive: { unhealthy: { tcp_failures: 3, http_failures: 0, timeouts: 3 } },
+          },
+          targets: targets.map((x) => ({ target: `127.0.0.1:${x.port}` })),
+        }],
+      },
+      workers: 2,
+    });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await Promise.all((targets ?? []).map((x) => x.stop()));
+  });
+
+  async function healthOf(x: HealthTarget): Promise<string> {
+    const body = (await request(`${gw.adminUrl}/upstreams/kill-up/health`)).json<{ data: Array<{ target: string; health: string }> }>();
+    return body.data.find((d) => d.target === `127.0.0.1:${x.port}`)?.health ?? 'missing';
+  }
+
+  it('passive checks take it out after a few failures; afterwards nothing fails; active checks bring it back', { timeout: 30000 }, async () => {
+    const [, , k3] = targets;
+    let stop = false;
+    let phase: 'before' | 'after' = 'before';
+    const failures = { before: 0, after: 0 };
+    const ok = { before: 0, after: 0 };
+    const client = async (): Promise<void> => {
+      while (!stop) {
+        const p = phase;
+        const r = await request(`${gw.proxyUrl}/kill`, { timeoutMs: 5000 }).catch(() => null);
+        if (r !== null && r.status === 200) ok[p]++;
+        else failures[p]++;
+      }
+    };
+    const clients = [client(), client(), client(), client()];
+    try {
+      await waitFor('load flowing', () => ok.before > 20, { timeoutMs: 5000, intervalMs: 10 });
+      await k3.stop();
+      await waitFor('k3 taken out by passive checks', async () => (await healthOf(k3)) === 'UNHEALTHY', { timeoutMs: 10000, intervalMs: 20 });
+      phase = 'after';
+      await waitFor('120 requests after k3 went out', () => ok.after + failures.after >= 120, { timeoutMs: 15000, intervalMs: 10 });
+    } finally {
+      stop = true;
+      await Promise.all(clients);
+    }
+    assert.ok(failures.before >= 1, 'the stopped target cost some requests before it was out');
+    assert.equal(failures.after, 0, `no request failed once the target was out (${ok.after} answered)`);
+    const servedBefore = k3.served.get(200) ?? 0;
+    await k3.start();
+    await waitFor('k3 back by active checks', async () => (await healthOf(k3)) === 'HEALTHY', { timeoutMs: 10000, intervalMs: 50 });
+    for (let i = 0; i < 12; i++) assert.equal((await request(`${gw.proxyUrl}/kill`)).status, 200);
+    assert.equal((k3.served.get(200) ?? 0) - servedBefore, 4, 'back in the shared wheel: one request in three');
   });
 });
