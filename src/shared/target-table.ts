@@ -13,7 +13,14 @@
  *   2 P_SUCCESSES 3 P_HTTP  4 P_TCP  5 P_TIMEOUTS   passive counters (proxied traffic)
  *   6 GENERATION  bumped on every transition and every (re)assignment of the slot
  *   7 A_SUCCESSES 8 A_HTTP  9 A_TCP 10 A_TIMEOUTS   active counters (the primary's probes)
- *   11 .. 15      spare
+ *   11 CURSOR      round-robin's shared cursor, in the upstream's lowest slot only (below)
+ *   12 .. 15      spare
+ *
+ *   CURSOR: an upstream's round-robin wheel is the same in every worker, and every worker takes
+ *   its next position with one Atomics.add on word 11 of the upstream's lowest slot (a slot
+ *   belongs to one upstream, and the lowest is the same in every worker on the same snapshot),
+ *   so N workers together walk the wheel once, by weight. Only round-robin touches it; nothing
+ *   resets it: its value is only where the walk goes on from.
  *
  *   after the slots: one row per worker id, one word per slot: that worker's share of IN_FLIGHT.
  *   A worker's replacement (same id) takes a dead worker's share back out of IN_FLIGHT before it
@@ -31,7 +38,7 @@
 
 export const TABLE_HEADER_WORDS = 16;
 export const SLOT_WORDS = 16;
-export const TABLE_VERSION = 1;
+export const TABLE_VERSION = 2;
 
 export const HEALTH = { HEALTHY: 0, UNHEALTHY: 1, DNS_ERROR: 2 } as const;
 export type Health = (typeof HEALTH)[keyof typeof HEALTH];
@@ -43,6 +50,7 @@ export const W = {
   P_SUCCESSES: 2, P_HTTP: 3, P_TCP: 4, P_TIMEOUTS: 5,
   GENERATION: 6,
   A_SUCCESSES: 7, A_HTTP: 8, A_TCP: 9, A_TIMEOUTS: 10,
+  CURSOR: 11,
 } as const;
 
 /** Offsets of one checker's four counters from its SUCCESSES word: successes, http, tcp, timeouts. */

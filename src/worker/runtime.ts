@@ -9,9 +9,8 @@ import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
 import { UpstreamPools } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
-import { RoundRobin, SinglePeer } from './balancer/round-robin';
 import { passiveStatuses } from './balancer/health';
-import { LeastConnections } from './balancer/least-connections';
+import { SinglePeer, beginLatencyBuild, endLatencyBuild, upstreamBalancer, type BalancerBuild } from './balancer';
 import type { HealthchecksConf } from '../shared/healthchecks';
 import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
@@ -86,7 +85,10 @@ export class Runtime {
       upstreamRequestId: snapshot.settings.headersUpstream.map((name) => name.toLowerCase()).includes('x-kong-request-id'),
     };
     pools.begin();
-    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools) }));
+    beginLatencyBuild();
+    const build: BalancerBuild = { continua: new Map() };
+    this.services = snapshot.services.map((svc) => ({ snap: svc, balancer: buildBalancer(snapshot, svc, pools, build) }));
+    endLatencyBuild();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
     this.routes = snapshot.routes.map((snap, index) => {
@@ -112,11 +114,12 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
   return port === defaultPort(protocol) ? h : `${h}:${port}`;
 }
 
-function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools): Balancer {
+/** A service's balancer: a plain host's single peer, or its upstream's algorithm over one peer per target. */
+function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, build: BalancerBuild): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
-    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null });
+    return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null, index: 0 });
   }
   const upstream = snapshot.upstreams[svc.upstream];
   const peers: Peer[] = [];
@@ -124,15 +127,17 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
   const hc = upstream.healthchecks as HealthchecksConf;
   const passive = passiveStatuses(hc);
   const countsLoad = upstream.algorithm === 'least-connections';
+  let lowestSlot = -1;
   for (const target of upstream.targets) {
     const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)
       : hostHeaderFor(target.hostName ?? target.host, target.port, svc.protocol);
-    peers.push({ host: target.host, port: target.port, hostHeader, pool, slot: target.slot ?? -1, countsLoad, passive });
+    const slot = target.slot ?? -1;
+    if (slot >= 0 && (lowestSlot < 0 || slot < lowestSlot)) lowestSlot = slot;
+    peers.push({ host: target.host, port: target.port, hostHeader, pool, slot, countsLoad, passive, index: peers.length });
     weights.push(target.weight);
   }
-  if (upstream.algorithm === 'least-connections') return new LeastConnections(peers, weights, hc?.threshold ?? 0);
-  return new RoundRobin(peers, weights, Math.random, hc?.threshold ?? 0);
+  return upstreamBalancer(upstream, peers, weights, lowestSlot, hc?.threshold ?? 0, build);
 }

@@ -30,6 +30,14 @@ export function usable(p: Peer): boolean {
   return p.slot < 0 || table === null || (Atomics.load(table, TABLE_HEADER_WORDS + p.slot * SLOT_WORDS + W.STATE) & 15) === HEALTH.HEALTHY;
 }
 
+/**
+ * Round-robin's shared cursor (target-table.ts CURSOR) in `slot`: its value before this step,
+ * as an unsigned count, or -1 when there is no table (the caller keeps its own cursor).
+ */
+export function advanceCursor(slot: number): number {
+  return table === null ? -1 : Atomics.add(table, TABLE_HEADER_WORDS + slot * SLOT_WORDS + W.CURSOR, 1) >>> 0;
+}
+
 /** Tries in flight on `p` across all workers (0 when untracked). */
 export function load(p: Peer): number {
   return p.slot < 0 || table === null ? 0 : Atomics.load(table, TABLE_HEADER_WORDS + p.slot * SLOT_WORDS + W.IN_FLIGHT);

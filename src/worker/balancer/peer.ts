@@ -1,4 +1,6 @@
 import type { Pool } from 'undici';
+import type { RequestContext } from '../server/context';
+import type { Counter } from '../../shared/target-table';
 
 /** One address the gateway can send a request to, resolved once per snapshot. */
 export interface Peer {
@@ -16,6 +18,8 @@ export interface Peer {
   countsLoad: boolean;
   /** The upstream's passive checks, or null when its health checks are off (nothing to report). */
   passive: PassiveStatuses | null;
+  /** Position of the peer's target in the upstream's target list (0 for a plain service host). */
+  index: number;
 }
 
 /**
@@ -26,7 +30,34 @@ export type PassiveStatuses = Uint8Array;
 export const STATUS_HEALTHY = 1;
 export const STATUS_UNHEALTHY = 2;
 
-/** A balancer hands out peers; null = no peer available (Kong: 503). */
+/**
+ * What a balancer may read and keep on the request between its tries (Kong's balancer
+ * "handle"): the proxy's Exchange implements it, so a pick allocates nothing.
+ */
+export interface BalanceContext extends RequestContext {
+  /** Bit (peer.index & 31) set for each peer a try of this request failed on. */
+  failedPeers: number;
+  /** consistent-hashing: the request's point on the continuum once computed, else -1. */
+  hashPoint: number;
+  /** consistent-hashing on a cookie the client did not send: the Set-Cookie value for the response. */
+  balancerCookie: string | null;
+}
+
+/** How one try ended, as release() reads it (the Exchange implements it: no object per try). */
+export interface TryOutcome {
+  /** The upstream's status once its head arrived, else 0. */
+  readonly tryStatus: number;
+  /** Without a status: COUNTER.TCP or COUNTER.TIMEOUT, or -1 (nothing to report: the client went away). */
+  readonly tryFailure: Counter | -1;
+  /** Milliseconds from dispatch to the end of the try. */
+  readonly tryLatency: number;
+}
+
+/**
+ * A balancer hands out peers: `pick` starts a try (null = no peer available, Kong's 503) and
+ * `release` MUST be called exactly once for every peer `pick` returned, when that try ends.
+ */
 export interface Balancer {
-  next(): Peer | null;
+  pick(ctx: BalanceContext): Peer | null;
+  release(peer: Peer, outcome: TryOutcome): void;
 }

@@ -14,8 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { RouteRuntime, ServiceRuntime } from '../runtime';
-import type { Balancer, Peer } from '../balancer/peer';
-import { tryStarted, tryEnded } from '../balancer/health';
+import type { Balancer, BalanceContext, Peer, TryOutcome } from '../balancer/peer';
 import { COUNTER, type Counter } from '../../shared/target-table';
 import { StreamedResponse } from './stream-response';
 import { RESPONSE_STATE } from '../server/context';
@@ -28,32 +27,43 @@ import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE 
 const CLIENT_ABORTED = new Error('client aborted');
 const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took no request bytes'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
 
-export class Exchange extends StreamedResponse {
+export class Exchange extends StreamedResponse implements BalanceContext, TryOutcome {
   #tries = 0;
   #peer: Peer | null = null;
+  // BalanceContext: what the balancer keeps on the request between tries.
+  failedPeers = 0;
+  hashPoint = -1;
+  // TryOutcome: how the current try ended, read by the balancer's release().
+  tryStatus = 0;
+  tryFailure: Counter | -1 = -1;
+  /** Read by release() as the try ends, so only a balancer that wants it pays for the clock. */
+  get tryLatency(): number { return performance.now() - this.tDispatch; }
   /** undici's abort for the current try. */
   #abort: ((err: Error) => void) | null = null;
   /** The upstream header list of the first try; retries only swap the Host value. */
   #upstreamHeaders: string[] | null = null;
   #hostIndex = -1;
-  /** The current try still counts as in flight on #peer (shared target table). */
+  /** The current try on #peer has not been released to the balancer yet. */
   #inTry = false;
-  /** The current try's upstream status once its head arrived, else 0. */
-  #tryStatus = 0;
 
   /**
-   * Ends the current try once: in-flight count and passive health report (the status when the
-   * upstream answered, else the failure: connect errors and resets are TCP failures, as Kong counts them).
+   * Ends the current try exactly once: the balancer's release() with the outcome (the status
+   * when the upstream answered, else the failure: connect errors and resets are TCP failures, as
+   * Kong counts them; a client that went away reports none), which also marks the peer failed
+   * for this request's retries.
    */
   #endTry(err: (Error & { code?: string }) | null): void {
     if (!this.#inTry) return;
     this.#inTry = false;
+    const peer = this.#peer as Peer;
     let failure: Counter | -1 = -1;
-    if (this.#tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) {
+    if (this.tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) {
       const f = classify(err);
       failure = f === FAILURE.TIMEOUT ? COUNTER.TIMEOUT : f === FAILURE.CONNECT || f === FAILURE.RESET || f === FAILURE.BAD_RESPONSE ? COUNTER.TCP : -1;
+      this.failedPeers |= 1 << (peer.index & 31);
     }
-    tryEnded(this.#peer as Peer, this.#tryStatus, failure);
+    this.tryFailure = failure;
+    ((this.route as RouteRuntime).balancer as Balancer).release(peer, this);
   }
 
   /**
@@ -72,7 +82,9 @@ export class Exchange extends StreamedResponse {
   /** One try: the next peer from the route's balancer. MUST only be called after routing. */
   dispatch(): void {
     const route = this.route as RouteRuntime;
-    const peer = (route.balancer as Balancer).next();
+    // Every try is released before the next one picks (onError does it first; this is the guard).
+    this.#endTry(null);
+    const peer = (route.balancer as Balancer).pick(this);
     if (peer === null) {
       if (isLogEnabled('info')) log('info', 'no peer', { code: 'HW_ERR_BALANCER_NO_PEER', service: route.service?.snap.name, requestId: this.requestId });
       answerNoPeer(this);
@@ -80,8 +92,7 @@ export class Exchange extends StreamedResponse {
     }
     this.#peer = peer;
     this.#inTry = true;
-    this.#tryStatus = 0;
-    tryStarted(peer);
+    this.tryStatus = 0;
     this.#tries++;
     this.#abort = null;
     this.tDispatch = performance.now();
@@ -125,7 +136,7 @@ export class Exchange extends StreamedResponse {
     // 1xx interim responses (102, 103) precede the real one: nginx does not relay them either.
     if (statusCode < 200) return true;
     this.resumeUpstream = resume;
-    this.#tryStatus = statusCode;
+    this.tryStatus = statusCode;
     if (this.state >= RESPONSE_STATE.ENDING) {
       this.#abort?.(CLIENT_ABORTED);
       return false;

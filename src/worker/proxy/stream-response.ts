@@ -63,6 +63,8 @@ export class StreamedResponse extends RequestContext implements Stallable {
   upstreamLatency = 0;
   /** The response is the upstream's (its final head came in), whether or not a plugin filtered it. */
   proxied = false;
+  /** A Set-Cookie value the balancer adds to the response (consistent-hashing on a cookie), or null. */
+  balancerCookie: string | null = null;
   /** undici's resume for a paused upstream (forward.ts sets it with each head). */
   resumeUpstream: (() => void) | null = null;
   /** Names the upstream's Connection headers list (hop-by-hop for this response), or null. */
@@ -181,6 +183,7 @@ export class StreamedResponse extends RequestContext implements Stallable {
     if (pipeline !== null && pipeline.filtersHead) this.#filterHead(pipeline);
     res.writeStatus(statusLine(this.status));
     writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
+    if (this.balancerCookie !== null) res.writeHeader('set-cookie', this.balancerCookie);
     if (this.#headOnly) {
       this.state = RESPONSE_STATE.ENDING;
       this.beforeLastWrite();

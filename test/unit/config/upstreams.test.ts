@@ -80,12 +80,11 @@ test('hash_on switches the algorithm; least-connections clears hashing', () => {
   );
 });
 
-test('what loads but does not run yet says so: latency and consistent-hashing balancers, gRPC probes; least-connections and health checks run silently', () => {
+test('what loads but does not run yet says so: gRPC probes; every balancer and health checks run silently', () => {
   const r = load(up('  - name: a\n    algorithm: latency\n  - name: d\n    algorithm: least-connections\n  - name: b\n    healthchecks:\n      active:\n        healthy:\n          interval: 5\n      passive:\n        unhealthy:\n          tcp_failures: 2\n  - name: c\n    healthchecks:\n      active:\n        type: grpc\n        healthy:\n          interval: 5\n'));
   assert.deepEqual(
     r.warnings.filter((w) => !w.message.includes('not used')).map((w) => `${w.path}: ${w.message}`),
     [
-      "upstreams[0].algorithm: algorithm 'latency' is not implemented yet: Hyperway balances this upstream round-robin by weight",
       "upstreams[3].healthchecks.active.type: active checks of type 'grpc' are not implemented yet: Hyperway probes these targets with a TCP connect",
     ],
   );

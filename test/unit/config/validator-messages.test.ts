@@ -62,7 +62,6 @@ test('upstreams: the algorithm shorthands and client_certificate are warnings th
   assert.deepEqual(w, [
     "upstreams[0].hash_on: hash_on is ignored with algorithm 'least-connections' (it only applies to consistent-hashing)",
     "upstreams[1].algorithm: algorithm 'round-robin' becomes 'consistent-hashing' because hash_on is 'header'",
-    "upstreams[1].algorithm: algorithm 'consistent-hashing' is not implemented yet: Hyperway balances this upstream round-robin by weight",
     "upstreams[2].client_certificate: 'client_certificate' is not implemented by Hyperway yet and is ignored",
   ]);
 });

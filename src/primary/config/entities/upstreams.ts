@@ -60,14 +60,8 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
   return rec;
 }
 
-/**
- * What loads but does not run yet: say so at load time rather than balance differently in silence.
- * (consistent-hashing and latency arrive in later releases; gRPC probes are TCP connects.)
- */
+/** What loads but does not run yet: say so at load time rather than check differently in silence (gRPC probes are TCP connects). */
 function warnNotYetRun(raw: Record<string, unknown>, rec: Record<string, unknown>, path: Path, pr: Problems): void {
-  if (rec.algorithm !== 'round-robin' && rec.algorithm !== 'least-connections') {
-    pr.warn([...path, 'algorithm'], `algorithm '${String(rec.algorithm)}' is not implemented yet: Hyperway balances this upstream round-robin by weight`);
-  }
   const type = (rec.healthchecks as { active?: { type?: string } } | undefined)?.active?.type;
   if (raw.healthchecks != null && (type === 'grpc' || type === 'grpcs')) {
     pr.warn([...path, 'healthchecks', 'active', 'type'], `active checks of type '${type}' are not implemented yet: Hyperway probes these targets with a TCP connect`);

@@ -2,14 +2,14 @@
 // the whole upstream unhealthy, and a try's end reaches the passive counters.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RoundRobin } from '../../../src/worker/balancer/round-robin';
-import { LeastConnections } from '../../../src/worker/balancer/least-connections';
-import { attachTargetTable, passiveStatuses, tryEnded, tryStarted } from '../../../src/worker/balancer/health';
-import type { Peer } from '../../../src/worker/balancer/peer';
-import { createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../../src/shared/shm';
-import { COUNTER, HEALTH, SOURCE, W, addInFlight, workerRow, counterValue, inFlight, initTable, setHealth, tableWords } from '../../../src/shared/target-table';
-import { loadConfigText } from '../../../src/primary/config';
-import type { HealthchecksConf } from '../../../src/shared/healthchecks';
+import { RoundRobin } from '../../src/worker/balancer/round-robin';
+import { LeastConnections } from '../../src/worker/balancer/least-connections';
+import { attachTargetTable, passiveStatuses, tryEnded, tryStarted } from '../../src/worker/balancer/health';
+import type { BalanceContext, Peer } from '../../src/worker/balancer/peer';
+import { createSegment, destroySegment, region, REGION, SHM_PREFIX } from '../../src/shared/shm';
+import { COUNTER, HEALTH, SOURCE, W, addInFlight, workerRow, counterValue, inFlight, initTable, setHealth, tableWords } from '../../src/shared/target-table';
+import { loadConfigText } from '../../src/primary/config';
+import type { HealthchecksConf } from '../../src/shared/healthchecks';
 
 const seg = createSegment(process.pid, 1, `${SHM_PREFIX}test-rr-health-${process.pid}.`, [tableWords(16, 2)]);
 after(() => destroySegment(seg));
@@ -17,14 +17,19 @@ const table = region(seg, REGION.TARGETS) as Int32Array;
 initTable(table, 2);
 attachTargetTable(seg, 0);
 
-function peer(host: string, slot: number, passive: Uint8Array | null = null): Peer {
-  return { host, port: 80, hostHeader: host, pool: null as never, slot, countsLoad: true, passive };
+function peer(host: string, slot: number, passive: Uint8Array | null = null, index = 0): Peer {
+  return { host, port: 80, hostHeader: host, pool: null as never, slot, countsLoad: true, passive, index };
 }
 
+const ctx = { failedPeers: 0, hashPoint: -1, balancerCookie: null } as unknown as BalanceContext;
+const ended = { tryStatus: 200, tryFailure: -1 as const, tryLatency: 1 };
+
+/** n picks, each released at once (a sequential client). */
 function picks(rr: RoundRobin, n: number): Record<string, number> {
   const c: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
-    const p = rr.next();
+    const p = rr.pick(ctx);
+    if (p !== null) rr.release(p, ended);
     const k = p === null ? 'none' : p.host;
     c[k] = (c[k] ?? 0) + 1;
   }
@@ -32,7 +37,7 @@ function picks(rr: RoundRobin, n: number): Record<string, number> {
 }
 
 test('unhealthy targets are skipped, weight 0 stays off, all unhealthy gives null; healthy again takes traffic again', () => {
-  const rr = new RoundRobin([peer('a', 0), peer('b', 1), peer('c', 2)], [100, 100, 0]);
+  const rr = new RoundRobin([peer('a', 0), peer('b', 1), peer('c', 2)], [100, 100, 0], 'u1');
   assert.deepEqual(picks(rr, 10), { a: 5, b: 5 });
   setHealth(table, 1, HEALTH.UNHEALTHY, SOURCE.ACTIVE);
   assert.deepEqual(picks(rr, 10), { a: 10 });
@@ -47,7 +52,7 @@ test('healthchecks.threshold: the upstream is unhealthy once the healthy weight 
   setHealth(table, 3, HEALTH.HEALTHY, SOURCE.NONE);
   setHealth(table, 4, HEALTH.HEALTHY, SOURCE.NONE);
   setHealth(table, 5, HEALTH.HEALTHY, SOURCE.NONE);
-  const rr = new RoundRobin([peer('a', 3), peer('b', 4), peer('c', 5)], [50, 25, 25], Math.random, 50);
+  const rr = new RoundRobin([peer('a', 3), peer('b', 4), peer('c', 5)], [50, 25, 25], 'u2', -1, 50);
   assert.equal(picks(rr, 4).none, undefined);
   setHealth(table, 4, HEALTH.UNHEALTHY, SOURCE.ACTIVE);
   assert.deepEqual(picks(rr, 6), { a: 4, c: 2 }, '75% healthy > 50%: still balancing');
@@ -84,29 +89,36 @@ test('a try counts in flight until it ends; its status or failure reaches the pa
 });
 
 test('least-connections: the lowest (in flight + 1) / weight on the shared counts; ties rotate; unhealthy and weight 0 skipped', () => {
-  const [a, b, c, z] = [peer('a', 8), peer('b', 9), peer('c', 10), peer('z', 11)];
+  const [a, b, c, z] = [peer('a', 8, null, 0), peer('b', 9, null, 1), peer('c', 10, null, 2), peer('z', 11, null, 3)];
   const lc = new LeastConnections([a, b, c, z], [100, 100, 200, 0]);
   // c weighs double: it takes two tries for every one of a's and b's.
   const seen: Record<string, number> = {};
+  const held: Peer[] = [];
   for (let i = 0; i < 40; i++) {
-    const p = lc.next() as Peer;
+    const p = lc.pick(ctx) as Peer; // not released: the counts are the shared in-flight words
+    held.push(p);
     seen[p.host] = (seen[p.host] ?? 0) + 1;
-    tryStarted(p); // held: the counts are the shared in-flight words
   }
   assert.deepEqual(seen, { a: 10, b: 10, c: 20 });
-  for (const p of [a, b, c]) addInFlight(table, p.slot, -inFlight(table, p.slot));
+  for (const p of held) lc.release(p, ended);
+  assert.deepEqual([a, b, c].map((p) => inFlight(table, p.slot)), [0, 0, 0], 'every release takes its try back out');
   // Ties rotate instead of always taking the first.
   const lc2 = new LeastConnections([a, b], [100, 100]);
-  assert.deepEqual(new Set([lc2.next()?.host, lc2.next()?.host]), new Set(['a', 'b']));
+  const once = (): string | undefined => {
+    const p = lc2.pick(ctx);
+    if (p !== null) lc2.release(p, ended);
+    return p?.host;
+  };
+  assert.deepEqual(new Set([once(), once()]), new Set(['a', 'b']));
   // Another worker's tries count too: a busy a is passed over.
   addInFlight(table, a.slot, 5);
-  assert.deepEqual([lc2.next()?.host, lc2.next()?.host, lc2.next()?.host], ['b', 'b', 'b']);
+  assert.deepEqual([once(), once(), once()], ['b', 'b', 'b']);
   addInFlight(table, a.slot, -5);
   setHealth(table, b.slot, HEALTH.UNHEALTHY, SOURCE.ADMIN);
-  assert.deepEqual([lc2.next()?.host, lc2.next()?.host], ['a', 'a']);
+  assert.deepEqual([once(), once()], ['a', 'a']);
   setHealth(table, a.slot, HEALTH.UNHEALTHY, SOURCE.ADMIN);
-  assert.equal(lc2.next(), null);
-  assert.equal(new LeastConnections([z], [0]).next(), null);
+  assert.equal(lc2.pick(ctx), null);
+  assert.equal(new LeastConnections([z], [0]).pick(ctx), null);
 });
 
 test('a replaced worker takes its crashed predecessor\'s tries back out of the shared in-flight counts, and only those', () => {
