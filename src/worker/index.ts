@@ -5,6 +5,7 @@
  */
 import { loadUws, type ListenSocket, type TemplatedApp, type UwsModule } from './server/uws';
 import { createProxyApp, type ProxyState } from './server/app';
+import { closeWebSockets } from './server/websocket';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment, region, REGION } from '../shared/shm';
@@ -89,6 +90,8 @@ export function startWorker(): void {
     slot.setState(WORKER_STATE.DRAINING);
     if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
     listenSocket = null;
+    // Open WebSockets would hold the drain to its deadline: they get 1001 now and end soon.
+    closeWebSockets();
     const deadline = Date.now() + timeoutMs;
     const poll = setInterval(() => {
       if (slot.active() > 0 && Date.now() < deadline) return;
