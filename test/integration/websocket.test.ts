@@ -26,6 +26,8 @@ interface Upstream {
   closes: Array<{ code: number; reason: string }>;
   /** Pong payloads the upstream received. */
   pongs: string[];
+  /** The upstream's side of every WebSocket, in order (tests drive it directly). */
+  sockets: WebSocket[];
   close(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ async function startUpstream(): Promise<Upstream> {
   const handshakes: IncomingHttpHeaders[] = [];
   const closes: Array<{ code: number; reason: string }> = [];
   const pongs: string[] = [];
+  const sockets: WebSocket[] = [];
+  const held = new Set<Duplex>();
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -45,6 +49,7 @@ async function startUpstream(): Promise<Upstream> {
   });
   wss.on('connection', (ws, req: IncomingMessage) => {
     handshakes.push(req.headers);
+    sockets.push(ws);
     ws.on('message', (data: Buffer, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (text.startsWith('close ')) {
@@ -66,6 +71,10 @@ async function startUpstream(): Promise<Upstream> {
     res.end(req.url === '/plain' ? 'plain' : `http ${req.url}`);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.url?.startsWith('/hang')) {
+      held.add(socket); // never answered
+      return;
+    }
     if (req.url === '/refuse') {
       const body = 'no websockets here';
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nX-Refused: yes\r\nConnection: close\r\n\r\n${body}`);
@@ -79,8 +88,10 @@ async function startUpstream(): Promise<Upstream> {
     handshakes,
     closes,
     pongs,
+    sockets,
     close: async () => {
       for (const c of wss.clients) c.terminate();
+      for (const s of held) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
@@ -90,6 +101,7 @@ async function startUpstream(): Promise<Upstream> {
 function config(upPort: number, downPort: number, extraRoute = false): object {
   return {
     _format_version: '3.0',
+    upstreams: [{ name: 'half-down', targets: [{ target: `127.0.0.1:${downPort}` }, { target: `127.0.0.1:${upPort}` }] }],
     consumers: [{ id: ALICE, username: 'alice', keyauth_credentials: [{ key: 'alice-key' }] }],
     services: [
       {
@@ -103,6 +115,8 @@ function config(upPort: number, downPort: number, extraRoute = false): object {
         ],
       },
       { name: 'down', url: `http://127.0.0.1:${downPort}`, connect_timeout: 2000, retries: 1, routes: [{ name: 'down-route', paths: ['/down'] }] },
+      { name: 'slow', url: `http://127.0.0.1:${upPort}/hang`, read_timeout: 300, retries: 0, routes: [{ name: 'slow-route', paths: ['/slow'] }] },
+      { name: 'retry', host: 'half-down', routes: [{ name: 'retry-route', paths: ['/retry'] }] },
     ],
   };
 }
@@ -279,10 +293,74 @@ describe('WebSocket proxying', () => {
     assert.equal(r.body, 'no websockets here');
   });
 
-  it('answers 502 before any upgrade when the upstream cannot be reached', async () => {
+  it('answers 502 before any upgrade when the upstream cannot be reached', { timeout: 10000 }, async () => {
     const r = await refused(`${wsUrl}/down/x`);
     assert.equal(r.status, 502);
     assert.match(r.body, /An invalid response was received from the upstream server/);
+  });
+
+  it('answers 504 when the upstream does not answer the handshake within read_timeout', { timeout: 10000 }, async () => {
+    const r = await refused(`${wsUrl}/slow`);
+    assert.equal(r.status, 504);
+    assert.match(r.body, /The upstream server is timing out/);
+  });
+
+  it('retries a refused connect on the next target', async () => {
+    // Round-robin over a closed and an open target: without retries some handshakes get 502.
+    for (let i = 0; i < 6; i++) {
+      const ws = track(await open(`${wsUrl}/retry/echo`));
+      ws.send(`try ${i}`);
+      assert.equal((await nextMessage(ws)).data.toString(), `try ${i}`);
+      ws.close();
+      await closed(ws);
+    }
+  });
+
+  it('counts open WebSockets as requests in flight until they close', async () => {
+    const sockets = [track(await open(`${wsUrl}/h/echo`)), track(await open(`${wsUrl}/w/echo`)), track(await open(`${wsUrl}/h/echo`))];
+    const inFlight = async (): Promise<number> => ((await gw.status()).server as { requests_in_flight?: number }).requests_in_flight ?? -1;
+    assert.equal(await inFlight(), 3);
+    for (const ws of sockets) ws.close();
+    await Promise.all(sockets.map(closed));
+    await waitFor('nothing in flight', async () => (await inFlight()) === 0);
+  });
+
+  it('upstream → client backpressure: a client that stops reading stops the gateway reading the upstream', { timeout: 60000 }, async () => {
+    const ws = track(await open(`${wsUrl}/h/echo`));
+    const server = up.sockets[up.sockets.length - 1];
+    const count = 1024;
+    const size = 64 * 1024;
+    const received: number[] = [];
+    ws.on('message', (d: Buffer) => received.push(d.length === size ? d.readUInt32BE(0) : -1));
+    ws.pause();
+    for (let i = 0; i < count; i++) {
+      const m = Buffer.alloc(size, i & 0xff);
+      m.writeUInt32BE(i, 0);
+      server.send(m);
+    }
+    // 64 MiB sent; only socket buffers and uWS's bounded backlog lie between: the rest waits upstream.
+    await waitFor('the upstream to stop draining', async () => {
+      const before = server.bufferedAmount;
+      await new Promise((r) => setTimeout(r, 200));
+      return server.bufferedAmount === before && before > 16 * 1024 * 1024;
+    }, { timeoutMs: 20000 });
+    ws.resume();
+    await waitFor('every message', () => received.length === count, { timeoutMs: 40000 });
+    assert.deepEqual(received, Array.from({ length: count }, (_, i) => i), 'all messages, in order');
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    ws.close();
+    await closed(ws);
+  });
+
+  it('client → upstream: an upstream that stops reading gets the client closed with 1008 past the buffer limit', { timeout: 30000 }, async () => {
+    const ws = track(await open(`${wsUrl}/h/echo`));
+    const server = up.sockets[up.sockets.length - 1];
+    server.pause();
+    const gone = closed(ws);
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    // 48 MiB against a 32 MiB limit (plus what socket buffers hold).
+    for (let i = 0; i < 48; i++) ws.send(chunk);
+    assert.deepEqual(await gone, { code: 1008, reason: 'upstream too slow' });
   });
 
   it('runs key-auth on the handshake: 401 without a key, the upgrade with one', async () => {
