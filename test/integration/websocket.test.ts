@@ -22,8 +22,8 @@ interface Upstream {
   port: number;
   /** Handshake headers of every WebSocket the upstream accepted, in order. */
   handshakes: IncomingHttpHeaders[];
-  /** Close code and reason the upstream received, per connection, in order. */
-  closes: Array<{ code: number; reason: string }>;
+  /** Close code and reason the upstream received, by connection (its index in `sockets`). */
+  closes: Map<number, { code: number; reason: string }>;
   /** Pong payloads the upstream received. */
   pongs: string[];
   /** The upstream's side of every WebSocket, in order (tests drive it directly). */
@@ -38,7 +38,7 @@ interface Upstream {
  */
 async function startUpstream(): Promise<Upstream> {
   const handshakes: IncomingHttpHeaders[] = [];
-  const closes: Array<{ code: number; reason: string }> = [];
+  const closes = new Map<number, { code: number; reason: string }>();
   const pongs: string[] = [];
   const sockets: WebSocket[] = [];
   const held = new Set<Duplex>();
@@ -49,7 +49,7 @@ async function startUpstream(): Promise<Upstream> {
   });
   wss.on('connection', (ws, req: IncomingMessage) => {
     handshakes.push(req.headers);
-    sockets.push(ws);
+    const index = sockets.push(ws) - 1;
     ws.on('message', (data: Buffer, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (text.startsWith('close ')) {
@@ -64,7 +64,7 @@ async function startUpstream(): Promise<Upstream> {
       }
     });
     ws.on('pong', (d: Buffer) => pongs.push(d.toString()));
-    ws.on('close', (code, reason) => closes.push({ code, reason: reason.toString() }));
+    ws.on('close', (code, reason) => closes.set(index, { code, reason: reason.toString() }));
   });
   const server: Server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -254,11 +254,10 @@ describe('WebSocket proxying', () => {
 
   it('relays close codes and reasons both ways', async () => {
     const a = track(await open(`${wsUrl}/h/echo`));
-    const closesBefore = up.closes.length;
+    const index = up.sockets.length - 1;
     a.close(4001, 'client bye');
     await closed(a);
-    await waitFor('the upstream to see the close', () => up.closes.length > closesBefore);
-    assert.deepEqual(up.closes[closesBefore], { code: 4001, reason: 'client bye' });
+    assert.deepEqual(await waitFor('the upstream to see the close', () => up.closes.get(index)), { code: 4001, reason: 'client bye' });
 
     const b = track(await open(`${wsUrl}/h/echo`));
     const gone = closed(b);
@@ -397,11 +396,10 @@ describe('WebSocket proxying', () => {
     ws.send('still here');
     await nextMessage(ws);
     const gone = closed(ws);
-    const closesBefore = up.closes.length;
+    const index = up.sockets.length - 1;
     const exit = gw.stop('SIGTERM');
     assert.deepEqual(await gone, { code: 1001, reason: 'going away' });
-    await waitFor('the upstream to see the close', () => up.closes.length > closesBefore);
-    assert.equal(up.closes[closesBefore].code, 1001);
+    assert.deepEqual(await waitFor('the upstream to see the close', () => up.closes.get(index)), { code: 1001, reason: 'going away' });
     assert.equal(await exit, 0);
   });
 });
