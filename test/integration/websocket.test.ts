@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:https';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { stringify } from 'yaml';
@@ -16,6 +18,7 @@ import { closedPort, listenLocal } from '../helpers/ports';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { waitFor } from '../helpers/wait';
 
+const TLS = resolve(__dirname, '../../../test/fixtures/tls');
 const ALICE = '5c1e2b3c-0a1b-4c2d-8e3f-000000000001';
 
 interface Upstream {
@@ -98,7 +101,26 @@ async function startUpstream(): Promise<Upstream> {
   };
 }
 
-function config(upPort: number, downPort: number, extraRoute = false): object {
+/** A wss upstream (the fixture's self-signed certificate) that echoes and says it was TLS. */
+async function startTlsUpstream(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createTlsServer({ key: readFileSync(`${TLS}/self-signed.key`), cert: readFileSync(`${TLS}/self-signed.crt`) });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on('connection', (ws, req) => {
+    const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+    ws.on('message', (data: Buffer, isBinary) => ws.send(isBinary ? data : `${tls ? 'tls' : 'plain'}: ${data.toString()}`, { binary: isBinary }));
+  });
+  const port = await listenLocal(server);
+  return {
+    port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function config(upPort: number, downPort: number, tlsPort: number, extraRoute = false): object {
   return {
     _format_version: '3.0',
     upstreams: [{ name: 'half-down', targets: [{ target: `127.0.0.1:${downPort}` }, { target: `127.0.0.1:${upPort}` }] }],
@@ -117,6 +139,7 @@ function config(upPort: number, downPort: number, extraRoute = false): object {
       { name: 'down', url: `http://127.0.0.1:${downPort}`, connect_timeout: 2000, retries: 1, routes: [{ name: 'down-route', paths: ['/down'] }] },
       { name: 'slow', url: `http://127.0.0.1:${upPort}/hang`, read_timeout: 300, retries: 0, routes: [{ name: 'slow-route', paths: ['/slow'] }] },
       { name: 'retry', host: 'half-down', routes: [{ name: 'retry-route', paths: ['/retry'] }] },
+      { name: 'tls-up', url: `https://127.0.0.1:${tlsPort}`, routes: [{ name: 'tls-route', paths: ['/tls'] }] },
     ],
   };
 }
@@ -174,6 +197,7 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
 
 describe('WebSocket proxying', () => {
   let up: Upstream;
+  let tlsUp: { port: number; close(): Promise<void> };
   let gw: Gateway;
   let wsUrl: string;
   let downPort: number;
@@ -186,8 +210,9 @@ describe('WebSocket proxying', () => {
 
   before(async () => {
     up = await startUpstream();
+    tlsUp = await startTlsUpstream();
     downPort = await closedPort();
-    gw = await startGateway({ config: config(up.port, downPort) });
+    gw = await startGateway({ config: config(up.port, downPort, tlsUp.port) });
     wsUrl = gw.proxyUrl.replace('http:', 'ws:');
   });
 
@@ -195,6 +220,7 @@ describe('WebSocket proxying', () => {
     for (const c of clients) c.terminate();
     await gw?.stop();
     await up?.close();
+    await tlsUp?.close();
   });
 
   it('echoes text and binary frames as they were sent, a 1 MiB binary message included, without extensions', { timeout: 20000 }, async () => {
@@ -250,6 +276,14 @@ describe('WebSocket proxying', () => {
     const unknown = await refused(`${wsUrl}/nowhere`);
     assert.equal(unknown.status, 404);
     assert.match(unknown.body, /no Route matched with those values/);
+  });
+
+  it('reaches an https service over wss', async () => {
+    const ws = track(await open(`${wsUrl}/tls/x`));
+    ws.send('secret');
+    assert.equal((await nextMessage(ws)).data.toString(), 'tls: secret');
+    ws.close();
+    await closed(ws);
   });
 
   it('relays close codes and reasons both ways', async () => {
@@ -380,7 +414,7 @@ describe('WebSocket proxying', () => {
     ws.send('before');
     assert.equal((await nextMessage(ws)).data.toString(), 'before');
     const version = (await gw.status()).config_version;
-    writeFileSync(gw.configPath, stringify(config(up.port, downPort, true)));
+    writeFileSync(gw.configPath, stringify(config(up.port, downPort, tlsUp.port, true)));
     gw.child.kill('SIGHUP');
     await waitFor('both workers on the new config', async () => (await gw.status()).workers.every((w) => w.config_version === version + 1), { timeoutMs: 10000 });
     assert.equal((await request(`${gw.proxyUrl}/late/plain`)).status, 200, 'the new config is served');

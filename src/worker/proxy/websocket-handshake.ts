@@ -11,7 +11,7 @@
  * The exchange stays open (in flight, its try on the peer counted) for the tunnel's life: the log
  * phase runs when the connection ends, as nginx logs an upgraded request.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -50,6 +50,8 @@ const EXCHANGE = Symbol('hyperway.websocket.exchange');
 type UpstreamSocket = WebSocket & { [EXCHANGE]: WebSocketExchange };
 type ConnectOptions = { host: string; port: number; path?: string; servername?: string; [EXCHANGE]: WebSocketExchange };
 
+const KEEPALIVE_MS = 60_000;
+
 /** The client's own handshake headers; ws writes the upstream's (a new key, our subprotocol list). */
 const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 
@@ -62,13 +64,16 @@ function connectUpstream(options: ConnectOptions): Socket {
   options.path = undefined;
   let socket: Socket;
   if (exchange.secure) {
-    if (options.servername === undefined) options.servername = exchange.serverName;
+    // SNI is a name (RFC 6066): none for an IP address target.
+    if (options.servername === undefined) options.servername = isIP(options.host) === 0 ? options.host : '';
     socket = tlsConnect(options as never);
     socket.once('secureConnect', onUpstreamConnect);
   } else {
     socket = netConnect(options as never);
     socket.once('connect', onUpstreamConnect);
   }
+  // An idle tunnel to an upstream that vanished without a FIN is found by TCP keep-alive.
+  socket.setKeepAlive(true, KEEPALIVE_MS);
   (socket as Socket & { [EXCHANGE]: WebSocketExchange })[EXCHANGE] = exchange;
   return socket;
 }
@@ -115,7 +120,6 @@ export class WebSocketExchange extends Exchange {
   readonly context: UpgradeContext;
   /** The upstream is reached over TLS (service protocol https): wss. */
   secure = false;
-  serverName = '';
   upstream: WebSocket | null = null;
   tunnel: Tunnel | null = null;
   #peer: Peer | null = null;
@@ -157,7 +161,6 @@ export class WebSocketExchange extends Exchange {
     this.tDispatch = performance.now();
     const service = ((this.route as RouteRuntime).service as ServiceRuntime).snap;
     this.secure = service.protocol === 'https';
-    this.serverName = peer.host;
     const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host;
     let upstream: UpstreamSocket;
     try {
@@ -330,11 +333,15 @@ export class WebSocketExchange extends Exchange {
       this.tunnel.upstreamError(err);
       return;
     }
+    this.upstream = null;
+    if (this.state !== RESPONSE_STATE.IDLE) {
+      // The client went away first (onAborted terminated the upstream): nothing to hold against the peer.
+      this.#endTry(0);
+      return;
+    }
     const timedOut = this.#timedOut !== TIMER.NONE;
     const failure: Failure = timedOut ? FAILURE.TIMEOUT : classify(err);
     this.#endTry(0, timedOut ? COUNTER.TIMEOUT : failure === FAILURE.CONNECT || failure === FAILURE.RESET || failure === FAILURE.BAD_RESPONSE ? COUNTER.TCP : -1);
-    this.upstream = null;
-    if (this.state !== RESPONSE_STATE.IDLE) return;
     if (isLogEnabled('info')) {
       log('info', 'upstream websocket failure', { code: FAILURE_CODE[failure], cause: err.code, err: err.message, try: this.#tryCount, peer: this.#peer?.hostHeader, requestId: this.requestId });
     }
