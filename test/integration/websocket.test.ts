@@ -263,7 +263,7 @@ describe('WebSocket proxying', () => {
     await closed(ws);
   });
 
-  it('a ws route takes handshakes only; an http route still proxies plain requests', async () => {
+  it('a ws route takes handshakes only; an http route still proxies plain requests', { timeout: 10000 }, async () => {
     const ws = track(await open(`${wsUrl}/w/echo`));
     ws.send('via ws route');
     assert.equal((await nextMessage(ws)).data.toString(), 'via ws route');
@@ -271,6 +271,10 @@ describe('WebSocket proxying', () => {
     const plain = await request(`${gw.proxyUrl}/h/plain`);
     assert.equal(plain.status, 200);
     assert.equal(plain.text, 'plain');
+    // A Sec-WebSocket-Key alone (no Upgrade) is no handshake: proxied as a plain request.
+    const keyOnly = await request(`${gw.proxyUrl}/h/plain`, { headers: { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } });
+    assert.equal(keyOnly.status, 200);
+    assert.equal(keyOnly.text, 'plain');
     const onWsRoute = await request(`${gw.proxyUrl}/w/plain`);
     assert.equal(onWsRoute.status, 404);
     const unknown = await refused(`${wsUrl}/nowhere`);

@@ -19,8 +19,8 @@ import {
   answerMethodNotAllowed,
 } from './answers';
 import { log, isLogEnabled } from '../../lib/log';
-import type { UpgradeContext, UpgradeResponse, WebSocketApp } from './websocket-uws';
-import { webSocketBehavior } from './websocket';
+import type { UpgradeContext, UpgradeRequest, UpgradeResponse, WebSocketApp } from './websocket-uws';
+import { webSocketBehavior, yieldedNonHandshake } from './websocket';
 import { webSocketRouting, type WebSocketRouting } from './websocket-routing';
 import { WebSocketExchange } from '../proxy/websocket-handshake';
 
@@ -60,7 +60,8 @@ function onRequest(res: HttpResponse, req: HttpRequest): void {
 }
 
 /** A WebSocket handshake (server/websocket.ts): the same pipeline, its own routing and dispatch. */
-function onUpgrade(res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void {
+function onUpgrade(res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext): void {
+  if (yieldedNonHandshake(req)) return;
   const runtime = proxy.runtime as Runtime;
   serve(new WebSocketExchange(res, runtime, proxy.slot, context), runtime, res, req, webSocketRouting(runtime));
 }

@@ -26,6 +26,11 @@ export interface UwsWebSocket<U> {
   getUserData(): U;
 }
 
+export interface UpgradeRequest extends HttpRequest {
+  /** Hands the request on to the next matching handler (App.any) when this one returns. */
+  setYield(y: boolean): HttpRequest;
+}
+
 export interface UpgradeResponse extends HttpResponse {
   upgrade<U>(userData: U, secWebSocketKey: RecognizedString, secWebSocketProtocol: RecognizedString, secWebSocketExtensions: RecognizedString, context: UpgradeContext): void;
 }
@@ -37,7 +42,7 @@ export interface WebSocketBehavior<U> {
   maxBackpressure?: number;
   closeOnBackpressureLimit?: boolean;
   sendPingsAutomatically?: boolean;
-  upgrade?: (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext) => void;
+  upgrade?: (res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext) => void;
   open?: (ws: UwsWebSocket<U>) => void;
   message?: (ws: UwsWebSocket<U>, message: ArrayBuffer, isBinary: boolean) => void;
   drain?: (ws: UwsWebSocket<U>) => void;

@@ -7,11 +7,10 @@
  * Compression is off on both sides: uWS offers no permessage-deflate and the upstream is asked
  * for none, so frames pass without being inflated and deflated again.
  */
-import type { HttpRequest } from './uws';
-import { COMPRESSION_DISABLED, type UpgradeContext, type UpgradeResponse, type WebSocketBehavior } from './websocket-uws';
+import { COMPRESSION_DISABLED, type UpgradeContext, type UpgradeRequest, type UpgradeResponse, type WebSocketBehavior } from './websocket-uws';
 import { MAX_PAYLOAD, MAX_BACKPRESSURE, IDLE_TIMEOUT_S, closeAllTunnels, type ClientSocket, type TunnelRef } from '../proxy/websocket-tunnel';
 
-export function webSocketBehavior(upgrade: (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext) => void): WebSocketBehavior<TunnelRef> {
+export function webSocketBehavior(upgrade: (res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext) => void): WebSocketBehavior<TunnelRef> {
   return {
     compression: COMPRESSION_DISABLED,
     maxPayloadLength: MAX_PAYLOAD,
@@ -34,6 +33,18 @@ function onDrain(ws: ClientSocket): void { ws.getUserData().tunnel.clientDrained
 function onClose(ws: ClientSocket, code: number, message: ArrayBuffer): void { ws.getUserData().tunnel.clientClosed(code, message); }
 function onPing(ws: ClientSocket, message: ArrayBuffer): void { ws.getUserData().tunnel.clientPing(message); }
 function onPong(ws: ClientSocket, message: ArrayBuffer): void { ws.getUserData().tunnel.clientPong(message); }
+
+const WEBSOCKET_TOKEN = /(^|[\s,])websocket($|[\s,])/i;
+
+/**
+ * uWS takes any GET with a 24-byte Sec-WebSocket-Key for a handshake. Without `Upgrade:
+ * websocket` it is none (RFC 6455 §4.2.1): it is yielded to App.any and proxied as a plain request.
+ */
+export function yieldedNonHandshake(req: UpgradeRequest): boolean {
+  if (WEBSOCKET_TOKEN.test(req.getHeader('upgrade'))) return false;
+  req.setYield(true);
+  return true;
+}
 
 /** Graceful shutdown: 1001 to every open WebSocket of this worker, and to those still opening. */
 export function closeWebSockets(): void {
