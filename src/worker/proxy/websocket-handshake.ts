@@ -64,8 +64,9 @@ function connectUpstream(options: ConnectOptions): Socket {
   options.path = undefined;
   let socket: Socket;
   if (exchange.secure) {
-    // SNI is a name (RFC 6066): none for an IP address target.
-    if (options.servername === undefined) options.servername = isIP(options.host) === 0 ? options.host : '';
+    // SNI: the upstream host (the Host sent, without its port), as Kong's proxy_ssl_name
+    // $upstream_host; none when that is an address (RFC 6066 names only).
+    if (options.servername === undefined) options.servername = exchange.serverName();
     socket = tlsConnect(options as never);
     socket.once('secureConnect', onUpstreamConnect);
   } else {
@@ -133,6 +134,7 @@ export class WebSocketExchange extends Exchange {
   /** The upstream's 101 head, raw, until the client's upgrade writes it. */
   #upgradeHead: string[] | null = null;
   #refusal: ClientRequest | null = null;
+  #hostSent = '';
 
   constructor(res: HttpResponse, runtime: Runtime, slot: WorkerSlot, context: UpgradeContext) {
     super(res, runtime, slot);
@@ -207,12 +209,20 @@ export class WebSocketExchange extends Exchange {
     return out;
   }
 
+  /** The Host header sent upstream, without its port; '' for an IP address. */
+  serverName(): string {
+    const host = this.#hostSent;
+    const name = host.startsWith('[') ? '' : host.replace(/:\d+$/, '');
+    return isIP(name) === 0 ? name : '';
+  }
+
   #handshakeHeaders(peer: Peer): Record<string, string | string[]> {
     const flat = upstreamHeaders(this, peer.hostHeader);
     const out: Record<string, string | string[]> = {};
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i];
       if (HANDSHAKE_HEADERS.has(name)) continue;
+      if (name === 'host') this.#hostSent = flat[i + 1];
       const prev = out[name];
       if (prev === undefined) out[name] = flat[i + 1];
       else if (typeof prev === 'string') out[name] = [prev, flat[i + 1]];
