@@ -50,6 +50,7 @@ async function startUpstream(): Promise<Upstream> {
     perMessageDeflate: false,
     handleProtocols: (offered) => (offered.has('chat.v2') ? 'chat.v2' : false),
   });
+  wss.on('headers', (head: string[]) => head.push('X-Upstream-Head: 101'));
   wss.on('connection', (ws, req: IncomingMessage) => {
     handshakes.push(req.headers);
     const index = sockets.push(ws) - 1;
@@ -131,7 +132,7 @@ function config(upPort: number, downPort: number, tlsPort: number, extraRoute = 
         url: `http://127.0.0.1:${upPort}`,
         routes: [
           { name: 'http-route', paths: ['/h'] },
-          { name: 'ws-route', protocols: ['ws'], paths: ['/w'] },
+          { name: 'ws-route', protocols: ['ws'], paths: ['/w'], plugins: [{ name: 'correlation-id', config: { echo_downstream: true } }] },
           { name: 'auth-route', paths: ['/auth'], plugins: [{ name: 'key-auth' }] },
           ...(extraRoute ? [{ name: 'late-route', paths: ['/late'] }] : []),
         ],
@@ -259,6 +260,25 @@ describe('WebSocket proxying', () => {
     assert.equal(seen['x-forwarded-path'], '/h/echo');
     assert.match(String(seen.via), /kong/);
     assert.equal(seen['sec-websocket-extensions'], undefined, 'no extension offered upstream');
+    ws.close();
+    await closed(ws);
+  });
+
+  it("the client's 101 carries the upstream's headers, Kong's, and the plugins' header filters", { timeout: 10000 }, async () => {
+    const before = up.handshakes.length;
+    const ws = track(new WebSocket(`${wsUrl}/w/echo`));
+    const opened = new Promise((r) => ws.once('open', r));
+    const head = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      ws.once('upgrade', (res: IncomingMessage) => resolve(res.headers));
+      ws.once('error', reject);
+    });
+    await opened;
+    assert.equal(head['x-upstream-head'], '101');
+    assert.match(String(head.via), /kong/);
+    assert.ok(head['x-kong-upstream-latency'] !== undefined, 'latency header');
+    const id = up.handshakes[before]['kong-request-id'];
+    assert.ok(typeof id === 'string' && id !== '', 'correlation-id sent upstream');
+    assert.equal(head['kong-request-id'], id, 'and echoed on the 101');
     ws.close();
     await closed(ws);
   });
