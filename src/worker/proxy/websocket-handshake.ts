@@ -11,11 +11,9 @@
  * The exchange stays open (in flight, its try on the peer counted) for the tunnel's life: the log
  * phase runs when the connection ends, as nginx logs an upgraded request.
  */
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { isIP } from 'node:net';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { randomFillSync } from 'node:crypto';
 import WebSocket from 'ws';
 import type { HttpResponse } from '../server/uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
@@ -30,6 +28,7 @@ import { upstreamHeaders, writeProxiedHeaders } from './headers';
 import { classify, statusFor, FAILURE, FAILURE_CODE, type Failure } from './upstream-errors';
 import type { UpgradeContext, UpgradeResponse } from '../server/websocket-uws';
 import { Tunnel, MAX_PAYLOAD } from './websocket-tunnel';
+import { EXCHANGE, connectUpstream, generateMask } from './websocket-connect';
 import { log, isLogEnabled } from '../../lib/log';
 
 // ---- the balancer: its one use here (pick a peer for a try, release it with the outcome) ------
@@ -44,61 +43,10 @@ function releasePeer(peer: Peer, status: number, failure: Counter | -1): void {
   tryEnded(peer, status, failure);
 }
 
-// ---- upstream connections ---------------------------------------------------------------------
-
-const EXCHANGE = Symbol('hyperway.websocket.exchange');
 type UpstreamSocket = WebSocket & { [EXCHANGE]: WebSocketExchange };
-type ConnectOptions = { host: string; port: number; path?: string; servername?: string; [EXCHANGE]: WebSocketExchange };
-
-const KEEPALIVE_MS = 60_000;
 
 /** The client's own handshake headers; ws writes the upstream's (a new key, our subprotocol list). */
 const HANDSHAKE_HEADERS: ReadonlySet<string> = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
-
-/**
- * ws's createConnection hook: the TCP (or TLS) connect, watched by the exchange's connect timer.
- * `path` is the request path here, never a socket path (ws's own hook clears it too).
- */
-function connectUpstream(options: ConnectOptions): Socket {
-  const exchange = options[EXCHANGE];
-  options.path = undefined;
-  let socket: Socket;
-  if (exchange.secure) {
-    // SNI: the upstream host (the Host sent, without its port), as Kong's proxy_ssl_name
-    // $upstream_host; none when that is an address (RFC 6066 names only).
-    if (options.servername === undefined) options.servername = exchange.serverName();
-    socket = tlsConnect(options as never);
-    socket.once('secureConnect', onUpstreamConnect);
-  } else {
-    socket = netConnect(options as never);
-    socket.once('connect', onUpstreamConnect);
-  }
-  // An idle tunnel to an upstream that vanished without a FIN is found by TCP keep-alive.
-  socket.setKeepAlive(true, KEEPALIVE_MS);
-  (socket as Socket & { [EXCHANGE]: WebSocketExchange })[EXCHANGE] = exchange;
-  return socket;
-}
-
-function onUpstreamConnect(this: Socket & { [EXCHANGE]: WebSocketExchange }): void {
-  this[EXCHANGE].connected();
-}
-
-// Masking keys from a pool, never all zero: ws then copies (and masks) every frame into its own
-// buffer while send() runs, so a uWS message buffer may be handed over without a copy (uWS
-// neuters it when its handler returns; an all-zero key would make ws send the buffer itself).
-const MASK_POOL = Buffer.alloc(8192);
-let maskAt = MASK_POOL.length;
-function generateMask(mask: Buffer): void {
-  if (maskAt === MASK_POOL.length) {
-    randomFillSync(MASK_POOL);
-    maskAt = 0;
-  }
-  mask[0] = MASK_POOL[maskAt++];
-  mask[1] = MASK_POOL[maskAt++];
-  mask[2] = MASK_POOL[maskAt++];
-  mask[3] = MASK_POOL[maskAt++];
-  if ((mask[0] | mask[1] | mask[2] | mask[3]) === 0) mask[0] = 1;
-}
 
 // ws events, one function each for every connection (the exchange rides on the socket).
 const exchangeOf = (ws: WebSocket): WebSocketExchange => (ws as UpstreamSocket)[EXCHANGE];
