@@ -5,6 +5,7 @@
  */
 import { loadUws, type ListenSocket, type TemplatedApp, type UwsModule } from './server/uws';
 import { createProxyApp, type ProxyState } from './server/app';
+import { closeWebSockets } from './server/websocket';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment, region, REGION } from '../shared/shm';
@@ -110,6 +111,8 @@ export function startWorker(): void {
     slot.setState(WORKER_STATE.DRAINING);
     for (const sock of listenSockets) uws.us_listen_socket_close(sock);
     listenSockets = [];
+    // Open WebSockets would hold the drain to its deadline: they get 1001 now and end soon.
+    closeWebSockets();
     const deadline = Date.now() + timeoutMs;
     const poll = setInterval(() => {
       if (slot.active() > 0 && Date.now() < deadline) return;

@@ -19,6 +19,10 @@ import {
   answerMethodNotAllowed,
 } from './answers';
 import { log, isLogEnabled } from '../../lib/log';
+import type { UpgradeContext, UpgradeRequest, UpgradeResponse, WebSocketApp } from './websocket-uws';
+import { webSocketBehavior, yieldedNonHandshake } from './websocket';
+import { webSocketRouting, type WebSocketRouting } from './websocket-routing';
+import { WebSocketExchange } from '../proxy/websocket-handshake';
 
 /** A path that cannot be normalized safely: 400, as REQUEST.BAD. */
 const BAD_PATH = -100;
@@ -44,16 +48,27 @@ function nextRequestId(): string {
 
 export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
   proxy = proxyState;
-  const app = uws.App();
+  const app = uws.App() as WebSocketApp;
+  app.ws('/*', webSocketBehavior(onUpgrade));
   app.any('/*', onRequest);
   return app;
 }
 
 function onRequest(res: HttpResponse, req: HttpRequest): void {
   const runtime = proxy.runtime as Runtime;
-  const ctx = new Exchange(res, runtime, proxy.slot);
+  serve(new Exchange(res, runtime, proxy.slot), runtime, res, req, null);
+}
+
+/** A WebSocket handshake (server/websocket.ts): the same pipeline, its own routing and dispatch. */
+function onUpgrade(res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext): void {
+  if (yieldedNonHandshake(req)) return;
+  const runtime = proxy.runtime as Runtime;
+  serve(new WebSocketExchange(res, runtime, proxy.slot, context), runtime, res, req, webSocketRouting(runtime));
+}
+
+function serve(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest, ws: WebSocketRouting | null): void {
   try {
-    handle(ctx, runtime, res, req);
+    handle(ctx, runtime, res, req, ws);
   } catch (e) {
     // A bug must cost one request, never the worker.
     log('error', 'request handler failed', { err: (e as Error).stack });
@@ -61,7 +76,7 @@ function onRequest(res: HttpResponse, req: HttpRequest): void {
   }
 }
 
-function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest): void {
+function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest, ws: WebSocketRouting | null): void {
   ctx.requestId = nextRequestId();
   const settings = runtime.settings;
   const bodyLength = copyRequest(ctx, req, settings.largeClientHeaderBuffers);
@@ -81,7 +96,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     refuse(ctx, BAD_PATH);
     return;
   }
-  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
+  const match = (ws === null ? runtime.router : ws.router).match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
   if (match === null) {
     answerNoRoute(ctx);
     return;
@@ -94,7 +109,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     return;
   }
   // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+  if (!(ws === null ? route.acceptsHttp : ws.acceptsHttp[match.routeIndex] === 1) && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
     answerHttpsRequired(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }

@@ -35,7 +35,7 @@ test('protocols: subsets cannot mix, only http/https are served', () => {
   assert.deepEqual(lines(problems(routes('  - paths: [/]\n    protocols: [http, tcp]\n  - paths: [/]\n    protocols: [grpc]\n  - paths: [/]\n    protocols: [ftp]\n'))), [
     "routes[0].protocols: these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp'), ('tls_passthrough'), ('grpc', 'grpcs')",
     "routes[1].protocols: Hyperway supports only 'http' and 'https' routes (got 'grpc')",
-    'routes[2].protocols[0]: expected one of: http, https, grpc, grpcs, tcp, tls, tls_passthrough, udp',
+    'routes[2].protocols[0]: expected one of: http, https, grpc, grpcs, tcp, tls, tls_passthrough, udp, ws, wss',
   ]);
 });
 

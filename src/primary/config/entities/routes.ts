@@ -59,12 +59,15 @@ function checkHeaderValue(v: unknown): string | null {
   return s.startsWith('~*') ? checkRegex(s.slice(2)) : null;
 }
 
+const WS_PROTOCOLS = ['ws', 'wss'] as const;
+
 const fields: Record<string, Field> = {
   id: t.uuid,
   created_at: t.autoTimestamp,
   updated_at: t.autoTimestamp,
   name: t.utf8Name,
-  protocols: { ...t.protocols, lenMin: 1, default: ['http', 'https'] },
+  // ws/wss are Kong Enterprise's WebSocket route protocols (constants.lua "EE websockets").
+  protocols: { type: 'set', elements: { type: 'string', oneOf: [...t.KONG_PROTOCOLS, ...WS_PROTOCOLS] }, lenMin: 1, default: ['http', 'https'] },
   methods: { type: 'set', elements: { type: 'string', check: (v) => (/^[A-Z]+$/.test(v as string) ? null : `invalid value: ${String(v)} (methods are uppercase, e.g. ${String(v).toUpperCase()})`) } },
   hosts: { type: 'array', elements: { type: 'string', check: checkWildcardHost } },
   paths: { type: 'array', elements: { type: 'string', check: checkRouterPath } },
@@ -92,7 +95,8 @@ const fields: Record<string, Field> = {
   tags: t.tags,
 };
 
-const MUTUALLY_EXCLUSIVE = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']];
+const MUTUALLY_EXCLUSIVE = [['http', 'https'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs'], ['ws', 'wss']];
+const EXCLUSIVE_MESSAGE = "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp'), ('tls_passthrough'), ('grpc', 'grpcs')";
 
 const HINTS: Record<string, string> = {
   expression: "unknown field: 'expression' needs router_flavor = expressions; Hyperway uses traditional_compatible",
@@ -112,9 +116,11 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
   const at = (f: string): Path => [...path, f];
   const groups = MUTUALLY_EXCLUSIVE.filter((g) => protocols.some((p) => g.includes(p)));
   if (groups.length > 1) {
-    pr.err(at('protocols'), "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp'), ('tls_passthrough'), ('grpc', 'grpcs')");
+    const ws = protocols.includes('ws') || protocols.includes('wss');
+    pr.err(at('protocols'), ws ? `${EXCLUSIVE_MESSAGE}, ('ws', 'wss')` : EXCLUSIVE_MESSAGE);
     return rec;
   }
+  if (protocols.includes('ws') || protocols.includes('wss')) return validateWebSocket(rec, raw, path, pr, protocols);
   const unsupported = protocols.filter((p) => !t.HTTP_PROTOCOLS.has(p));
   if (unsupported.length > 0) {
     pr.err(at('protocols'), `Hyperway supports only 'http' and 'https' routes (got '${unsupported.join("', '")}')`);
@@ -136,6 +142,27 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
   }
   if (rec.path_handling === 'v1') {
     pr.warn(at('path_handling'), "path_handling 'v1' is ignored by the traditional_compatible router (Kong 3.x default): this route behaves as 'v0'");
+  }
+  return rec;
+}
+
+/**
+ * Kong EE's websocket subschema: no methods (the handshake is always a GET), sources or
+ * destinations; a matcher among hosts, headers and paths (or snis for wss). The worker routes
+ * only WebSocket handshakes to these routes (server/websocket-routing.ts).
+ */
+function validateWebSocket(rec: Record<string, unknown>, raw: Record<string, unknown>, path: Path, pr: Problems, protocols: string[]): Record<string, unknown> {
+  const at = (f: string): Path => [...path, f];
+  for (const f of ['sources', 'destinations', 'methods']) {
+    if (nonEmpty(rec[f])) pr.err(at(f), `cannot set '${f}' when 'protocols' is 'ws' or 'wss'`);
+  }
+  const wss = protocols.includes('wss');
+  if (nonEmpty(rec.snis) && !wss) pr.err(at('snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls', 'tls_passthrough' or 'wss'");
+  const matchers = ['hosts', 'headers', 'paths'].some((f) => nonEmpty(rec[f]) || (raw[f] != null && rec[f] === undefined));
+  if (!matchers && !(wss && nonEmpty(rec.snis))) {
+    pr.err(path, wss
+      ? "must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'wss'"
+      : "must set one of 'hosts', 'headers', 'paths' when 'protocols' is 'ws'");
   }
   return rec;
 }
