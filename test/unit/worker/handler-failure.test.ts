@@ -65,7 +65,7 @@ const slot = { requestStarted() { started++; }, requestFinished() { finished++; 
 const { snapshot } = loadConfigText('_format_version: "3.0"\n', 'kong.yml', {}, 1);
 const state: ProxyState = { runtime: new Runtime(snapshot, pools), slot };
 let handler: Handler | null = null;
-const uws = { App: () => ({ any(_pattern: string, h: Handler) { handler = h; return this; } }) } as unknown as UwsModule;
+const uws = { App: () => ({ any(_pattern: string, h: Handler) { handler = h; return this; }, ws() { return this; } }) } as unknown as UwsModule;
 createProxyApp(uws, state);
 
 /** Runs one request through the handler with stderr captured (the failure is logged there). */
