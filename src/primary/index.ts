@@ -21,6 +21,7 @@ import { LabelNames } from './metrics/registry';
 import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
 import { HealthChecks } from './health';
+import { prepareTls } from './tls/files';
 import type { Snapshot } from '../shared/snapshot';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
@@ -60,7 +61,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
   const health = new HealthChecks(segment);
-  const prepare = (next: Snapshot): Snapshot => health.prepare(next);
+  const prepare = (next: Snapshot): Snapshot => prepareTls(health.prepare(next));
   const supervisor = new Supervisor(segment, prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));

@@ -7,7 +7,7 @@ import type { Snapshot, ServiceSnap, RouteSnap } from '../shared/snapshot';
 import type { Settings } from '../shared/settings';
 import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
-import { UpstreamPools } from './proxy/upstream-pool';
+import { UpstreamPools, type UpstreamTls } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
 import { RoundRobin, SinglePeer } from './balancer/round-robin';
 import { passiveStatuses } from './balancer/health';
@@ -65,12 +65,17 @@ export class Runtime {
   readonly headers: HeaderSwitches;
   readonly listenerPort: number;
   readonly listenerPortText: string;
+  /** The first `ssl` proxy_listen entry's port (redirects, X-Forwarded-Port), 0 without one. */
+  readonly tlsPort: number;
+  readonly tlsPortText: string;
 
   constructor(snapshot: Snapshot, pools: UpstreamPools) {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
     this.listenerPort = snapshot.settings.proxyListen.port;
     this.listenerPortText = String(this.listenerPort);
+    this.tlsPort = snapshot.settings.proxySslListens?.[0]?.port ?? 0;
+    this.tlsPortText = String(this.tlsPort);
     this.router = new Router(snapshot.routes, snapshot.services);
     this.trusted = compileIpMatcher(snapshot.settings.trustedIps);
     const names = new Set(snapshot.settings.headers.map((name) => name.toLowerCase()));
@@ -112,10 +117,18 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
   return port === defaultPort(protocol) ? h : `${h}:${port}`;
 }
 
+/** The service's TLS options with its client certificate's PEM resolved, or null (Kong's default: no verification). */
+function upstreamTls(snapshot: Snapshot, svc: ServiceSnap): UpstreamTls | null {
+  const t = svc.tls;
+  if (t === undefined || t === null) return null;
+  const client = t.clientCertificate >= 0 ? snapshot.certificates?.[t.clientCertificate] ?? null : null;
+  return { verify: t.verify, verifyDepth: t.verifyDepth, ca: t.ca, cert: client?.cert ?? null, key: client?.key ?? null };
+}
+
 function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
-    const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
+    const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings, upstreamTls(snapshot, svc));
     return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null });
   }
   const upstream = snapshot.upstreams[svc.upstream];
@@ -125,7 +138,7 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
   const passive = passiveStatuses(hc);
   const countsLoad = upstream.algorithm === 'least-connections';
   for (const target of upstream.targets) {
-    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
+    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings, upstreamTls(snapshot, svc));
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)

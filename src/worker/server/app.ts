@@ -45,13 +45,31 @@ function nextRequestId(): string {
 export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
   proxy = proxyState;
   const app = uws.App();
-  app.any('/*', onRequest);
+  attachProxyHandlers(app, false);
   return app;
 }
 
+/**
+ * The handlers of a plain app, of a TLS app (tls-listeners.ts) and of each of its SNI names (uWS
+ * routes a connection whose name was added with addServerName to that name's own router): the
+ * same code, with an entry point per transport so a request knows how it arrived at no cost.
+ */
+export function attachProxyHandlers(app: TemplatedApp, tls: boolean): void {
+  app.any('/*', tls ? onTlsRequest : onRequest);
+}
+
 function onRequest(res: HttpResponse, req: HttpRequest): void {
+  serve(res, req, false);
+}
+
+function onTlsRequest(res: HttpResponse, req: HttpRequest): void {
+  serve(res, req, true);
+}
+
+function serve(res: HttpResponse, req: HttpRequest, tls: boolean): void {
   const runtime = proxy.runtime as Runtime;
   const ctx = new Exchange(res, runtime, proxy.slot);
+  ctx.tls = tls;
   try {
     handle(ctx, runtime, res, req);
   } catch (e) {
@@ -81,7 +99,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     refuse(ctx, BAD_PATH);
     return;
   }
-  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
+  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, ctx.tls ? runtime.tlsPort : runtime.listenerPort);
   if (match === null) {
     answerNoRoute(ctx);
     return;
@@ -93,8 +111,8 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     answerNoService(ctx);
     return;
   }
-  // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+  // A route without `http` only takes requests that arrived over TLS, or that a trusted proxy says did.
+  if (!ctx.tls && !route.acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
     answerHttpsRequired(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }

@@ -72,8 +72,6 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
     if (rec[f] === null || rec[f] === undefined) continue;
     if (protocol !== 'https' && protocol !== 'tls') {
       pr.err([...path, f], `'${f}' can only be set when 'protocol' is 'https' or 'tls'`);
-    } else {
-      pr.warn([...path, f], `'${f}' is not implemented by Hyperway yet and is ignored`);
     }
   }
   return rec;
