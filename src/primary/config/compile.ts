@@ -26,7 +26,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
   const upstreamByName = new Map<string, number>();
   entries.upstreams.forEach((u, i) => upstreamByName.set(String(u.rec.name).toLowerCase(), i));
 
-  const services: ServiceSnap[] = entries.services.map(({ rec }) => ({
+  const services: ServiceSnap[] = entries.services.map(({ rec }) => withTls({
     id: rec.id as string,
     name: str(rec.name),
     protocol: rec.protocol as string,
@@ -40,8 +40,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     enabled: rec.enabled as boolean,
     tags: strs(rec.tags),
     upstream: upstreamByName.get(String(rec.host).toLowerCase()) ?? -1,
-    tls: upstreamTls(rec, model),
-  }));
+  }, upstreamTls(rec, model)));
 
   const routes: RouteSnap[] = entries.routes.map((e) => compileRoute(e));
 
@@ -115,6 +114,12 @@ function compileTls({ entries }: Model): Pick<Snapshot, 'certificates' | 'snis' 
   }
   const caCertificates = entries.ca_certificates.map(({ rec }) => ({ id: rec.id as string, cert: rec.cert as string }));
   return { certificates, snis, caCertificates };
+}
+
+/** `tls` only on services that verify or present a certificate: the others' snapshot is unchanged. */
+function withTls(svc: ServiceSnap, tls: UpstreamTlsSnap | null): ServiceSnap {
+  if (tls !== null) svc.tls = tls;
+  return svc;
 }
 
 function upstreamTls(rec: Rec, { entries }: Model): UpstreamTlsSnap | null {
