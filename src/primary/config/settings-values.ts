@@ -72,13 +72,14 @@ export function parseListens(v: unknown, name: string, offOk = false, sslServed 
  */
 export function parseSslListens(v: unknown): Parsed<ListenAddress[]> {
   const entries = Array.isArray(v) ? v : [v];
-  if (entries.some((e) => typeof e !== 'string')) return fail(`expected a string such as '0.0.0.0:8443 ssl'`);
+  // A value of the wrong shape is parseListens' to report (once).
+  if (entries.some((e) => typeof e !== 'string')) return ok([]);
   const out: ListenAddress[] = [];
   for (const part of (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim())) {
     const [address, ...flags] = part.split(/\s+/);
     if (!flags.includes('ssl')) continue;
     const p = parseHostPort(address);
-    if (!p || p.port === null) return fail(`invalid listen address '${address}': expected <ip>:<port>, e.g. 0.0.0.0:8443`);
+    if (!p || p.port === null) return ok([]);
     if (!out.some((a) => a.host === p.host && a.port === p.port)) out.push({ host: p.host, port: p.port });
   }
   return ok(out);
