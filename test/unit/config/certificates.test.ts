@@ -52,3 +52,20 @@ test('proxy_listen ssl entries and ssl_* settings', () => {
     'hyperway.ssl_cipher_suite: ssl_cipher_suite custom needs ssl_ciphers (an OpenSSL cipher list)',
   ]);
 });
+
+test('ssl_cert / ssl_cert_key are checked before workers see them; without them a default is generated once', async () => {
+  const { prepareTls } = await import('../../../src/primary/tls/files');
+  const base = load(yml({ hyperway: { proxy_listen: '127.0.0.1:1, 127.0.0.1:2 ssl' } })).snapshot;
+  const mismatched = { ...base, settings: { ...base.settings, sslCert: [a.certFile], sslCertKey: [b.keyFile] } };
+  assert.throws(() => prepareTls(mismatched), (e: Error) => e.message === `ssl_cert_key ${b.keyFile} is not the private key of ssl_cert ${a.certFile}`);
+  const missing = { ...base, settings: { ...base.settings, sslCert: [`${a.certFile}.gone`], sslCertKey: [a.keyFile] } };
+  assert.throws(() => prepareTls(missing), /ENOENT/);
+  const first = prepareTls(base).settings;
+  const second = prepareTls(base).settings;
+  assert.equal(first.sslCert.length, 1);
+  assert.deepEqual(second.sslCert, first.sslCert, 'generated once per start');
+  const { X509Certificate } = await import('node:crypto');
+  const { readFileSync, statSync } = await import('node:fs');
+  assert.match(new X509Certificate(readFileSync(first.sslCert[0])).subject, /CN=localhost/);
+  assert.equal(statSync(first.sslCertKey[0]).mode & 0o077, 0, 'the generated key is private');
+});
