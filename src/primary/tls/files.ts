@@ -21,6 +21,8 @@ import { log } from '../../lib/log';
 let dir: string | null = null;
 let generated: { cert: string; key: string } | null = null;
 let previous = new Set<string>();
+/** The default certificate workers serve now: a reload with a bad ssl_cert keeps it. */
+let serving: { cert: string[]; key: string[] } | null = null;
 
 function privateDir(): string {
   if (dir !== null) return dir;
@@ -78,8 +80,17 @@ export function prepareTls(next: Snapshot): Snapshot {
       const d = defaultCertificate();
       settings = { ...settings, sslCert: [d.cert], sslCertKey: [d.key] };
     } else {
-      checkDefault(settings.sslCert[0], settings.sslCertKey[0]);
+      try {
+        checkDefault(settings.sslCert[0], settings.sslCertKey[0]);
+      } catch (e) {
+        // At start the gateway refuses to run; on a reload (which cannot be refused this late)
+        // the running default certificate stays, and the error is logged.
+        if (serving === null) throw e;
+        log('error', 'reload: ssl_cert unusable, the running default certificate stays', { reason: (e as Error).message });
+        settings = { ...settings, sslCert: serving.cert, sslCertKey: serving.key };
+      }
     }
+    serving = { cert: settings.sslCert, key: settings.sslCertKey };
   }
   const d = privateDir();
   const current = new Set<string>();
