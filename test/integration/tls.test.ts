@@ -21,6 +21,7 @@ interface TlsResult {
   status: number;
   body: string;
   cn: string;
+  fingerprint: string;
   protocol: string | null;
   reused: boolean;
   headers: Record<string, unknown>;
@@ -33,12 +34,14 @@ function tlsGet(port: number, path: string, opts: { servername?: string; agent?:
       servername: opts.servername, headers: { host: opts.host ?? opts.servername ?? 'localhost' },
     }, (res) => {
       const sock = res.socket as tls.TLSSocket;
-      const cn = String(sock.getPeerCertificate().subject?.CN ?? '');
+      const peer = sock.getPeerCertificate();
+      const cn = String(peer.subject?.CN ?? '');
+      const fingerprint = peer.fingerprint256;
       const protocol = sock.getProtocol();
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn, protocol, reused: req.reusedSocket, headers: res.headers }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn, fingerprint, protocol, reused: req.reusedSocket, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -75,11 +78,13 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
   let tlsPort: number;
   let config: Record<string, unknown>;
   let b: Pem;
+  let a2: Pem;
 
   before(async () => {
     const a = certs.leaf('a', ['a.test']);
     const wild = certs.leaf('wild', ['*.w.test']);
     b = certs.leaf('b', ['b.test']);
+    a2 = certs.leaf('a2', ['a.test']);
     const upCa = certs.ca('upstream-ca');
     const otherCa = certs.ca('other-ca');
     const upCert = certs.leaf('up', ['localhost'], upCa);
@@ -165,14 +170,20 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
     assert.equal((await request(`http://127.0.0.1:${plainPort}/mtls-none`)).status, 502);
   });
 
-  it('a reload adds an SNI certificate without restarting workers; a connection opened before still works', async () => {
+  it('a reload adds, replaces and removes SNI certificates without restarting workers; connections opened before on those names still work', async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const wildAgent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     const before = await tlsGet(tlsPort, '/both/1', { servername: 'a.test', agent });
     assert.equal(before.status, 200);
+    assert.equal((await tlsGet(tlsPort, '/both/w1', { servername: 'x.w.test', agent: wildAgent })).cn, '*.w.test');
     assert.equal((await tlsGet(tlsPort, '/both/2', { servername: 'b.test' })).cn, 'localhost');
     const pids = (await gw.status()).workers.map((w) => w.pid).sort();
     const next = structuredClone(config);
     (next.certificates as object[]).push({ cert: b.cert, key: b.key, snis: ['b.test'] });
+    // a.test's certificate replaced: uWS 20.30 would crash on the open connection if the name were removed in place.
+    (next.certificates as Record<string, unknown>[])[0] = { cert: a2.cert, key: a2.key, snis: ['a.test'] };
+    // *.w.test removed: a request on a connection whose name uWS 20.30 removed in place crashes the worker.
+    delete (next.certificates as Record<string, unknown>[])[1].snis;
     writeFileSync(gw.configPath, stringify(next));
     gw.child.kill('SIGHUP');
     await waitFor('both workers on config 2', async () => (await gw.status()).workers.every((w) => w.config_version >= 2), { timeoutMs: 10000 });
@@ -182,7 +193,16 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
     const again = await tlsGet(tlsPort, '/both/4', { servername: 'a.test', agent });
     assert.equal(again.reused, true, 'the request went over the connection opened before the reload');
     assert.equal(again.status, 200);
-    assert.equal(again.cn, 'a.test');
+    assert.equal(again.fingerprint, before.fingerprint, 'the old connection keeps the certificate it was opened with');
+    const fresh = await tlsGet(tlsPort, '/both/5', { servername: 'a.test' });
+    assert.notEqual(fresh.fingerprint, before.fingerprint, 'a new connection gets the replacing certificate');
+    assert.equal(fresh.status, 200);
+    for (let i = 0; i < 20; i++) assert.equal((await tlsGet(tlsPort, `/both/r${i}`, { servername: 'a.test', agent })).status, 200);
+    const oldWild = await tlsGet(tlsPort, '/both/w2', { servername: 'x.w.test', agent: wildAgent });
+    assert.equal(oldWild.reused, true);
+    assert.equal(oldWild.status, 200, 'a connection on a removed name is still served');
+    assert.equal((await tlsGet(tlsPort, '/both/w3', { servername: 'x.w.test' })).cn, 'localhost', 'new connections on a removed name get the default');
+    wildAgent.destroy();
     assert.deepEqual((await gw.status()).workers.map((w) => w.pid).sort(), pids);
     agent.destroy();
   });
