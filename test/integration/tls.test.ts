@@ -139,7 +139,9 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
     }
   });
 
-  it('serves TLS 1.2 and 1.3 and refuses TLS 1.1', async () => {
+  it('serves TLS 1.2 and 1.3 and refuses TLS 1.1; ssl_cipher_suite intermediate refuses CBC suites on TLS 1.2', async () => {
+    assert.equal(await handshake(tlsPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), 'TLSv1.2');
+    assert.match(await handshake(tlsPort, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' }), /^error: .*handshake failure/i);
     assert.equal(await handshake(tlsPort, { maxVersion: 'TLSv1.2' }), 'TLSv1.2');
     assert.equal(await handshake(tlsPort, { minVersion: 'TLSv1.3' }), 'TLSv1.3');
     assert.match(await handshake(tlsPort, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }), /^error: .*(protocol version|unsupported protocol)/i);
