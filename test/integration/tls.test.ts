@@ -111,6 +111,7 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
         { name: 'echo', url: `http://127.0.0.1:${echo.port}`, routes: [
           { name: 'both', paths: ['/both'] },
           { name: 'secure', paths: ['/secure'], protocols: ['https'], https_redirect_status_code: 301 },
+          { name: 'term', paths: ['/term'], plugins: [{ name: 'request-termination', config: { status_code: 200, echo: true } }] },
         ] },
         { name: 'v-ok', url: `https://localhost:${upPort}`, tls_verify: true, ca_certificates: [CA_UP], routes: [{ paths: ['/v-ok'] }] },
         { name: 'v-bad', url: `https://localhost:${upPort}`, tls_verify: true, ca_certificates: [CA_OTHER], retries: 0, routes: [{ paths: ['/v-bad'] }] },
@@ -158,6 +159,10 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
     assert.equal(plain.headers.location, `https://api.test:${tlsPort}/secure/x?q=1`);
     const both = await request(`http://127.0.0.1:${plainPort}/both/y`);
     assert.equal(both.json<EchoRecord>().headers['x-forwarded-proto'], 'http');
+    // Plugins see the scheme too (kong.request.get_scheme).
+    const term = await tlsGet(tlsPort, '/term', { servername: 'a.test', host: 'a.test' });
+    assert.equal((JSON.parse(term.body) as { request: { scheme: string } }).request.scheme, 'https');
+    assert.equal((await request(`http://127.0.0.1:${plainPort}/term`)).json<{ request: { scheme: string } }>().request.scheme, 'http');
   });
 
   it('HTTPS upstreams: verified with the right CA, 502 with a wrong one, unverified by default, client certificate presented', async () => {
