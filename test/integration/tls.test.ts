@@ -111,6 +111,8 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
         { name: 'echo', url: `http://127.0.0.1:${echo.port}`, routes: [
           { name: 'both', paths: ['/both'] },
           { name: 'secure', paths: ['/secure'], protocols: ['https'], https_redirect_status_code: 301 },
+          { name: 'sni-only', paths: ['/sni'], protocols: ['https'], snis: ['only.test'] },
+          { name: 'sni-a', paths: ['/sni'], protocols: ['https'], snis: ['a.test'], strip_path: false },
           { name: 'term', paths: ['/term'], plugins: [{ name: 'request-termination', config: { status_code: 200, echo: true } }] },
         ] },
         { name: 'v-ok', url: `https://localhost:${upPort}`, tls_verify: true, ca_certificates: [CA_UP], routes: [{ paths: ['/v-ok'] }] },
@@ -138,6 +140,18 @@ describe('TLS termination and HTTPS upstreams', { timeout: 60000 }, () => {
       assert.equal(r.cn, cn, `SNI ${servername}`);
       assert.equal(r.status, 200, `SNI ${servername}: ${r.body}`);
     }
+  });
+
+  it("routes with snis match the connection's server name only", async () => {
+    const only = await tlsGet(tlsPort, '/sni/x', { servername: 'only.test' });
+    assert.equal(only.status, 200, only.body);
+    assert.equal(only.cn, 'localhost', 'a route sni without a certificate gets the default one');
+    assert.equal((JSON.parse(only.body) as EchoRecord).url, '/x');
+    const a = await tlsGet(tlsPort, '/sni/x', { servername: 'a.test' });
+    assert.equal(a.status, 200, a.body);
+    assert.equal((JSON.parse(a.body) as EchoRecord).url, '/sni/x', 'the a.test route (strip_path off) took it');
+    assert.equal((await tlsGet(tlsPort, '/sni/x', { servername: 'other.w.test' })).status, 404);
+    assert.equal((await tlsGet(tlsPort, '/sni/x')).status, 404, 'no SNI: no route with snis');
   });
 
   it('serves TLS 1.2 and 1.3 and refuses TLS 1.1; ssl_cipher_suite intermediate refuses CBC suites on TLS 1.2', async () => {

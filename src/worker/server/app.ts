@@ -53,23 +53,30 @@ export function createProxyApp(uws: UwsModule, proxyState: ProxyState): Template
  * The handlers of a plain app, of a TLS app (tls-listeners.ts) and of each of its SNI names (uWS
  * routes a connection whose name was added with addServerName to that name's own router): the
  * same code, with an entry point per transport so a request knows how it arrived at no cost.
+ * `sni` is the exact name registered for that router ('' for the default router and wildcard
+ * names): uWS 20.30 does not hand the connection's server name to JS, so every name a route's
+ * `snis` lists is registered on its own, and '' then means "none of them".
  */
-export function attachProxyHandlers(app: TemplatedApp, tls: boolean): void {
-  app.any('/*', tls ? onTlsRequest : onRequest);
+export function attachProxyHandlers(app: TemplatedApp, tls: boolean, sni = ''): void {
+  if (!tls) app.any('/*', onRequest);
+  else if (sni === '') app.any('/*', onTlsRequest);
+  // One closure per registered name and TLS generation, never per request.
+  else app.any('/*', (res, req) => serve(res, req, true, sni));
 }
 
 function onRequest(res: HttpResponse, req: HttpRequest): void {
-  serve(res, req, false);
+  serve(res, req, false, '');
 }
 
 function onTlsRequest(res: HttpResponse, req: HttpRequest): void {
-  serve(res, req, true);
+  serve(res, req, true, '');
 }
 
-function serve(res: HttpResponse, req: HttpRequest, tls: boolean): void {
+function serve(res: HttpResponse, req: HttpRequest, tls: boolean, sni: string): void {
   const runtime = proxy.runtime as Runtime;
   const ctx = new Exchange(res, runtime, proxy.slot);
   ctx.tls = tls;
+  ctx.sni = sni;
   try {
     handle(ctx, runtime, res, req);
   } catch (e) {
@@ -99,7 +106,10 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     refuse(ctx, BAD_PATH);
     return;
   }
-  const match = runtime.router.match(ctx.method, ctx.host, path, ctx.headers, ctx.tls ? runtime.tlsPort : runtime.listenerPort);
+  // Route `snis` constrain TLS requests only (Kong): plain http passes no SNI.
+  const match = ctx.tls
+    ? runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.tlsPort, ctx.sni)
+    : runtime.router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
   if (match === null) {
     answerNoRoute(ctx);
     return;

@@ -75,6 +75,8 @@ export class RequestContext {
   debug = false;
   /** The request arrived on a TLS listener (uWS SSLApp). */
   tls = false;
+  /** TLS only: the server name when it is one registered exactly (tls-listeners.ts), else ''. */
+  sni = '';
 
   /** The router's result (prefix, captures); null until routed. */
   match: RouteMatch | null = null;
