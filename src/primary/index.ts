@@ -22,6 +22,7 @@ import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
 import { HealthChecks } from './health';
 import { Discovery } from './dns/discovery';
+import { prepareTls } from './tls/files';
 import type { Snapshot } from '../shared/snapshot';
 import { formatAddress } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
@@ -65,10 +66,11 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
   const health = new HealthChecks(segment);
-  // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/).
+  // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/);
+  // certificates become files the workers' uWS can load (primary/tls/).
   const discovery = new Discovery(health);
   await discovery.resolveFirst(snapshot);
-  const prepare = (next: Snapshot): Snapshot => discovery.prepare(next);
+  const prepare = (next: Snapshot): Snapshot => prepareTls(discovery.prepare(next));
   const supervisor = new Supervisor(segment, prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));

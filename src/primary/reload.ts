@@ -15,7 +15,7 @@ import { formatProblems, type ConfigError } from '../lib/errors';
 
 /** Settings a reload cannot change, by the name the operator writes in the file. */
 const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [
-  ['proxyListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['statusListen', 'status_listen'], ['workers', 'workers'],
+  ['proxyListens', 'proxy_listen'], ['proxySslListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['statusListen', 'status_listen'], ['workers', 'workers'],
   // Sizes of the shared segment, fixed when it is created.
   ['targetSlots', 'target_slots'], ['metricsSeries', 'metrics_series'], ['rateLimitingTableSize', 'rate_limiting_table_size'],
 ];

@@ -17,6 +17,20 @@ export interface Settings {
   adminListen: ListenAddress;
   /** Every plain entry of `proxy_listen` (the first is proxyListen); workers listen on each. */
   proxyListens: ListenAddress[];
+  /** The `ssl` entries of `proxy_listen`: workers serve TLS there (uWS SSLApp). */
+  proxySslListens: ListenAddress[];
+  /**
+   * `ssl_cert` / `ssl_cert_key`: files of the default certificate (clients without SNI or with a
+   * name no `snis` entry has). Empty: the primary generates a self-signed one, as Kong does.
+   */
+  sslCert: string[];
+  sslCertKey: string[];
+  /** `ssl_protocols` (default TLSv1.2 TLSv1.3): the only two uWS serves. */
+  sslProtocols: string[];
+  /** `ssl_cipher_suite` (default intermediate): modern | intermediate | old | custom. */
+  sslCipherSuite: string;
+  /** `ssl_ciphers`: the OpenSSL cipher list when ssl_cipher_suite is custom. */
+  sslCiphers: string | null;
   /** Every plain entry of `admin_listen`; empty when `admin_listen: off` (no Admin API). */
   adminListens: ListenAddress[];
   /** `admin_token`: when set, every Admin API request must carry it in `Kong-Admin-Token`. */
@@ -119,6 +133,12 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   proxyListen: { host: '0.0.0.0', port: 8000 },
   adminListen: { host: '127.0.0.1', port: 8001 },
   proxyListens: [{ host: '0.0.0.0', port: 8000 }],
+  proxySslListens: [],
+  sslCert: [],
+  sslCertKey: [],
+  sslProtocols: ['TLSv1.2', 'TLSv1.3'],
+  sslCipherSuite: 'intermediate',
+  sslCiphers: null,
   adminListens: [{ host: '127.0.0.1', port: 8001 }],
   adminToken: null,
   adminAllowUnauthenticatedRemote: false,

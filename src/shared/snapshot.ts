@@ -22,6 +22,41 @@ export interface Snapshot {
   credentials: CredentialsSnap;
   /** Plugin instances as data; the worker builds per-route chains from them (later issues). */
   plugins: PluginSnap[];
+  /** Kong `certificates` (absent in a snapshot from an older primary). */
+  certificates?: CertificateSnap[];
+  /** Server names → certificate, exact and wildcard (`*.example.com`, `example.*`). */
+  snis?: SniSnap[];
+  /** Kong `ca_certificates`, for services with tls_verify. */
+  caCertificates?: { id: string; cert: string }[];
+}
+
+export interface CertificateSnap {
+  id: string;
+  cert: string;
+  key: string;
+  certAlt: string | null;
+  keyAlt: string | null;
+  /** sha256 of cert + key: the files' name, so a reload rewrites only what changed. */
+  hash: string;
+  /** Set by the primary (primary/tls/files.ts) before workers see the snapshot: uWS reads files. */
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface SniSnap {
+  name: string;
+  /** Index into Snapshot.certificates. */
+  certificate: number;
+}
+
+/** A service's upstream TLS (Kong's tls_verify, tls_verify_depth, ca_certificates, client_certificate). */
+export interface UpstreamTlsSnap {
+  verify: boolean;
+  verifyDepth: number | null;
+  /** PEM of each ca_certificates entry, in order; empty = the system's CA store. */
+  ca: string[];
+  /** Index into Snapshot.certificates, or -1. */
+  clientCertificate: number;
 }
 
 export interface ServiceSnap {
@@ -40,6 +75,8 @@ export interface ServiceSnap {
   tags: string[];
   /** Index into Snapshot.upstreams when `host` names an upstream, else -1. */
   upstream: number;
+  /** Set only for https services that verify or present a client certificate. */
+  tls?: UpstreamTlsSnap | null;
 }
 
 export interface RouteSnap {

@@ -6,6 +6,8 @@
 import { loadUws, type ListenSocket, type TemplatedApp, type UwsModule } from './server/uws';
 import { createProxyApp, type ProxyState } from './server/app';
 import { closeWebSockets } from './server/websocket';
+import { TlsListeners } from './server/tls-listeners';
+import type { ListenAddress } from '../shared/settings';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
 import { attachSegment, region, REGION } from '../shared/shm';
@@ -66,6 +68,9 @@ export function startWorker(): void {
   const state: ProxyState = { runtime: null, slot };
   let app: TemplatedApp | null = null;
   let listenSockets: ListenSocket[] = [];
+  const tls = new TlsListeners(uws);
+  // The ssl addresses bound at start: a reload does not move listeners.
+  let sslAddresses: ListenAddress[] = [];
   let draining = false;
 
   function apply(snapshot: Snapshot): void {
@@ -94,12 +99,23 @@ export function startWorker(): void {
         }
         listenSockets.push(sock);
       }
+      sslAddresses = snapshot.settings.proxySslListens ?? [];
+      const failed = tls.apply(snapshot, sslAddresses);
+      if (failed !== null) {
+        send({ kind: 'listen:failed', error: { code: 'HW_ERR_LISTEN_FAILED', message: failed } });
+        setTimeout(() => process.exit(1), 50);
+        return;
+      }
       slot.setState(WORKER_STATE.LISTENING);
       slot.setConfigVersion(snapshot.version);
       send({ kind: 'worker:listening', port: uws.us_socket_local_port(listenSockets[0]), uws: build });
       send({ kind: 'config:ack', version: snapshot.version });
       return;
     }
+    // New certificates: a new TLS generation (the old one keeps its connections). A failure keeps
+    // the running certificates; the snapshot itself applies.
+    const failed = draining ? null : tls.apply(snapshot, sslAddresses);
+    if (failed !== null) log('error', 'TLS listeners kept on their previous certificates', { reason: failed });
     slot.setConfigVersion(snapshot.version);
     send({ kind: 'config:ack', version: snapshot.version });
   }
@@ -111,6 +127,7 @@ export function startWorker(): void {
     slot.setState(WORKER_STATE.DRAINING);
     for (const sock of listenSockets) uws.us_listen_socket_close(sock);
     listenSockets = [];
+    tls.closeListeners();
     // Open WebSockets would hold the drain to its deadline: they get 1001 now and end soon.
     closeWebSockets();
     const deadline = Date.now() + timeoutMs;
@@ -120,6 +137,7 @@ export function startWorker(): void {
       slot.setState(WORKER_STATE.EXITED);
       // uWS MUST close its app before the process exits, or open sockets abort the process.
       app?.close?.();
+      tls.closeAll();
       // Log lines still buffered by file-log go out before the process does.
       void Promise.all([pools.closeAll(), flushFileLogs()]).finally(() => process.exit(0));
       setTimeout(() => process.exit(0), 1000).unref();

@@ -7,7 +7,7 @@ import type { Snapshot, ServiceSnap, RouteSnap } from '../shared/snapshot';
 import type { Settings } from '../shared/settings';
 import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
-import { UpstreamPools } from './proxy/upstream-pool';
+import { UpstreamPools, type UpstreamTls } from './proxy/upstream-pool';
 import type { Balancer, Peer } from './balancer/peer';
 import { passiveStatuses } from './balancer/health';
 import { SinglePeer, beginLatencyBuild, endLatencyBuild, upstreamBalancer, type BalancerBuild } from './balancer';
@@ -64,12 +64,17 @@ export class Runtime {
   readonly headers: HeaderSwitches;
   readonly listenerPort: number;
   readonly listenerPortText: string;
+  /** The first `ssl` proxy_listen entry's port (redirects, X-Forwarded-Port), 0 without one. */
+  readonly tlsPort: number;
+  readonly tlsPortText: string;
 
   constructor(snapshot: Snapshot, pools: UpstreamPools) {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
     this.listenerPort = snapshot.settings.proxyListen.port;
     this.listenerPortText = String(this.listenerPort);
+    this.tlsPort = snapshot.settings.proxySslListens?.[0]?.port ?? 0;
+    this.tlsPortText = String(this.tlsPort);
     this.router = new Router(snapshot.routes, snapshot.services);
     this.trusted = compileIpMatcher(snapshot.settings.trustedIps);
     const names = new Set(snapshot.settings.headers.map((name) => name.toLowerCase()));
@@ -114,11 +119,19 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
   return port === defaultPort(protocol) ? h : `${h}:${port}`;
 }
 
+/** The service's TLS options with its client certificate's PEM resolved, or null (Kong's default: no verification). */
+function upstreamTls(snapshot: Snapshot, svc: ServiceSnap): UpstreamTls | null {
+  const t = svc.tls;
+  if (t === undefined || t === null) return null;
+  const client = t.clientCertificate >= 0 ? snapshot.certificates?.[t.clientCertificate] ?? null : null;
+  return { verify: t.verify, verifyDepth: t.verifyDepth, ca: t.ca, cert: client?.cert ?? null, key: client?.key ?? null };
+}
+
 /** A service's balancer: a plain host's single peer, or its upstream's algorithm over one peer per target. */
 function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, build: BalancerBuild): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
-    const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings);
+    const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings, upstreamTls(snapshot, svc));
     return new SinglePeer({ host: svc.host, port: svc.port, hostHeader: hostHeaderFor(svc.host, svc.port, svc.protocol), pool, slot: -1, countsLoad: false, passive: null, index: 0 });
   }
   const upstream = snapshot.upstreams[svc.upstream];
@@ -129,7 +142,7 @@ function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPool
   const countsLoad = upstream.algorithm === 'least-connections';
   let lowestSlot = -1;
   for (const target of upstream.targets) {
-    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings);
+    const pool = pools.get(svc.protocol, target.host, target.port, svc.connectTimeout, settings, upstreamTls(snapshot, svc));
     // host_header overrides the target host; the port is appended as Kong's set_host_header does.
     const hostHeader = upstream.hostHeader !== null
       ? hostHeaderFor(upstream.hostHeader, target.port, svc.protocol)

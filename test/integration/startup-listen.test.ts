@@ -56,7 +56,7 @@ describe("startup: Kong's listen strings", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every plain entry is served by every worker (IPv6 too); ssl/http2 entries are skipped with a warning naming them', async () => {
+  it('every plain entry is served by every worker (IPv6 too), proxy_listen ssl entries too (TLS); admin ssl entries are skipped with a warning naming them', async () => {
     const [p1, p2, p3, a1, a2] = await freePorts(5);
     const gw = startWithEnv(['start', '--config', config], {
       KONG_PROXY_LISTEN: `127.0.0.1:${p1} reuseport backlog=16384, [::1]:${p2}, 127.0.0.1:${p3} http2 ssl`,
@@ -69,16 +69,14 @@ describe("startup: Kong's listen strings", () => {
       const r = await request(`${admin}/status`, { timeoutMs: 1000 });
       return r.status === 200 ? r.json<{ workers: Array<{ pid: number }> }>() : undefined;
     });
-    for (const w of status.workers) assert.deepEqual(listeningPorts(w.pid), [p1, p2].sort((a, b) => a - b), `worker ${w.pid} listens on each plain entry`);
+    for (const w of status.workers) assert.deepEqual(listeningPorts(w.pid), [p1, p2, p3].sort((a, b) => a - b), `worker ${w.pid} listens on each plain entry and the ssl one`);
     const v4 = await request(`http://127.0.0.1:${p1}/s/four`);
     assert.equal(v4.status, 200, v4.text);
     const v6 = await get6(p2, '/s/six');
     assert.equal(v6.status, 200, v6.body);
     assert.equal(JSON.parse(v6.body).url, '/six');
-    assert.ok(await refused(p3), 'nothing listens on the skipped ssl entry');
     assert.ok(await refused(a2), 'nor on the skipped admin ssl entry');
     const out = gw.output();
-    assert.match(out, new RegExp(`env KONG_PROXY_LISTEN: skipped '127\\.0\\.0\\.1:${p3} http2 ssl': ssl and http2 listeners are not supported yet`));
     assert.match(out, new RegExp(`backlog=16384 on 127\\.0\\.0\\.1:${p1} ignored`));
     assert.match(out, new RegExp(`env KONG_ADMIN_LISTEN: skipped '127\\.0\\.0\\.1:${a2} ssl'`));
     const root = (await request(`${admin}/`)).json<{ configuration: { proxy_listen: string[]; admin_listen: string[] } }>();
@@ -93,6 +91,6 @@ describe("startup: Kong's listen strings", () => {
     assert.match(pp.stderr, new RegExp(`env KONG_PROXY_LISTEN: proxy_protocol listeners are not supported yet: '127\\.0\\.0\\.1:${p1} proxy_protocol'`));
     const ssl = await runCli(['start', '--config', config], 20000, { KONG_PROXY_LISTEN: `127.0.0.1:${p1} ssl`, HYPERWAY_ADMIN_LISTEN: `127.0.0.1:${a1}` });
     assert.equal(ssl.code, 1, ssl.stderr);
-    assert.match(ssl.stderr, new RegExp(`env KONG_PROXY_LISTEN: no plain HTTP entry: '127\\.0\\.0\\.1:${p1} ssl' need ssl or http2`));
+    assert.match(ssl.stderr, /env KONG_PROXY_LISTEN: an ssl entry needs a plain HTTP entry beside it/);
   });
 });

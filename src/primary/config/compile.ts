@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Settings } from '../../shared/settings';
-import type { ConsumerSnap, CredentialsSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, TargetSnap, UpstreamSnap } from '../../shared/snapshot';
+import type { CertificateSnap, SniSnap, UpstreamTlsSnap, ConsumerSnap, CredentialsSnap, PluginSnap, RouteSnap, ServiceSnap, Snapshot, TargetSnap, UpstreamSnap } from '../../shared/snapshot';
 import type { Entry } from './entities';
 import type { ResolvedEntry } from './references';
 import { normalizeTarget } from './entities/targets';
@@ -26,7 +26,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
   const upstreamByName = new Map<string, number>();
   entries.upstreams.forEach((u, i) => upstreamByName.set(String(u.rec.name).toLowerCase(), i));
 
-  const services: ServiceSnap[] = entries.services.map(({ rec }) => ({
+  const services: ServiceSnap[] = entries.services.map(({ rec }) => withTls({
     id: rec.id as string,
     name: str(rec.name),
     protocol: rec.protocol as string,
@@ -40,7 +40,7 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     enabled: rec.enabled as boolean,
     tags: strs(rec.tags),
     upstream: upstreamByName.get(String(rec.host).toLowerCase()) ?? -1,
-  }));
+  }, upstreamTls(rec, model)));
 
   const routes: RouteSnap[] = entries.routes.map((e) => compileRoute(e));
 
@@ -93,7 +93,47 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     tags: strs(e.rec.tags),
   }));
 
-  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, credentials, plugins };
+  const tls = compileTls(model);
+  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, credentials, plugins, ...tls };
+}
+
+function compileTls({ entries }: Model): Pick<Snapshot, 'certificates' | 'snis' | 'caCertificates'> {
+  const certificates: CertificateSnap[] = entries.certificates.map(({ rec }) => ({
+    id: rec.id as string,
+    cert: rec.cert as string,
+    key: rec.key as string,
+    certAlt: str(rec.cert_alt),
+    keyAlt: str(rec.key_alt),
+    hash: createHash('sha256').update(`${rec.cert as string}\n${rec.key as string}`).digest('hex'),
+  }));
+  const snis: SniSnap[] = [];
+  entries.certificates.forEach(({ rec }, i) => {
+    for (const name of (rec.snis as string[] | undefined) ?? []) snis.push({ name, certificate: i });
+  });
+  for (const e of entries.snis) {
+    if (idx(e, 'certificate') >= 0) snis.push({ name: e.rec.name as string, certificate: idx(e, 'certificate') });
+  }
+  const caCertificates = entries.ca_certificates.map(({ rec }) => ({ id: rec.id as string, cert: rec.cert as string }));
+  return { certificates, snis, caCertificates };
+}
+
+/** `tls` only on services that verify or present a certificate: the others' snapshot is unchanged. */
+function withTls(svc: ServiceSnap, tls: UpstreamTlsSnap | null): ServiceSnap {
+  if (tls !== null) svc.tls = tls;
+  return svc;
+}
+
+function upstreamTls(rec: Rec, { entries }: Model): UpstreamTlsSnap | null {
+  if (rec.protocol !== 'https') return null;
+  const cc = rec.client_certificate;
+  const ccId = typeof cc === 'string' ? cc : cc !== null && typeof cc === 'object' ? String((cc as Rec).id) : null;
+  const clientCertificate = ccId === null ? -1 : entries.certificates.findIndex((c) => String(c.rec.id).toLowerCase() === ccId.toLowerCase());
+  const verify = rec.tls_verify === true;
+  if (!verify && clientCertificate < 0) return null;
+  const ca = strs(rec.ca_certificates)
+    .map((id) => entries.ca_certificates.find((c) => String(c.rec.id).toLowerCase() === id.toLowerCase())?.rec.cert as string | undefined)
+    .filter((c): c is string => c !== undefined);
+  return { verify, verifyDepth: typeof rec.tls_verify_depth === 'number' ? rec.tls_verify_depth : null, ca, clientCertificate };
 }
 
 function compileRoute(e: Entry): RouteSnap {

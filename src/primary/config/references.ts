@@ -7,6 +7,7 @@ import { pluginStatus } from '../../plugins';
 import { ENTITY_DEFS, ENTITY_ORDER, type EntityName, type Entry } from './entities';
 import { pathToString, withArticle, type Problems } from './problems';
 import { entityUuid } from './uuid';
+import { checkTlsReferences } from './entities/certificates';
 
 export interface ResolvedEntry extends Entry {
   resolved: Record<string, number>;
@@ -168,6 +169,7 @@ export function crossChecks(entries: Entries, pr: Problems): void {
       pr.err([...e.path, 'consumer'], `plugin '${name}' cannot be applied to a consumer`);
     }
   }
+  checkTlsReferences(entries, pr);
   const hosts = new Set(entries.services.map((s) => String(s.rec.host).toLowerCase()));
   for (const u of entries.upstreams) {
     if (typeof u.rec.name === 'string' && !hosts.has(u.rec.name.toLowerCase())) {

@@ -24,7 +24,7 @@ const IGNORED_FLAG = /^(?:deferred|bind|backlog=\d+|ipv6only=(?:on|off)|so_keepa
  * PROXY-protocol load balancer.
  * @param offOk whether `off` (no listener at all) is allowed: it gives the empty list
  */
-export function parseListens(v: unknown, name: string, offOk = false): Parsed<ListenAddress[]> {
+export function parseListens(v: unknown, name: string, offOk = false, sslServed = false): Parsed<ListenAddress[]> {
   const entries = Array.isArray(v) ? v : [v];
   if (entries.some((e) => typeof e !== 'string')) return fail(`expected a string such as '0.0.0.0:8000'`);
   const parts = (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== '');
@@ -34,6 +34,7 @@ export function parseListens(v: unknown, name: string, offOk = false): Parsed<Li
   const out: ListenAddress[] = [];
   const notes: string[] = [];
   const skipped: string[] = [];
+  let sslSeen = false;
   for (const part of parts) {
     const [address, ...flags] = part.split(/\s+/);
     const p = parseHostPort(address);
@@ -41,6 +42,12 @@ export function parseListens(v: unknown, name: string, offOk = false): Parsed<Li
     if (flags.includes('proxy_protocol')) return fail(`proxy_protocol listeners are not supported yet: '${part}' (the PROXY header would be read as a request)`);
     const unknown = flags.find((f) => f !== 'ssl' && f !== 'http2' && !HONOURED_FLAGS.has(f) && !IGNORED_FLAG.test(f));
     if (unknown !== undefined) return fail(`invalid listen flag '${unknown}' in '${part}'`);
+    // With sslServed (proxy_listen), `ssl` entries are parseSslListens' to serve (HTTP/1.1 over
+    // TLS: uWS negotiates no h2, so an `http2 ssl` entry is served as HTTP/1.1 through ALPN fallback).
+    if (sslServed && flags.includes('ssl')) {
+      sslSeen = true;
+      continue;
+    }
     if (flags.includes('ssl') || flags.includes('http2')) {
       skipped.push(part);
       continue;
@@ -49,11 +56,48 @@ export function parseListens(v: unknown, name: string, offOk = false): Parsed<Li
     if (ignored.length > 0) notes.push(`${ignored.join(' ')} on ${address} ignored`);
     if (!out.some((a) => a.host === p.host && a.port === p.port)) out.push({ host: p.host, port: p.port });
   }
+  if (out.length === 0 && sslSeen) {
+    return fail('an ssl entry needs a plain HTTP entry beside it (Hyperway serves TLS next to plain HTTP, e.g. 0.0.0.0:8000, 0.0.0.0:8443 ssl)');
+  }
   if (out.length === 0) {
     return fail(`no plain HTTP entry: ${skipped.map((e) => `'${e}'`).join(', ')} need ssl or http2, which Hyperway does not serve yet`);
   }
   if (skipped.length > 0) notes.unshift(`skipped ${skipped.map((e) => `'${e}'`).join(', ')}: ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on ${out.map(formatAddress).join(', ')})`);
   return ok(out, notes.length > 0 ? notes.join('; ') : undefined);
+}
+
+/**
+ * The `ssl` entries of proxy_listen (parseListens checked the list as a whole). `http2` on them is
+ * accepted and served as HTTP/1.1 (uWS speaks no h2; ALPN lets clients fall back).
+ */
+export function parseSslListens(v: unknown): Parsed<ListenAddress[]> {
+  const entries = Array.isArray(v) ? v : [v];
+  // A value of the wrong shape is parseListens' to report (once).
+  if (entries.some((e) => typeof e !== 'string')) return ok([]);
+  const out: ListenAddress[] = [];
+  for (const part of (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim())) {
+    const [address, ...flags] = part.split(/\s+/);
+    if (!flags.includes('ssl')) continue;
+    const p = parseHostPort(address);
+    if (!p || p.port === null) return ok([]);
+    if (!out.some((a) => a.host === p.host && a.port === p.port)) out.push({ host: p.host, port: p.port });
+  }
+  return ok(out);
+}
+
+/** Kong's `ssl_protocols`: uWS 20.30 fixes TLS 1.2 as the floor and TLS 1.3 as the ceiling. */
+export function parseSslProtocols(v: unknown): Parsed<string[]> {
+  const r = typeof v === 'string' ? ok(v.split(/[\s,]+/).filter((s) => s !== '')) : parseList(v);
+  if (!r.ok) return r;
+  const known = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+  const bad = r.value.find((s) => !known.includes(s));
+  if (bad !== undefined) return fail(`invalid protocol '${bad}': expected some of ${known.join(' ')}`);
+  const served = r.value.filter((s) => s === 'TLSv1.2' || s === 'TLSv1.3');
+  if (served.length === 0) return fail('uWebSockets.js serves only TLSv1.2 and TLSv1.3: name at least one of them');
+  const notes: string[] = [];
+  if (served.length < r.value.length) notes.push('TLSv1 and TLSv1.1 are never served (uWebSockets.js refuses them)');
+  if (served.length === 1) notes.push(`uWebSockets.js cannot turn ${served[0] === 'TLSv1.2' ? 'TLSv1.3' : 'TLSv1.2'} off: both are served`);
+  return ok(served, notes.length > 0 ? notes.join('; ') : undefined);
 }
 
 /** One listener (status_listen): the first plain entry of the list form. */

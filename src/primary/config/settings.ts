@@ -30,7 +30,13 @@ const spec = <K extends keyof Settings>(name: string, key: K, parse: (x: unknown
 
 export const SETTING_SPECS: readonly SettingSpec[] = [
   // proxyListen / adminListen are the first entries of these lists (resolveSettingsInto).
-  spec('proxy_listen', 'proxyListens', (x) => v.parseListens(x, 'proxy_listen')),
+  spec('proxy_listen', 'proxyListens', (x) => v.parseListens(x, 'proxy_listen', false, true)),
+  spec('proxy_listen', 'proxySslListens', v.parseSslListens),
+  spec('ssl_cert', 'sslCert', v.parseList),
+  spec('ssl_cert_key', 'sslCertKey', v.parseList),
+  spec('ssl_protocols', 'sslProtocols', v.parseSslProtocols),
+  spec('ssl_cipher_suite', 'sslCipherSuite', (x) => v.parseOneOf(x, ['modern', 'intermediate', 'old', 'custom'])),
+  spec('ssl_ciphers', 'sslCiphers', (x) => (typeof x === 'string' && x.trim() !== '' ? { ok: true, value: x.trim() } : { ok: false, error: 'expected an OpenSSL cipher list' })),
   spec('admin_listen', 'adminListens', (x) => v.parseListens(x, 'admin_listen', true)),
   spec('admin_token', 'adminToken', v.parseToken, null),
   spec('admin_allow_unauthenticated_remote', 'adminAllowUnauthenticatedRemote', v.parseBool, null),
@@ -123,6 +129,15 @@ export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: 
     });
   }
   settings.proxyListen = settings.proxyListens[0];
+  const tlsPath: Path = ['hyperway', 'ssl_cert'];
+  if (settings.sslCert.length !== settings.sslCertKey.length) {
+    pr.err(tlsPath, `ssl_cert names ${settings.sslCert.length} file(s) and ssl_cert_key ${settings.sslCertKey.length}: give one key per certificate`);
+  } else if (settings.sslCert.length > 1) {
+    pr.warn(tlsPath, 'uWebSockets.js serves one default certificate: only the first ssl_cert / ssl_cert_key pair is used');
+  }
+  if (settings.sslCipherSuite === 'custom' && settings.sslCiphers === null) {
+    pr.err(['hyperway', 'ssl_cipher_suite'], 'ssl_cipher_suite custom needs ssl_ciphers (an OpenSSL cipher list)');
+  }
   // With admin_listen off there is no Admin API; adminListen keeps a value for code that prints it.
   settings.adminListen = settings.adminListens[0] ?? DEFAULT_SETTINGS.adminListen;
   const remote = settings.adminListens.filter((a) => !isLoopback(a.host));

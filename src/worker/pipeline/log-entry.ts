@@ -41,7 +41,7 @@ export function buildLogEntry(ctx: Exchange, run: RunContext, now: number): LogE
     request: {
       method: ctx.method,
       uri: ctx.url + ctx.search,
-      url: `http://${host}${ctx.url}${ctx.search}`,
+      url: `${ctx.tls ? 'https' : 'http'}://${host}${ctx.url}${ctx.search}`,
       size: ctx.body?.received ?? 0,
       headers: headerObject(ctx.headers),
       querystring,

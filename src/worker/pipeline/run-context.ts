@@ -91,7 +91,7 @@ export class RunContext implements PipelineHost, PipelineHooks {
   // ---- the request (PluginContext) ------------------------------------------------------------
 
   get method(): string { return this.exchange.method; }
-  get scheme(): string { return 'http'; }
+  get scheme(): string { return this.exchange.tls ? 'https' : 'http'; }
   get clientIp(): string { return this.exchange.realIp; }
   get remoteIp(): string { return this.exchange.remote; }
   get requestId(): string { return this.exchange.requestId; }

@@ -57,7 +57,7 @@ export function upstreamHeaders(ctx: RequestContext, hostHeader: string): string
   if (te) out.push('te', 'trailers');
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
   out.push('x-forwarded-for', xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`);
-  out.push('x-forwarded-proto', (trusted && ctx.header('x-forwarded-proto')) || 'http');
+  out.push('x-forwarded-proto', (trusted && ctx.header('x-forwarded-proto')) || (ctx.tls ? 'https' : 'http'));
   out.push('x-forwarded-host', (trusted && ctx.header('x-forwarded-host')) || ctx.hostName());
   out.push('x-forwarded-port', (trusted && ctx.header('x-forwarded-port')) || ctx.listenerPortText);
   out.push('x-forwarded-path', (trusted && ctx.header('x-forwarded-path')) || ctx.url);

@@ -104,7 +104,10 @@ export function answerHttpsRequired(ctx: RequestContext, code: number): void {
     sendAnswer(ctx, 426, ERROR_KIND.KONG_EXIT, HTTPS_REQUIRED_BODY, MIME.json, false, UPGRADE_HEADERS);
     return;
   }
-  const location = `https://${ctx.hostName()}${ctx.url}${ctx.search}`;
+  // Kong's Location has no port (TLS on 443, its own or a balancer's in front): kept without a TLS
+  // listener; with one, its port is named (unless 443) so the redirect reaches a listener that exists.
+  const port = ctx.runtime.tlsPort;
+  const location = `https://${ctx.hostName()}${port === 0 || port === 443 ? '' : `:${port}`}${ctx.url}${ctx.search}`;
   sendAnswer(ctx, code, ERROR_KIND.KONG_EXIT, '', null, false, ['Location', location]);
 }
 

@@ -48,22 +48,67 @@ function nextRequestId(): string {
 
 export function createProxyApp(uws: UwsModule, proxyState: ProxyState): TemplatedApp {
   proxy = proxyState;
-  const app = uws.App() as WebSocketApp;
-  app.ws('/*', webSocketBehavior(onUpgrade));
-  app.any('/*', onRequest);
+  const app = uws.App();
+  attachProxyHandlers(app, false);
   return app;
 }
 
-function onRequest(res: HttpResponse, req: HttpRequest): void {
-  const runtime = proxy.runtime as Runtime;
-  serve(new Exchange(res, runtime, proxy.slot), runtime, res, req, null);
+/**
+ * The handlers of a plain app, of a TLS app (tls-listeners.ts) and of each of its SNI names (uWS
+ * routes a connection whose name was added with addServerName to that name's own router): the
+ * same code, with an entry point per transport so a request knows how it arrived at no cost.
+ * `sni` is the exact name registered for that router ('' for the default router and wildcard
+ * names): uWS 20.30 does not hand the connection's server name to JS, so every name a route's
+ * `snis` lists is registered on its own, and '' then means "none of them".
+ */
+export function attachProxyHandlers(app: TemplatedApp, tls: boolean, sni = ''): void {
+  // WebSocket handshakes (server/websocket.ts) take the same pipeline, with their own routing.
+  const wsApp = app as WebSocketApp;
+  if (!tls) {
+    wsApp.ws('/*', webSocketBehavior(onUpgrade));
+    app.any('/*', onRequest);
+  } else if (sni === '') {
+    wsApp.ws('/*', webSocketBehavior(onTlsUpgrade));
+    app.any('/*', onTlsRequest);
+  } else {
+    // One closure per registered name and TLS generation, never per request.
+    wsApp.ws('/*', webSocketBehavior((res, req, context) => upgrade(res, req, context, true, sni)));
+    app.any('/*', (res, req) => request(res, req, true, sni));
+  }
 }
 
-/** A WebSocket handshake (server/websocket.ts): the same pipeline, its own routing and dispatch. */
+function onRequest(res: HttpResponse, req: HttpRequest): void {
+  request(res, req, false, '');
+}
+
+function onTlsRequest(res: HttpResponse, req: HttpRequest): void {
+  request(res, req, true, '');
+}
+
 function onUpgrade(res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext): void {
+  upgrade(res, req, context, false, '');
+}
+
+function onTlsUpgrade(res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext): void {
+  upgrade(res, req, context, true, '');
+}
+
+function request(res: HttpResponse, req: HttpRequest, tls: boolean, sni: string): void {
+  const runtime = proxy.runtime as Runtime;
+  const ctx = new Exchange(res, runtime, proxy.slot);
+  ctx.tls = tls;
+  ctx.sni = sni;
+  serve(ctx, runtime, res, req, null);
+}
+
+/** A WebSocket handshake: a GET that is not one goes back to the plain handler (uWS's yield). */
+function upgrade(res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext, tls: boolean, sni: string): void {
   if (yieldedNonHandshake(req)) return;
   const runtime = proxy.runtime as Runtime;
-  serve(new WebSocketExchange(res, runtime, proxy.slot, context), runtime, res, req, webSocketRouting(runtime));
+  const ctx = new WebSocketExchange(res, runtime, proxy.slot, context);
+  ctx.tls = tls;
+  ctx.sni = sni;
+  serve(ctx, runtime, res, req, webSocketRouting(runtime));
 }
 
 function serve(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpRequest, ws: WebSocketRouting | null): void {
@@ -96,7 +141,11 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     refuse(ctx, BAD_PATH);
     return;
   }
-  const match = (ws === null ? runtime.router : ws.router).match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
+  // Route `snis` constrain TLS requests only (Kong): plain http passes no SNI.
+  const router = ws === null ? runtime.router : ws.router;
+  const match = ctx.tls
+    ? router.match(ctx.method, ctx.host, path, ctx.headers, runtime.tlsPort, ctx.sni)
+    : router.match(ctx.method, ctx.host, path, ctx.headers, runtime.listenerPort);
   if (match === null) {
     answerNoRoute(ctx);
     return;
@@ -108,8 +157,10 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
     answerNoService(ctx);
     return;
   }
-  // A route without `http` only takes requests a trusted proxy says arrived over https.
-  if (!(ws === null ? route.acceptsHttp : ws.acceptsHttp[match.routeIndex] === 1) && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
+  // A route without `http` (`ws` for handshakes) only takes requests that arrived over TLS, or
+  // that a trusted proxy says did.
+  const acceptsHttp = ws === null ? route.acceptsHttp : ws.acceptsHttp[match.routeIndex] === 1;
+  if (!ctx.tls && !acceptsHttp && !(ctx.trusted && ctx.header('x-forwarded-proto')?.toLowerCase() === 'https')) {
     answerHttpsRequired(ctx, route.snap.httpsRedirectStatusCode);
     return;
   }

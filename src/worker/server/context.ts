@@ -73,6 +73,10 @@ export class RequestContext {
   trusted = false;
   requestId = '';
   debug = false;
+  /** The request arrived on a TLS listener (uWS SSLApp). */
+  tls = false;
+  /** TLS only: the server name when it is one registered exactly (tls-listeners.ts), else ''. */
+  sni = '';
 
   /** The router's result (prefix, captures); null until routed. */
   match: RouteMatch | null = null;
@@ -103,7 +107,8 @@ export class RequestContext {
     slot.requestStarted();
   }
 
-  get listenerPortText(): string { return this.runtime.listenerPortText; }
+  /** The port the request arrived on (X-Forwarded-Port): the TLS listener's for TLS requests. */
+  get listenerPortText(): string { return this.tls ? this.runtime.tlsPortText : this.runtime.listenerPortText; }
 
   header(name: string): string | null {
     const h = this.headers;

@@ -42,6 +42,10 @@ export interface HttpRequest {
 export type ListenSocket = object;
 
 export interface TemplatedApp {
+  /** SSLApp only: a certificate for a server name (exact or `*.example.com`), files only. */
+  addServerName(hostname: string, options: object): TemplatedApp;
+  /** SSLApp only: later handlers go to this server name's router. */
+  domain(hostname: string): TemplatedApp;
   any(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
   listen(host: string, port: number, cb: (socket: ListenSocket | false) => void): TemplatedApp;
   close?(): void;
@@ -49,6 +53,7 @@ export interface TemplatedApp {
 
 export interface UwsModule {
   App(options?: object): TemplatedApp;
+  SSLApp(options: object): TemplatedApp;
   us_listen_socket_close(socket: ListenSocket): void;
   us_socket_local_port(socket: ListenSocket): number;
 }

@@ -41,6 +41,12 @@ test('the hyperway block maps snake_case to Settings', () => {
     proxyListen: { host: '0.0.0.0', port: 9000 },
     adminListen: { host: '::1', port: 9001 },
     proxyListens: [{ host: '0.0.0.0', port: 9000 }, { host: '0.0.0.0', port: 9001 }],
+    proxySslListens: [],
+    sslCert: [],
+    sslCertKey: [],
+    sslProtocols: ['TLSv1.2', 'TLSv1.3'],
+    sslCipherSuite: 'intermediate',
+    sslCiphers: null,
     adminListens: [{ host: '::1', port: 9001 }],
     adminToken: null,
     adminAllowUnauthenticatedRemote: false,
@@ -136,14 +142,14 @@ test('a config whose only problems are settings fails with HW_ERR_SETTINGS_INVAL
   assert.throws(() => load(doc('services: [1]\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
 });
 
-test("Kong's listen strings: every plain entry; ssl/http2 entries skipped with a warning; proxy_protocol an error; admin_listen off; Kong log levels", () => {
+test("Kong's listen strings: every plain entry; proxy_listen ssl entries served, other ssl/http2 entries skipped with a warning; proxy_protocol an error; admin_listen off; Kong log levels", () => {
   // Kong's Docker image defaults.
   const docker = resolveSettings({}, { KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl', KONG_ADMIN_LISTEN: '127.0.0.1:8001, 127.0.0.1:8444 ssl' });
   assert.deepEqual(docker.problems, []);
   assert.deepEqual(docker.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }]);
+  assert.deepEqual(docker.settings.proxySslListens, [{ host: '0.0.0.0', port: 8443 }]);
   assert.deepEqual(docker.settings.adminListens, [{ host: '127.0.0.1', port: 8001 }]);
   assert.deepEqual(lines(docker.warnings), [
-    "env KONG_PROXY_LISTEN: skipped '0.0.0.0:8443 ssl': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 0.0.0.0:8000)",
     "env KONG_ADMIN_LISTEN: skipped '127.0.0.1:8444 ssl': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 127.0.0.1:8001)",
   ]);
   const many = resolveSettings({ proxy_listen: '0.0.0.0:8000 reuseport backlog=16384, [::]:8000 deferred bind, 0.0.0.0:8443 http2 ssl reuseport' }, {});
@@ -151,12 +157,11 @@ test("Kong's listen strings: every plain entry; ssl/http2 entries skipped with a
   assert.deepEqual(many.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }, { host: '::', port: 8000 }]);
   assert.deepEqual(many.settings.proxyListen, { host: '0.0.0.0', port: 8000 });
   assert.deepEqual(lines(many.warnings), [
-    "hyperway.proxy_listen: skipped '0.0.0.0:8443 http2 ssl reuseport': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 0.0.0.0:8000, [::]:8000); " +
-    'backlog=16384 on 0.0.0.0:8000 ignored; deferred bind on [::]:8000 ignored',
+    'hyperway.proxy_listen: backlog=16384 on 0.0.0.0:8000 ignored; deferred bind on [::]:8000 ignored',
   ]);
   const { problems: ps } = resolveSettings({ proxy_listen: '0.0.0.0:8443 http2 ssl reuseport', status_listen: '0.0.0.0:8100 turbo' }, { KONG_ADMIN_LISTEN: '127.0.0.1:8001 proxy_protocol' });
   assert.deepEqual(lines(ps), [
-    "hyperway.proxy_listen: no plain HTTP entry: '0.0.0.0:8443 http2 ssl reuseport' need ssl or http2, which Hyperway does not serve yet",
+    'hyperway.proxy_listen: an ssl entry needs a plain HTTP entry beside it (Hyperway serves TLS next to plain HTTP, e.g. 0.0.0.0:8000, 0.0.0.0:8443 ssl)',
     "env KONG_ADMIN_LISTEN: proxy_protocol listeners are not supported yet: '127.0.0.1:8001 proxy_protocol' (the PROXY header would be read as a request)",
     "hyperway.status_listen: invalid listen flag 'turbo' in '0.0.0.0:8100 turbo'",
   ]);

@@ -28,7 +28,7 @@ test('unknown fields are errors at the top level and inside entities', () => {
 
 test('Kong entities Hyperway does not serve are reported, empty lists are fine', () => {
   assert.equal(load(doc('certificates: []\n')).snapshot.routes.length, 0);
-  assert.deepEqual(lines(problems(doc('certificates:\n  - cert: x\n'))), ["certificates: 'certificates' entities are not supported by Hyperway yet"]);
+  assert.deepEqual(lines(problems(doc('vaults:\n  - name: x\n'))), ["vaults: 'vaults' entities are not supported by Hyperway yet"]);
 });
 
 test('nested routes, plugins, targets and credentials take their parent from the nesting', () => {

@@ -75,11 +75,10 @@ test('services: url shorthands that do not parse, a url that is not a string', (
   assert.deepEqual(lines(problems(svc('5'))), ['services[0].url: expected a string']);
 });
 
-test('services: TLS-only fields on an https service load with a warning each', () => {
+test('services: TLS fields on an https service load; tls_verify_depth with a warning (not enforced)', () => {
   const w = warnings(doc('services:\n  - name: s\n    url: https://example.com\n    tls_verify: true\n    tls_verify_depth: 2\n'));
   assert.deepEqual(w, [
-    "services[0].tls_verify: 'tls_verify' is not implemented by Hyperway yet and is ignored",
-    "services[0].tls_verify_depth: 'tls_verify_depth' is not implemented by Hyperway yet and is ignored",
+    "services[0].tls_verify_depth: 'tls_verify_depth' is not enforced by Hyperway (node's TLS has no chain-depth limit): the chain is verified to a trusted CA whatever its length",
   ]);
 });
 

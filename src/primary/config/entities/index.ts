@@ -6,9 +6,14 @@ import { targets } from './targets';
 import { consumers } from './consumers';
 import { plugins } from './plugins';
 import { keyauth_credentials, basicauth_credentials, jwt_secrets, acls } from './credentials';
+import { certificates, ca_certificates, snis } from './certificates';
 import type { EntityDef, EntityName } from './types';
 
 export const ENTITY_DEFS: Readonly<Record<EntityName, EntityDef>> = {
+  // Before services: a service's client_certificate and ca_certificates name them.
+  certificates,
+  ca_certificates,
+  snis,
   services,
   routes,
   upstreams,
@@ -25,7 +30,7 @@ export const ENTITY_ORDER: readonly EntityName[] = Object.keys(ENTITY_DEFS) as E
 
 /** Kong entities a declarative file may hold that Hyperway does not serve yet. */
 export const UNSUPPORTED_ENTITIES: readonly string[] = [
-  'certificates', 'ca_certificates', 'snis', 'vaults', 'keys', 'key_sets', 'filter_chains',
+  'vaults', 'keys', 'key_sets', 'filter_chains',
   'hmacauth_credentials', 'oauth2_credentials', 'oauth2_authorization_codes', 'oauth2_tokens',
   'parameters', 'clustering_data_planes', 'workspaces',
 ];

@@ -72,8 +72,8 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
     if (rec[f] === null || rec[f] === undefined) continue;
     if (protocol !== 'https' && protocol !== 'tls') {
       pr.err([...path, f], `'${f}' can only be set when 'protocol' is 'https' or 'tls'`);
-    } else {
-      pr.warn([...path, f], `'${f}' is not implemented by Hyperway yet and is ignored`);
+    } else if (f === 'tls_verify_depth') {
+      pr.warn([...path, f], "'tls_verify_depth' is not enforced by Hyperway (node's TLS has no chain-depth limit): the chain is verified to a trusted CA whatever its length");
     }
   }
   return rec;

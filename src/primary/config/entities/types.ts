@@ -12,7 +12,10 @@ export type EntityName =
   | 'keyauth_credentials'
   | 'basicauth_credentials'
   | 'jwt_secrets'
-  | 'acls';
+  | 'acls'
+  | 'certificates'
+  | 'ca_certificates'
+  | 'snis';
 
 export interface EntityDef {
   name: EntityName;
