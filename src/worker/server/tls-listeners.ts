@@ -35,7 +35,8 @@ interface Generation {
 interface TlsPlan {
   addresses: ListenAddress[];
   options: Record<string, string>;
-  names: { name: string; options: Record<string, string> }[];
+  /** `sni`: the name a route's `snis` lists, handed to requests on that name's router; else ''. */
+  names: { name: string; options: Record<string, string>; sni: string }[];
 }
 
 /** The TLS part of a snapshot as uWS options; null when nothing is served over TLS. */
@@ -45,11 +46,23 @@ function planOf(snapshot: Snapshot, addresses: ListenAddress[]): TlsPlan | null 
   const ciphers = s.sslCipherSuite === 'custom' ? (s.sslCiphers ?? INTERMEDIATE) : CIPHERS[s.sslCipherSuite] ?? INTERMEDIATE;
   const options = { cert_file_name: s.sslCert[0], key_file_name: s.sslCertKey[0], ssl_ciphers: ciphers };
   const certs = snapshot.certificates ?? [];
-  const names = (snapshot.snis ?? []).flatMap((sni) => {
+  const routeSnis = new Set<string>();
+  for (const r of snapshot.routes) for (const n of r.snis ?? []) if (!n.startsWith('*')) routeSnis.add(n);
+  const byName = new Map<string, Record<string, string>>();
+  for (const sni of snapshot.snis ?? []) {
     const c = certs[sni.certificate];
-    if (c === undefined || c.certFile === undefined || c.keyFile === undefined) return [];
-    return [{ name: sni.name, options: { cert_file_name: c.certFile, key_file_name: c.keyFile, ssl_ciphers: ciphers } }];
-  });
+    if (c === undefined || c.certFile === undefined || c.keyFile === undefined) continue;
+    byName.set(sni.name, { cert_file_name: c.certFile, key_file_name: c.keyFile, ssl_ciphers: ciphers });
+  }
+  // uWS 20.30 does not tell JS which server name a connection used, only which registered name's
+  // router it went to: every name a route's `snis` lists is registered too, with the certificate it
+  // would get anyway (its own, its wildcard's, or the default), so its router knows the name.
+  for (const n of routeSnis) {
+    if (byName.has(n)) continue;
+    const dot = n.indexOf('.');
+    byName.set(n, (dot > 0 ? byName.get('*' + n.slice(dot)) : undefined) ?? options);
+  }
+  const names = [...byName].map(([name, o]) => ({ name, options: o, sni: routeSnis.has(name) ? name : '' }));
   names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { addresses, options, names };
 }
@@ -77,11 +90,11 @@ export class TlsListeners {
     if (signature === this.#signature) return null;
     const app = this.#uws.SSLApp(plan.options);
     attachProxyHandlers(app, true);
-    for (const { name, options } of plan.names) {
+    for (const { name, options, sni } of plan.names) {
       app.addServerName(name, options);
       // uWS routes a connection with this name through the name's own router: give it the handler.
       app.domain(name);
-      attachProxyHandlers(app, true);
+      attachProxyHandlers(app, true, sni);
     }
     const sockets: ListenSocket[] = [];
     for (const { host, port } of plan.addresses) {
