@@ -71,6 +71,7 @@ export class Exchange extends StreamedResponse {
 
   /** One try: the next peer from the route's balancer. MUST only be called after routing. */
   dispatch(): void {
+    if (this.body !== null && this.bodyBuffer === null && this.body.hold(this)) return;
     const route = this.route as RouteRuntime;
     const peer = (route.balancer as Balancer).next();
     if (peer === null) {
