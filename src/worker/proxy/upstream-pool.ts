@@ -69,7 +69,7 @@ export class UpstreamPools {
   get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings): Pool {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const origin = `${protocol === 'https' || protocol === 'grpcs' ? 'https' : 'http'}://${hostPart}:${port}`;
-    const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}`;
+    const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}|${settings.proxyBufferSize}`;
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const options: Pool.Options = {
@@ -77,6 +77,8 @@ export class UpstreamPools {
         keepAliveTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
         keepAliveMaxTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
         maxRequestsPerClient: settings.upstreamKeepaliveMaxRequests,
+        // nginx's proxy_buffer_size: a larger response head is a 502 ("upstream sent too big header").
+        maxHeaderSize: settings.proxyBufferSize,
         // Kong (nginx proxy_ssl_verify off) does not verify upstream certificates unless tls_verify is set.
         connect: { timeout: connectTimeout, rejectUnauthorized: false },
         // The gateway enforces read_timeout per request (headersTimeout/bodyTimeout in dispatch).
