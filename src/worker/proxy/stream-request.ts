@@ -218,7 +218,11 @@ export class RequestBody implements SpillOwner {
 
   /** A new undici body for one try. */
   stream(): Readable {
-    if (this.#spill !== null && this.heldLength >= 0) return this.#spill.reader();
+    if (this.#spill !== null && this.heldLength >= 0) {
+      // A retry: the previous try's write_timeout clock is not this one's.
+      this.spillPulled();
+      return this.#spill.reader();
+    }
     const s = new BodyStream(this);
     this.#stream = s;
     return s;
