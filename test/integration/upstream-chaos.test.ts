@@ -76,6 +76,21 @@ describe('upstream chaos', () => {
     assert.equal(heads.get('/head-200k'), 1);
   });
 
+  it("takes proxy_buffer_size from Kong's variable: with 8k, a 20 KiB head is a 502", async () => {
+    const small = await startGateway({
+      env: { KONG_NGINX_PROXY_PROXY_BUFFER_SIZE: '8k' },
+      config: { _format_version: '3.0', services: [{ name: 'up', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'up', paths: ['/'] }] }] },
+    });
+    try {
+      const before = heads.get('/head-20k') ?? 0;
+      const res = await rawExchange(small.proxyPort, 'GET /head-20k HTTP/1.1\r\nHost: client.test\r\n\r\n', { until: 'response', timeoutMs: 5000 });
+      assert.equal(res.status, 502, res.data.toString('latin1').slice(0, 300));
+      assert.equal((heads.get('/head-20k') ?? 0) - before, 1);
+    } finally {
+      await small.stop();
+    }
+  });
+
   for (const path of ['/cut-chunked', '/cut-in-chunk', '/bad-chunk-size']) {
     it(`closes the client connection when a chunked body breaks (${path}): never the terminating chunk`, async () => {
       const res = await rawExchange(gw.proxyPort, `GET ${path} HTTP/1.1\r\nHost: client.test\r\n\r\n`, { until: 'close', timeoutMs: 5000 });
