@@ -216,3 +216,38 @@ describe('request_buffering', () => {
     }
   });
 });
+
+describe('client_body_buffer_size', () => {
+  let up: ScriptedServer;
+  let gw: Gateway;
+
+  before(async () => {
+    up = await startScriptedServer((req: ScriptedRequest, sock) => okJson(sock, { length: req.body.length, sha: sha256(req.body), te: null, cl: req.headers['content-length'] ?? null }));
+    gw = await startGateway({
+      env: { KONG_NGINX_HTTP_CLIENT_BODY_BUFFER_SIZE: '1k' },
+      config: { _format_version: '3.0', services: [{ name: 'up', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'held', paths: ['/held'] }] }] },
+    });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await up?.close();
+  });
+
+  it("takes Kong's variable: with 1k, a 2 KiB chunked upload already waits in a spill file", async () => {
+    const workers = (await gw.status()).workers.map((w) => w.pid);
+    const s = await open(gw.proxyPort);
+    try {
+      const first = patternBytes(2048, 8);
+      s.write(Buffer.concat([Buffer.from('POST /held/small HTTP/1.1\r\nHost: client.test\r\nTransfer-Encoding: chunked\r\n\r\n'), chunk(first)]));
+      await waitFor('a spill file in a worker', () => workers.flatMap(spillFiles).length === 1);
+      const res = response(s);
+      s.write('0\r\n\r\n');
+      const { status, seen } = await res;
+      assert.equal(status, 200);
+      assert.deepEqual(seen, { length: 2048, sha: sha256(first), te: null, cl: '2048' });
+    } finally {
+      s.destroy();
+    }
+  });
+});
