@@ -88,6 +88,17 @@ export interface Settings {
    * takes no bytes of a proxied response for that long is disconnected; 0 = never.
    */
   sendTimeout: number;
+  /**
+   * nginx `client_body_buffer_size` in bytes (Kong: `nginx_http_client_body_buffer_size`, default
+   * 8k): with a route's `request_buffering`, a body held before the upstream is contacted stays
+   * in memory up to this size and spills to an unlinked temp file beyond it.
+   */
+  clientBodyBufferSize: number;
+  /**
+   * nginx `proxy_buffer_size` in bytes (Kong: `nginx_proxy_proxy_buffer_size`, Kong's default
+   * 160k): the largest upstream response head; a larger one is a 502 (undici's maxHeaderSize).
+   */
+  proxyBufferSize: number;
   /** `dns_resolver`: nameservers as `ip[:port]` (Consul: 127.0.0.1:8600); empty = those of /etc/resolv.conf. */
   dnsResolver: string[];
   /** `dns_order` (default LAST,SRV,A,CNAME): record types tried in turn, uppercase; AAAA may be added. */
@@ -164,6 +175,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   rateLimitingTableSize: 65536,
   targetSlots: 4096,
   sendTimeout: 60_000,
+  clientBodyBufferSize: 8192,
+  proxyBufferSize: 160 * 1024,
   dnsResolver: [],
   dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
   dnsStaleTtl: 3600,

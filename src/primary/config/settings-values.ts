@@ -127,6 +127,18 @@ export function parseNginxTime(v: unknown): Parsed<number> {
   return ok(ms);
 }
 
+/**
+ * nginx's size form, in bytes: `8k`, `1m`, or a bare number of bytes. Held per request in
+ * memory (client_body_buffer_size), so at most 64m.
+ */
+export function parseNginxSize(v: unknown): Parsed<number> {
+  const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+)\s*([km]?)\s*$/i.exec(v) : null;
+  if (m === null) return fail('expected a size such as 8k, 16k or 1m');
+  const n = Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+  if (!Number.isSafeInteger(n) || n > 64 * 1024 * 1024) return fail('value should be between 0 and 64m');
+  return ok(n);
+}
+
 export function parseBool(v: unknown): Parsed<boolean> {
   if (typeof v === 'boolean') return ok(v);
   if (typeof v === 'string') {

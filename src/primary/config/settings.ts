@@ -66,6 +66,12 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
   spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
   spec('send_timeout', 'sendTimeout', v.parseNginxTime, 'nginx_http_send_timeout'),
+  spec('client_body_buffer_size', 'clientBodyBufferSize', v.parseNginxSize, 'nginx_http_client_body_buffer_size'),
+  // undici refuses a maxHeaderSize of 0; below 1k ordinary responses would fail.
+  spec('proxy_buffer_size', 'proxyBufferSize', (x) => {
+    const r = v.parseNginxSize(x);
+    return r.ok && r.value < 1024 ? { ok: false, error: 'value should be between 1k and 64m' } : r;
+  }, 'nginx_proxy_proxy_buffer_size'),
   spec('dns_resolver', 'dnsResolver', v.parseNameservers),
   spec('dns_order', 'dnsOrder', v.parseDnsOrder),
   spec('dns_stale_ttl', 'dnsStaleTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
@@ -97,6 +103,8 @@ const HINTS: Record<string, string> = {
   lua_max_req_headers: "unknown field: use 'max_request_headers'",
   nginx_http_large_client_header_buffers: "unknown field: use 'large_client_header_buffers'",
   nginx_http_send_timeout: "unknown field: use 'send_timeout'",
+  nginx_http_client_body_buffer_size: "unknown field: use 'client_body_buffer_size'",
+  nginx_proxy_proxy_buffer_size: "unknown field: use 'proxy_buffer_size'",
 };
 
 /** Same as resolveSettings but reports into `pr` with raw paths, so load.ts can add lines. */

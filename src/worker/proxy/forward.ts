@@ -81,6 +81,7 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
 
   /** One try: the next peer from the route's balancer. MUST only be called after routing. */
   dispatch(): void {
+    if (this.body !== null && this.bodyBuffer === null && this.body.hold(this)) return;
     const route = this.route as RouteRuntime;
     // Every try is released before the next one picks (onError does it first; this is the guard).
     this.#endTry(null);

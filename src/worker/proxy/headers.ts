@@ -55,6 +55,8 @@ export function upstreamHeaders(ctx: RequestContext, hostHeader: string): string
   // A plugin's Host (request-transformer) wins over preserve_host and the peer's.
   out.push('host', ctx.upstreamHost ?? (ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader));
   if (te) out.push('te', 'trailers');
+  // A held chunked upload in a spill file goes out with its length (undici frames a Buffer body itself).
+  if (ctx.body !== null && ctx.body.heldLength >= 0 && ctx.bodyBuffer === null) out.push('content-length', String(ctx.body.heldLength));
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
   out.push('x-forwarded-for', xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`);
   out.push('x-forwarded-proto', (trusted && ctx.header('x-forwarded-proto')) || (ctx.tls ? 'https' : 'http'));

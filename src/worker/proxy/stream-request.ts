@@ -10,9 +10,18 @@
  * Kong's write_timeout is the longest gap between two successive writes to the upstream: when the
  * upstream stops taking bytes (undici stops asking), a timer runs until the next ask; if it fires,
  * the exchange fails the try with a timeout (504).
+ *
+ * With a route's request_buffering (Kong's default), the body is held whole before the first
+ * try instead (hold()): in memory up to client_body_buffer_size, in a spill file beyond it
+ * (request-buffer.ts), then sent with a Content-Length and replayable on a retry.
  */
 import { Readable } from 'node:stream';
 import type { HttpResponse } from '../server/uws';
+import type { Exchange } from './forward';
+import type { RouteRuntime } from '../runtime';
+import { SpillFile, type SpillOwner } from './request-buffer';
+import { answerInternalError } from '../server/answers';
+import { log } from '../../lib/log';
 
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
@@ -25,7 +34,7 @@ interface Collector {
 // The exchange ended (answered, or the client left) while a plugin waited for the body.
 const BODY_GONE = Object.assign(new Error('request body no longer available'), { code: 'HW_ERR_BODY_GONE' });
 
-export class RequestBody {
+export class RequestBody implements SpillOwner {
   readonly #res: HttpResponse;
   #queue: Buffer[] = [];
   #queued = 0;
@@ -41,6 +50,12 @@ export class RequestBody {
   readonly #onWriteTimeout: () => void;
   #stallTimer: NodeJS.Timeout | null = null;
   #collector: Collector | null = null;
+  /** request_buffering: the exchange waiting for the whole body before its first try. */
+  #holder: Exchange | null = null;
+  #holdLimit = 0;
+  #spill: SpillFile | null = null;
+  /** The held body's length once it is whole (in the exchange's bodyBuffer or the spill file); else -1. */
+  heldLength = -1;
 
   constructor(res: HttpResponse, writeTimeoutMs: number, onWriteTimeout: () => void) {
     this.#res = res;
@@ -60,6 +75,10 @@ export class RequestBody {
     if (isLast) this.#ended = true;
     if (this.#collector !== null) {
       this.#collecting();
+      return;
+    }
+    if (this.#holder !== null) {
+      this.#holding();
       return;
     }
     const s = this.#stream;
@@ -101,8 +120,109 @@ export class RequestBody {
     }
   }
 
+  /**
+   * request_buffering (nginx's proxy_request_buffering): the whole body arrives before the first
+   * try, so a slow uploader holds no upstream connection and the upstream gets a Content-Length.
+   * A body whose declared length exceeds client_body_buffer_size streams instead (it has its
+   * length already; see README). Returns true when the body is taken over: ex.dispatch() runs
+   * again once it is whole (or ex is answered 500 if the spill file fails).
+   */
+  hold(ex: Exchange): boolean {
+    if (this.heldLength >= 0 || this.#stream !== null || this.#discarded || !(ex.route as RouteRuntime).snap.requestBuffering) return false;
+    const limit = ex.runtime.settings.clientBodyBufferSize;
+    const declared = ex.header('content-length');
+    if (declared !== null && Number(declared) > limit) return false;
+    this.#holder = ex;
+    this.#holdLimit = limit;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+    this.#holding();
+    return true;
+  }
+
+  #holding(): void {
+    if (this.#spill === null && this.#queued > this.#holdLimit) {
+      try {
+        this.#spill = new SpillFile(this);
+      } catch (e) {
+        this.#holdFailed(e as Error);
+        return;
+      }
+    }
+    const spill = this.#spill;
+    if (spill === null) {
+      if (this.#ended) {
+        const all = this.#queue.length === 1 ? this.#queue[0] : Buffer.concat(this.#queue, this.#queued);
+        this.#queue = [];
+        this.#queued = 0;
+        const ex = this.#holder as Exchange;
+        this.#holder = null;
+        this.heldLength = all.length;
+        ex.bodyBuffer = all;
+        ex.dispatch();
+      }
+      return;
+    }
+    for (let i = 0; i < this.#queue.length; i++) spill.write(this.#queue[i]);
+    this.#queue = [];
+    this.#queued = 0;
+    if (this.#ended) {
+      if (spill.pending === 0) this.#spilled(spill);
+    } else if (!this.#paused && spill.pending > HIGH_WATER) {
+      this.#paused = true;
+      this.#res.pause();
+    }
+  }
+
+  spillWritten(err: Error | null): void {
+    const spill = this.#spill;
+    if (this.#holder === null || spill === null) return;
+    if (err !== null) {
+      this.#holdFailed(err);
+      return;
+    }
+    if (this.#ended) this.#spilled(spill);
+    else if (this.#paused && spill.pending < LOW_WATER) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+  }
+
+  #spilled(spill: SpillFile): void {
+    const ex = this.#holder as Exchange;
+    this.#holder = null;
+    this.heldLength = spill.length;
+    ex.dispatch();
+  }
+
+  /** nginx answers 500 when it cannot write client_body_temp. */
+  #holdFailed(err: Error & { code?: string }): void {
+    const ex = this.#holder as Exchange;
+    this.#holder = null;
+    log('error', 'request body file failed', { code: 'HW_ERR_BODY_SPILL', cause: err.code, err: err.message, requestId: ex.requestId });
+    answerInternalError(ex);
+  }
+
+  spillPulled(): void {
+    if (this.#stallTimer !== null) {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = null;
+    }
+  }
+
+  spillStalled(): void {
+    if (this.#stallTimer === null) this.#stallTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout);
+  }
+
   /** A new undici body for one try. */
   stream(): Readable {
+    if (this.#spill !== null && this.heldLength >= 0) {
+      // A retry: the previous try's write_timeout clock is not this one's.
+      this.spillPulled();
+      return this.#spill.reader();
+    }
     const s = new BodyStream(this);
     this.#stream = s;
     return s;
@@ -148,6 +268,11 @@ export class RequestBody {
   /** Client aborted or the exchange ended: drop what is queued. Never touches `res`. */
   discard(): void {
     this.#discarded = true;
+    this.#holder = null;
+    if (this.#spill !== null) {
+      this.#spill.close();
+      this.#spill = null;
+    }
     const c = this.#collector;
     if (c !== null) {
       this.#collector = null;

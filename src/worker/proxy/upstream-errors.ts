@@ -45,6 +45,7 @@ export function classify(err: Error & { code?: string }): Failure {
     case 'HPE_INVALID_STATUS':
     case 'HPE_INVALID_HEADER_TOKEN':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_HEADERS_OVERFLOW': // over proxy_buffer_size: nginx's "upstream sent too big header"
     case 'UND_ERR_INFO':
       return FAILURE.BAD_RESPONSE;
     default:

@@ -103,7 +103,7 @@ export class UpstreamPools {
   get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings, tls: UpstreamTls | null = null): Pool {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const origin = `${protocol === 'https' || protocol === 'grpcs' ? 'https' : 'http'}://${hostPart}:${port}`;
-    const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}|${tlsKey(tls)}`;
+    const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}|${settings.proxyBufferSize}|${tlsKey(tls)}`;
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const options: Pool.Options = {
@@ -111,6 +111,8 @@ export class UpstreamPools {
         keepAliveTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
         keepAliveMaxTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
         maxRequestsPerClient: settings.upstreamKeepaliveMaxRequests,
+        // nginx's proxy_buffer_size: a larger response head is a 502 ("upstream sent too big header").
+        maxHeaderSize: settings.proxyBufferSize,
         connect: connectOptions(host, connectTimeout, tls),
         // The gateway enforces read_timeout per request (headersTimeout/bodyTimeout in dispatch).
         headersTimeout: 0,
