@@ -90,9 +90,9 @@ describe('database mode (Postgres)', { skip: postgresAvailable() || process.env.
     const env = pg.env(await pg.createDatabase());
     const first = await cli(['migrations', 'bootstrap'], env);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /1 migration processed/);
+    assert.match(first.stdout, /2 migrations processed/);
     const tables = await pg.query<{ t: string }>(env.KONG_PG_DATABASE, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-    assert.deepEqual(tables.map((r) => r.t), ['acls', 'basicauth_credentials', 'consumers', 'hyperway_config_version', 'hyperway_migrations', 'jwt_secrets', 'keyauth_credentials', 'plugins', 'routes', 'services', 'targets', 'upstreams']);
+    assert.deepEqual(tables.map((r) => r.t), ['acls', 'basicauth_credentials', 'ca_certificates', 'certificates', 'consumers', 'hyperway_config_version', 'hyperway_migrations', 'jwt_secrets', 'keyauth_credentials', 'plugins', 'routes', 'services', 'snis', 'targets', 'upstreams']);
     await pg.query(env.KONG_PG_DATABASE, "INSERT INTO services (id, entity) VALUES ('8abdc7bf-94c2-55eb-a8e3-4412316d1b02', '{\"name\":\"kept\"}')");
     const second = await cli(['migrations', 'bootstrap'], env);
     assert.equal(second.code, 0, second.stderr);
@@ -103,7 +103,7 @@ describe('database mode (Postgres)', { skip: postgresAvailable() || process.env.
     assert.match(up.stdout, /already up-to-date/);
     const list = await cli(['migrations', 'list'], env);
     assert.equal(list.code, 0);
-    assert.match(list.stdout, /000_base_hyperway[\s\S]*up-to-date/);
+    assert.match(list.stdout, /000_base_hyperway[\s\S]*001_tls_entities[\s\S]*up-to-date/);
   });
 
   it('start refuses a database that is not bootstrapped, naming the command', { timeout: 30_000 }, async () => {

@@ -5,7 +5,7 @@
  */
 import type { ClientBase } from 'pg';
 import { quoteIdent } from './pool';
-import { BASE_SCHEMA_SQL } from './schema';
+import { BASE_SCHEMA_SQL, TLS_SCHEMA_SQL } from './schema';
 
 export interface Migration {
   name: string;
@@ -15,6 +15,7 @@ export interface Migration {
 /** In order; a released migration never changes (add a new one). */
 export const MIGRATIONS: readonly Migration[] = [
   { name: '000_base_hyperway', up: BASE_SCHEMA_SQL },
+  { name: '001_tls_entities', up: TLS_SCHEMA_SQL },
 ];
 
 /** Any constant: serialises migrations of every node on this database. */

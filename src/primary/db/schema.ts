@@ -30,7 +30,14 @@ const TABLES: readonly TableSpec[] = [
   { table: 'acls', text: { group: 'group' }, foreign: { consumer: 'consumers' }, unique: [['consumer_id', 'group']] },
 ];
 
-export const ENTITY_TABLES: readonly string[] = TABLES.map((t) => t.table);
+/** Migration 001: the TLS entities (TLS termination came after 000). */
+const TLS_TABLES: readonly TableSpec[] = [
+  { table: 'certificates' },
+  { table: 'ca_certificates' },
+  { table: 'snis', text: { name: 'name' }, foreign: { certificate: 'certificates' }, unique: [['name']] },
+];
+
+export const ENTITY_TABLES: readonly string[] = [...TABLES, ...TLS_TABLES].map((t) => t.table);
 
 const q = (s: string): string => `"${s}"`;
 const DEFERRED = 'DEFERRABLE INITIALLY DEFERRED';
@@ -60,3 +67,6 @@ export const BASE_SCHEMA_SQL = [
 
 /** The channel every change is announced on (payload: the new version). */
 export const NOTIFY_CHANNEL = 'hyperway_config';
+
+/** Migration 001: certificates, ca_certificates and snis. */
+export const TLS_SCHEMA_SQL = TLS_TABLES.map(tableSql).join('\n');
