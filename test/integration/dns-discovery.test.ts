@@ -126,6 +126,27 @@ describe('DNS discovery: A and SRV records', () => {
     assert.deepEqual(new Set([...one.hosts, ...two.hosts].map((h) => h.replace(/:\d+$/, ''))), new Set(['web.service.consul']));
   });
 
+  it('the Admin API shows one row per Kong target with its addresses; an address can be marked unhealthy alone', { timeout: 30000 }, async () => {
+    const all = (await gw.admin('/upstreams/srvname-up/targets/all')).json<{ data: Array<{ id: string; target: string }> }>();
+    assert.equal(all.data.length, 1, 'one Kong target, however many addresses');
+    type Health = { data: Array<{ id: string; health: string; data: { addresses: Array<{ ip: string; port: number; health: string }> } }> };
+    const before = (await gw.admin('/upstreams/srvname-up/health')).json<Health>();
+    assert.equal(before.data.length, 1);
+    assert.deepEqual(before.data[0].data.addresses.map((a) => a.port).sort(), [one.port, two.port].sort());
+    const put = await request(`${gw.adminUrl}/upstreams/srvname-up/targets/${all.data[0].id}/127.0.0.1:${two.port}/unhealthy`, { method: 'PUT' });
+    assert.equal(put.status, 204, put.text);
+    const after = (await gw.admin('/upstreams/srvname-up/health')).json<Health>();
+    assert.deepEqual(after.data[0].data.addresses.map((a) => [a.port, a.health]).sort(), [[one.port, 'HEALTHCHECKS_OFF'], [two.port, 'UNHEALTHY']].sort());
+    one.hosts.length = 0;
+    two.hosts.length = 0;
+    await tally(gw, '/srvname', 12);
+    assert.equal(two.hosts.length, 0, 'the address marked unhealthy takes nothing');
+    assert.equal(one.hosts.length, 12);
+    assert.equal((await request(`${gw.adminUrl}/upstreams/srvname-up/targets/${all.data[0].id}/healthy`, { method: 'PUT' })).status, 204);
+    const healed = (await gw.admin('/upstreams/srvname-up/health')).json<Health>();
+    assert.ok(healed.data[0].data.addresses.every((a) => a.health === 'HEALTHY'), JSON.stringify(healed.data[0].data.addresses));
+  });
+
   it('the SRV set changes: traffic moves to the new instance without a reload', { timeout: 30000 }, async () => {
     const before = await gw.status();
     await dns.set({

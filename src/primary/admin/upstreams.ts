@@ -31,25 +31,32 @@ export function upstreamsRoute(ctx: AdminContext, req: http.IncomingMessage, pat
     if (method !== 'GET') return NOT_ALLOWED;
     return new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('balancer_health') === '1'
       ? balancerHealth(ctx, upstream)
-      : { status: 200, body: { data: upstream.targets.map((t) => targetHealth(ctx, upstream, t)), next: null, node_id: ctx.nodeId } };
+      : { status: 200, body: { data: byTarget(upstream).map((entries) => targetHealth(ctx, upstream, entries)), next: null, node_id: ctx.nodeId } };
   }
   if (parts.length === 3 && parts[1] === 'targets' && parts[2] === 'all') {
     if (upstream === null) return NOT_FOUND;
     if (method !== 'GET') return NOT_ALLOWED;
-    return { status: 200, body: { data: upstream.targets.map((t) => targetEntity(upstream, t)), next: null } };
+    return { status: 200, body: { data: byTarget(upstream).map((entries) => targetEntity(upstream, entries[0])), next: null } };
   }
   const verb = parts[parts.length - 1];
   if ((parts.length === 4 || parts.length === 5) && parts[1] === 'targets' && (verb === 'healthy' || verb === 'unhealthy')) {
     if (upstream === null) return NOT_FOUND;
     if (method !== 'PUT' && method !== 'POST') return NOT_ALLOWED;
     const target = findTarget(upstream, parts[2]);
-    // …/{target}/{address}/…: a target's only address is itself (no DNS expansion yet).
-    if (target === null || (parts.length === 5 && findTarget(upstream, parts[3]) !== target)) return NOT_FOUND;
+    if (target === null) return NOT_FOUND;
+    // A target's addresses (its DNS answer, or the target itself): all of them, or the one named
+    // by …/{target}/{address}/… (`ip:port`, as /health lists them).
+    let entries = upstream.targets.filter((t) => t.id === target.id);
+    if (parts.length === 5) {
+      entries = entries.filter((t) => parts[3] === `${t.host}:${t.port}` || parts[3] === `[${t.host}]:${t.port}` || findTarget(upstream, parts[3]) === t);
+      if (entries.length === 0) return NOT_FOUND;
+    }
     const table = region(ctx.segment, REGION.TARGETS);
-    if (table === null || target.slot < 0) {
+    const untracked = entries.find((t) => t.slot < 0);
+    if (table === null || untracked !== undefined) {
       return { status: 400, body: { message: `target '${target.target}' is not in the target table (raise target_slots)` } };
     }
-    setHealth(table, target.slot, verb === 'healthy' ? HEALTH.HEALTHY : HEALTH.UNHEALTHY, SOURCE.ADMIN);
+    for (const t of entries) setHealth(table, t.slot, verb === 'healthy' ? HEALTH.HEALTHY : HEALTH.UNHEALTHY, SOURCE.ADMIN);
     return { status: 204, body: null };
   }
   return null;
@@ -92,13 +99,31 @@ function targetEntity(u: UpstreamSnap, t: TargetSnap): Record<string, unknown> {
   return { id: t.id, target: t.target, weight: t.weight, upstream: { id: u.id }, tags: t.tags.length > 0 ? t.tags : null };
 }
 
-function targetHealth(ctx: AdminContext, u: UpstreamSnap, t: TargetSnap): Record<string, unknown> {
-  const health = healthText(ctx, u, t);
-  return {
-    ...targetEntity(u, t),
-    health,
-    data: { addresses: [{ ip: t.host, port: t.port, health, weight: t.weight }] },
-  };
+/**
+ * The snapshot's target entries grouped by Kong target (discovery turns a hostname target into
+ * one entry per address, primary/dns/expand.ts), in the upstream's order.
+ */
+function byTarget(u: UpstreamSnap): TargetSnap[][] {
+  const groups = new Map<string, TargetSnap[]>();
+  for (const t of u.targets) {
+    const g = groups.get(t.id);
+    if (g === undefined) groups.set(t.id, [t]);
+    else g.push(t);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * One Kong target with its addresses. As Kong's balancer reports it: HEALTHY while any address
+ * is, DNS_ERROR when every address is, else UNHEALTHY (HEALTHCHECKS_OFF when nothing checks it).
+ */
+function targetHealth(ctx: AdminContext, u: UpstreamSnap, entries: TargetSnap[]): Record<string, unknown> {
+  const addresses = entries.map((t) => ({ ip: t.host, port: t.port, health: healthText(ctx, u, t), weight: t.weight }));
+  const states = new Set(addresses.map((a) => a.health));
+  const health = states.has('HEALTHY') ? 'HEALTHY'
+    : states.size === 1 ? [...states][0]
+      : states.has('UNHEALTHY') ? 'UNHEALTHY' : 'HEALTHCHECKS_OFF';
+  return { ...targetEntity(u, entries[0]), health, data: { addresses } };
 }
 
 function balancerHealth(ctx: AdminContext, u: UpstreamSnap): AdminResponse {
