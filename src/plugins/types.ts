@@ -51,6 +51,9 @@ export interface PluginContext {
   /** The matched service's host and port as configured (an upstream's name for a balanced service). */
   readonly serviceHost: string | null;
   readonly servicePort: number;
+  /** The address the last try went to (the balancer's pick: an IP for a balanced target), or null before any. */
+  readonly upstreamHost: string | null;
+  readonly upstreamPort: number;
   /** Regex captures of the matched route path (numbered and named), or null. */
   readonly uriCaptures: Record<string, string> | null;
   /** First value of a request header (after earlier plugins' writes), or null. */

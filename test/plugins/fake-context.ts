@@ -49,6 +49,8 @@ export class FakeContext implements PluginContext {
   serviceId: string | null;
   serviceName: string | null = null;
   serviceHost: string | null = null;
+  upstreamHost: string | null = null;
+  upstreamPort = 0;
   servicePort = 0;
   uriCaptures: Record<string, string> | null;
   requestBodyLength: number;

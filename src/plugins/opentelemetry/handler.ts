@@ -233,6 +233,11 @@ export const handler: PluginHandler<OtelConf> = {
     t.proxyMs = facts.proxyLatency;
     t.status = facts.status;
     t.proxied = facts.fromUpstream;
+    // The balancer span names the target the balancer picked, as Kong's does.
+    if (ctx.upstreamHost !== null) {
+      t.peerName = ctx.upstreamHost;
+      t.peerPort = ctx.upstreamPort;
+    }
     if (t.status === 0) return;
     if (ended.length === 0) setImmediate(encodeEnded);
     ended.push(t);

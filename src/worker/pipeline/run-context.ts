@@ -101,6 +101,8 @@ export class RunContext implements PipelineHost, PipelineHooks {
   get serviceName(): string | null { return this.exchange.route?.service?.snap.name ?? null; }
   get serviceHost(): string | null { return this.exchange.route?.service?.snap.host ?? null; }
   get servicePort(): number { return this.exchange.route?.service?.snap.port ?? 0; }
+  get upstreamHost(): string | null { return this.exchange.peer?.host ?? null; }
+  get upstreamPort(): number { return this.exchange.peer?.port ?? 0; }
   get status(): number { return this.exchange.status; }
   get exited(): boolean { return this.exchange.state !== RESPONSE_STATE.IDLE; }
   get shared(): Record<string, unknown> { return (this.#shared ??= {}); }

@@ -30,6 +30,8 @@ const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took 
 export class Exchange extends StreamedResponse implements BalanceContext, TryOutcome {
   #tries = 0;
   #peer: Peer | null = null;
+  /** The peer of the current (or last) try, or null before any. */
+  get peer(): Peer | null { return this.#peer; }
   // BalanceContext: what the balancer keeps on the request between tries.
   failedPeers = 0;
   hashPoint = -1;

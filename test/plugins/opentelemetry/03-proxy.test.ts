@@ -14,7 +14,8 @@ function config(echoPort: number, otlp: string): object {
     services: [
       {
         name: 'echo',
-        url: `http://127.0.0.1:${echoPort}`,
+        // Through an upstream: the balancer span must name the target picked, not the service's host.
+        host: 'echo-up',
         routes: [
           { name: 'traced', paths: ['/traced'] },
           { name: 'unsampled', paths: ['/unsampled'] },
@@ -23,6 +24,7 @@ function config(echoPort: number, otlp: string): object {
         ],
       },
     ],
+    upstreams: [{ name: 'echo-up', targets: [{ target: `127.0.0.1:${echoPort}` }] }],
     plugins: [
       {
         name: 'opentelemetry',
