@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   HW_ERR_UPSTREAM_DISPATCH: { status: 502, message: 'the request could not be sent to the upstream' },
   HW_ERR_BALANCER_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer' },
   HW_ERR_REQUEST_BAD: { status: 400, message: 'bad request' },
+  HW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body larger than the limit' },
+  HW_ERR_BODY_GONE: { status: 502, message: 'the request body is no longer available to send' },
+  HW_ERR_BODY_SPILL: { status: 500, message: 'the request body could not be buffered to its temporary file' },
+  HW_ERR_WEBSOCKET_BACKPRESSURE: { status: 500, message: 'the upstream WebSocket took too little of what the client sent (closed with 1008)' },
+  HW_ERR_VERSION_MISMATCH: { status: 500, message: 'a worker runs other code than its primary' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

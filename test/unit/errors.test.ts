@@ -14,6 +14,19 @@ test('README error table matches lib/errors.ts', () => {
   assert.deepEqual(rows.sort(), declared.sort());
 });
 
+test('every HW_ERR_ code the sources use is declared in lib/errors.ts (and so in the README)', () => {
+  const used = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) for (const m of fs.readFileSync(p, 'utf8').matchAll(/HW_ERR_[A-Z_]+[A-Z]/g)) used.add(m[0]);
+    }
+  };
+  walk(path.join(root, 'src'));
+  assert.deepEqual([...used].filter((c) => !(c in ERROR_CODES)).sort(), []);
+});
+
 test('ConfigError names the file, the field path and the line of every problem', () => {
   const err = new ConfigError('/etc/kong.yml', [
     { path: 'services[0].port', message: 'value should be between 0 and 65535', line: 4, column: 11 },
