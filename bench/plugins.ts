@@ -18,7 +18,8 @@
  *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
  * Prints RPS, p50/p99 and the worker tree's CPU per request, and the ratios the issue sets:
  * chain ≥ 0.85× bare, jwt ≥ 0.9× bare, bare's CPU/request within 2% of base's.
- * Knobs: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_RECORD=1.
+ * Knobs: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (64), BENCH_ROUNDS (3), BENCH_RECORD=1,
+ * BENCH_ROWS (comma-separated row keys to run, e.g. `bare,prom,flog,otel1,otel01`; default all).
  */
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -185,6 +186,7 @@ async function main(): Promise<number> {
   const connections = numberEnv('BENCH_CONNECTIONS', 64, 1);
   const rounds = numberEnv('BENCH_ROUNDS', 3, 1);
   const baseEntry = process.env.BENCH_BASE_ENTRY ?? null;
+  const only = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((r) => r.trim())) : null;
   const machine = describeMachine();
   const n = cpuCount();
   const plan = planCpus('one', n);
@@ -206,7 +208,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= rounds; round++) {
       for (const c of CASES) {
         const target = targets.get(c.target);
-        if (!target || (c.key.startsWith('rlr') && redis === null)) continue;
+        if (!target || (only !== null && !only.has(c.key)) || (c.key.startsWith('rlr') && redis === null)) continue;
         const url = new URL(c.path, target.url).toString();
         // Warm-up: JIT, pools, the jwt cache.
         await runWrk({ url, connections, durationS: 2, pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
