@@ -33,6 +33,7 @@ import { describeMachine, machineTag, toolVersions } from './lib/machine';
 import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
 import { freePort, runMain, sleep, spawnCaptured, stopProcess, waitFor } from './lib/processes';
 import { markdownTable } from './lib/report';
+import { median, sameRoundRatio } from './lib/rounds';
 import { REPO_ROOT, type Target } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
 import { nginxPath } from './lib/target-nginx';
@@ -171,11 +172,6 @@ async function startOtlpSink(): Promise<{ port: number; exports: () => number; b
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
-};
-
 async function main(): Promise<number> {
   const wrk = wrkPath();
   if (!wrk) {
@@ -241,14 +237,7 @@ async function main(): Promise<number> {
     rmSync(scratchDir, { recursive: true, force: true });
   }
   const keys = CASES.map((c) => c.key).filter((k) => samples.some((s) => s.key === k));
-  const perRound = (key: string, round: number): Sample | undefined => samples.find((s) => s.key === key && s.round === round);
-  /** Median over rounds of a same-round ratio. */
-  const ratio = (a: string, b: string, f: (s: Sample) => number): number =>
-    median([...Array(rounds).keys()].map((i) => {
-      const x = perRound(a, i + 1);
-      const y = perRound(b, i + 1);
-      return x && y ? f(x) / f(y) : NaN;
-    }).filter(Number.isFinite));
+  const ratio = (a: string, b: string, f: (s: Sample) => number): number => sameRoundRatio(samples, rounds, a, b, f);
   const results = markdownTable(
     ['route', 'median RPS', 'p50 ms', 'p99 ms', 'CPU-µs/req', 'RPS × bare', 'CPU × bare', 'non-2xx'],
     keys.map((k) => {

@@ -4,10 +4,11 @@
  * writes the difference in one transaction, bumps the config version and NOTIFYs every node.
  */
 import type { Pool, PoolClient } from 'pg';
-import { ENTITY_ORDER, emptyEntitySet, type EntityName, type EntityRecord, type EntitySet } from '../config';
+import { ENTITY_ORDER, emptyEntitySet, type EntityRecord, type EntitySet } from '../config';
 import { MemoryEntities } from '../store/memory';
 import type { EntityStore, EntityView } from '../store/types';
 import { NOTIFY_CHANNEL } from './schema';
+import { HeldEntities } from '../store/held';
 
 /** What the database holds at one version. */
 export interface DbContent {
@@ -41,8 +42,7 @@ export class DatabaseUnavailable extends Error {
   readonly unavailable = true;
 }
 
-export class PgStore implements EntityStore {
-  #current: MemoryEntities;
+export class PgStore extends HeldEntities implements EntityStore {
   #version: number;
   readonly #pool: Pool;
   readonly #where: string;
@@ -53,8 +53,8 @@ export class PgStore implements EntityStore {
   onCommitted: ((content: DbContent) => void) | null = null;
 
   constructor(pool: Pool, content: DbContent, settingsBlock: unknown, where: string) {
+    super(new MemoryEntities(content.entities, settingsBlock));
     this.#pool = pool;
-    this.#current = new MemoryEntities(content.entities, settingsBlock);
     this.#version = content.version;
     this.#where = where;
   }
@@ -82,38 +82,14 @@ export class PgStore implements EntityStore {
     return this.#reachable ? null : `the database (${this.#where}) is unreachable`;
   }
 
-  list(entity: EntityName): readonly EntityRecord[] {
-    return this.#current.list(entity);
-  }
-
-  get(entity: EntityName, id: string): EntityRecord | undefined {
-    return this.#current.get(entity, id);
-  }
-
-  put(entity: EntityName, rec: EntityRecord): void {
-    this.#current.put(entity, rec);
-  }
-
-  delete(entity: EntityName, id: string): void {
-    this.#current.delete(entity, id);
-  }
-
-  toDeclarative(): Record<string, unknown> {
-    return this.#current.toDeclarative();
-  }
-
   /** `entities` as a declarative document with this node's `hyperway:` block. */
   documentOf(entities: EntitySet): Record<string, unknown> {
-    return new MemoryEntities(entities, this.#current.settingsBlock).toDeclarative();
-  }
-
-  draft(): EntityView {
-    return this.#current.clone();
+    return new MemoryEntities(entities, this.current.settingsBlock).toDeclarative();
   }
 
   /** Takes what another node wrote (already validated and rolled out here). */
   replace(content: DbContent): void {
-    this.#current = new MemoryEntities(content.entities, this.#current.settingsBlock);
+    this.current = new MemoryEntities(content.entities, this.current.settingsBlock);
     this.#version = content.version;
   }
 
@@ -130,10 +106,10 @@ export class PgStore implements EntityStore {
     try {
       await c.query('BEGIN');
       base = Number((await c.query<{ version: string }>('SELECT version FROM hyperway_config_version WHERE id = 1 FOR UPDATE')).rows[0].version);
-      if (!(await writeDiff(c, this.#current, entities))) {
+      if (!(await writeDiff(c, this.current, entities))) {
         // Nothing differs: no new version, nothing for the other nodes to read.
         await c.query('ROLLBACK');
-        this.#current = new MemoryEntities(entities, this.#current.settingsBlock);
+        this.current = new MemoryEntities(entities, this.current.settingsBlock);
         if (base !== this.#version) this.onBehind?.();
         return;
       }
@@ -149,7 +125,7 @@ export class PgStore implements EntityStore {
     } finally {
       c.release();
     }
-    this.#current = new MemoryEntities(entities, this.#current.settingsBlock);
+    this.current = new MemoryEntities(entities, this.current.settingsBlock);
     this.onCommitted?.({ entities, version });
     if (base === this.#version) {
       this.#version = version;

@@ -7,9 +7,10 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { EntityName, EntityRecord, EntitySet } from '../config';
+import type { EntitySet } from '../config';
 import { MemoryEntities } from './memory';
-import type { EntityStore, EntityView } from './types';
+import type { EntityStore } from './types';
+import { HeldEntities } from './held';
 
 export const STATE_FORMAT = 1;
 
@@ -31,14 +32,13 @@ export interface StateFile {
   config: Record<string, unknown>;
 }
 
-export class FileStore implements EntityStore {
-  #current: MemoryEntities;
+export class FileStore extends HeldEntities implements EntityStore {
   readonly #configFile: string;
   readonly #stateFile: string;
   #configSha: string;
 
   constructor(entities: EntitySet, settingsBlock: unknown, configFile: string, configSha: string) {
-    this.#current = new MemoryEntities(entities, settingsBlock);
+    super(new MemoryEntities(entities, settingsBlock));
     this.#configFile = configFile;
     this.#stateFile = stateFileFor(configFile);
     this.#configSha = configSha;
@@ -48,38 +48,14 @@ export class FileStore implements EntityStore {
     return this.#stateFile;
   }
 
-  list(entity: EntityName): readonly EntityRecord[] {
-    return this.#current.list(entity);
-  }
-
-  get(entity: EntityName, id: string): EntityRecord | undefined {
-    return this.#current.get(entity, id);
-  }
-
-  put(entity: EntityName, rec: EntityRecord): void {
-    this.#current.put(entity, rec);
-  }
-
-  delete(entity: EntityName, id: string): void {
-    this.#current.delete(entity, id);
-  }
-
-  toDeclarative(): Record<string, unknown> {
-    return this.#current.toDeclarative();
-  }
-
-  draft(): EntityView {
-    return this.#current.clone();
-  }
-
   /** Replaces the content without writing (a reload from the files that are already on disk). */
   replace(entities: EntitySet, settingsBlock: unknown, configSha: string): void {
-    this.#current = new MemoryEntities(entities, settingsBlock);
+    this.current = new MemoryEntities(entities, settingsBlock);
     this.#configSha = configSha;
   }
 
   async commit(entities: EntitySet): Promise<void> {
-    const next = new MemoryEntities(entities, this.#current.settingsBlock);
+    const next = new MemoryEntities(entities, this.current.settingsBlock);
     const doc = next.toDeclarative();
     // The settings block stays in kong.yml, where the operator edits it.
     delete doc.hyperway;
@@ -91,7 +67,7 @@ export class FileStore implements EntityStore {
       config: doc,
     };
     writeAtomic(this.#stateFile, JSON.stringify(state, null, 2) + '\n');
-    this.#current = next;
+    this.current = next;
   }
 }
 
