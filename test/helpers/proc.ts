@@ -162,3 +162,14 @@ export function removeSegments(names: Iterable<string>): void {
     if (/^\/hyperway\.[^/]+$/.test(n)) rmSync(`/dev/shm${n}`, { force: true });
   }
 }
+
+/** The last `limit` characters a child wrote to stdout and stderr, for failure messages. */
+export function tailOutput(child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null }, limit = 65536): () => string {
+  let out = '';
+  const collect = (c: Buffer): void => {
+    out = (out + c.toString()).slice(-limit);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return () => out;
+}

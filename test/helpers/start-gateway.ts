@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { request, type HttpResult } from './http-client';
 import { freePorts } from './ports';
-import { groupMembers, isAlive, killGroup, killGroupAndWait, removeSegments, segmentsOfPrimary, shmNameOf, trackGroup, untrackGroup } from './proc';
+import { groupMembers, isAlive, killGroup, killGroupAndWait, removeSegments, segmentsOfPrimary, shmNameOf, tailOutput, trackGroup, untrackGroup } from './proc';
 import { delay, waitFor } from './wait';
 
 /** dist/test/helpers/start-gateway.js → dist/src/main.js, the `hyperway` bin (HYPERWAY_TEST_CLI overrides, to test another build). */
@@ -137,12 +137,7 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw await new Promise<Error>((r) => child.once('error', r));
   }
-  let out = '';
-  const collect = (c: Buffer): void => {
-    out = (out + c.toString()).slice(-65536);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = tailOutput(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const pids = new Set<number>();
@@ -177,7 +172,7 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
     segment: undefined,
     status,
     admin: (path) => request(`${adminUrl}${path}`, { timeoutMs: 3000 }),
-    output: () => out,
+    output,
     stop(signal = 'SIGTERM', timeoutMs = 15000) {
       // A second stop (a test's, then its after hook's) waits for the first.
       stopping ??= (async () => {
@@ -221,12 +216,12 @@ async function startOnce(opts: GatewayOptions): Promise<Gateway> {
       // Output still in the pipes arrives before 'close'.
       await Promise.race([new Promise((r) => child.once('close', r)), delay(1000)]);
       const msg = `gateway exited with code ${code} before it was ready`;
-      throw LISTEN_FAILED.test(out) ? new ListenFailed(msg) : new Error(msg);
+      throw LISTEN_FAILED.test(output()) ? new ListenFailed(msg) : new Error(msg);
     }
     await status();
   } catch (err) {
     await gw.stop('SIGKILL', 3000);
-    const wrapped = `${(err as Error).message}\n--- gateway output ---\n${out}`;
+    const wrapped = `${(err as Error).message}\n--- gateway output ---\n${output()}`;
     throw err instanceof ListenFailed ? new ListenFailed(wrapped) : new Error(wrapped);
   }
   return gw;

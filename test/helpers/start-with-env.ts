@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { CLI_PATH, gatewayEnv } from './start-gateway';
-import { killGroupAndWait, trackGroup, untrackGroup } from './proc';
+import { killGroupAndWait, tailOutput, trackGroup, untrackGroup } from './proc';
 import { waitFor } from './wait';
 
 /**
@@ -26,25 +26,20 @@ export function startWithEnv(args: string[], env: NodeJS.ProcessEnv, cli = CLI_P
   const pid = child.pid;
   if (pid === undefined) throw new Error('spawn failed');
   trackGroup(pid);
-  let out = '';
-  const collect = (c: Buffer): void => {
-    out = (out + c.toString()).slice(-65536);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = tailOutput(child);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stopping: Promise<number | null> | undefined;
   return {
     child,
     pid,
-    output: () => out,
+    output,
     exited,
     until(what, probe, timeoutMs = 20000) {
       return waitFor(what, async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited (${child.exitCode ?? child.signalCode}):\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
         return probe();
       }, { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- gateway output ---\n${out}`);
+        throw new Error(`${e.message}\n--- gateway output ---\n${output()}`);
       });
     },
     stop() {

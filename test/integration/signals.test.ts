@@ -11,7 +11,7 @@ import { request, type HttpResult } from '../helpers/http-client';
 import { freePorts, refused } from '../helpers/ports';
 import { startHeldUpstream, type HeldUpstream } from '../helpers/held-upstream';
 import { CLI_PATH, gatewayEnv, killQuietly, type GatewayStatus } from '../helpers/start-gateway';
-import { isAlive, trackGroup } from '../helpers/proc';
+import { isAlive, tailOutput, trackGroup } from '../helpers/proc';
 import { waitFor } from '../helpers/wait';
 
 interface Exit {
@@ -87,18 +87,13 @@ describe('signals', () => {
     groups.add(pid);
     // Killed with its group even if this test process dies first.
     trackGroup(pid);
-    let out = '';
-    const collect = (c: Buffer): void => {
-      out = (out + c.toString()).slice(-65536);
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
+    const output = tailOutput(child);
     const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal, at: Date.now() })));
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     const status = await waitFor(
       'GET /status to answer 200',
       async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited early:\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway exited early:\n${output()}`);
         const res = await request(`${adminUrl}/status`, { timeoutMs: 1000 });
         return res.status === 200 ? res.json<GatewayStatus>() : undefined;
       },
@@ -112,7 +107,7 @@ describe('signals', () => {
       adminUrl,
       workerPids: status.workers.map((w) => w.pid),
       exited,
-      output: () => out,
+      output,
     };
   }
 
