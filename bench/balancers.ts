@@ -19,12 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasTaskset, planCpus, upstreamCpu, cpuCount } from './lib/cpu-plan';
 import { numberEnv } from './lib/knobs';
-import { runWrk, wrkPath } from './lib/load-wrk';
+import { wrkPath } from './lib/load-wrk';
 import { describeMachine, machineTag, toolVersions } from './lib/machine';
-import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
 import { runMain, sleep } from './lib/processes';
 import { markdownTable } from './lib/report';
-import { median, sameRoundRatio } from './lib/rounds';
+import { median, measureRow, sameRoundRatio, type WrkSample } from './lib/rounds';
 import { REPO_ROOT, type Target } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
 import { nginxPath } from './lib/target-nginx';
@@ -53,7 +52,7 @@ upstreams:
 }
 
 interface Case { key: string; target: 'current' | 'base'; path: string; headers: Record<string, string> }
-interface Sample { key: string; round: number; rps: number; p50Ms: number; p99Ms: number; cpuUsPerReq: number; non2xx: number; errors: number }
+type Sample = WrkSample;
 
 const CASES: Case[] = [
   { key: 'single', target: 'current', path: '/', headers: {} },
@@ -97,23 +96,8 @@ async function main(): Promise<number> {
       for (const c of CASES) {
         const target = targets.get(c.target);
         if (!target) continue;
-        const url = new URL(c.path, target.url).toString();
-        await runWrk({ url, connections, durationS: Math.min(2, durationS), pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
-        const before = sampleCpu(target.pids());
-        const load = await runWrk({ url, connections, durationS, pipelining: 1, headers: c.headers }, plan.loadgen, scratchDir);
-        const after = sampleCpu(target.pids());
-        const s: Sample = {
-          key: c.key,
-          round,
-          rps: load.requests / load.durationS,
-          p50Ms: load.p50Ms,
-          p99Ms: load.p99Ms,
-          cpuUsPerReq: (cpuMsBetween(before, after) * 1000) / Math.max(load.requests, 1),
-          non2xx: load.non2xx,
-          errors: load.errors,
-        };
+        const s = await measureRow({ key: c.key, round, url: new URL(c.path, target.url).toString(), headers: c.headers, connections, durationS, warmupS: Math.min(2, durationS) }, target, plan.loadgen, scratchDir);
         samples.push(s);
-        console.log(`round ${round} ${c.key.padEnd(11)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} CPU-µs/req  non-2xx ${s.non2xx}`);
         await sleep(200);
       }
     }
