@@ -51,6 +51,19 @@ describe('edge hygiene', () => {
   let pidsAtStart: number[];
   let uws2030 = false;
 
+  /**
+   * An exchange whose head is over 4 KiB. uWS 20.30 drops such a head without an answer when it
+   * arrives in more than one read (its fixed buffer: the "two reads" test below shows it), and a
+   * loaded machine's loopback now and then delivers one write in two reads. On 20.30 an exchange
+   * that got nothing and was closed is tried again, twice at most; any answer is judged as it is.
+   */
+  async function largeHead(port: number, payload: string, opts: { until?: 'close' | 'response'; timeoutMs?: number } = {}): Promise<RawResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await rawExchange(port, payload, { timeoutMs: 5000, ...opts });
+      if (!uws2030 || res.data.length > 0 || !res.closed || attempt === 3) return res;
+    }
+  }
+
   before(async () => {
     upstream = await startRawEchoServer('edge');
     [gw, small] = await Promise.all([
@@ -182,9 +195,9 @@ describe('edge hygiene', () => {
   describe('large_client_header_buffers (4 8k by default)', () => {
     it('answers 414 to a request line over 8 KiB, and forwards one just under', async () => {
       const seen = upstream.requests.length;
-      assertRefused(await rawExchange(gw.proxyPort, `GET /${'a'.repeat(16 * 1024)} HTTP/1.1\r\nHost: a\r\n\r\n`, { timeoutMs: 5000 }), 414, 'URI too long');
-      assertRefused(await rawExchange(gw.proxyPort, `GET /q?${'a'.repeat(8200)} HTTP/1.1\r\nHost: a\r\n\r\n`, { timeoutMs: 5000 }), 414, 'URI too long');
-      const ok = await rawExchange(gw.proxyPort, `GET /${'b'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`, { until: 'response', timeoutMs: 5000 });
+      assertRefused(await largeHead(gw.proxyPort, `GET /${'a'.repeat(16 * 1024)} HTTP/1.1\r\nHost: a\r\n\r\n`), 414, 'URI too long');
+      assertRefused(await largeHead(gw.proxyPort, `GET /q?${'a'.repeat(8200)} HTTP/1.1\r\nHost: a\r\n\r\n`), 414, 'URI too long');
+      const ok = await largeHead(gw.proxyPort, `GET /${'b'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`, { until: 'response' });
       assert.equal(ok.status, 200);
       assert.deepEqual(reached(seen).map((l) => l.length), [8001 + 13]);
     });
@@ -192,21 +205,21 @@ describe('edge hygiene', () => {
     it("answers Kong's 400 to a header line over 8 KiB or more than 32 KiB of headers", async () => {
       const seen = upstream.requests.length;
       const tooLarge = 'Request header or cookie too large';
-      assertRefused(await rawExchange(gw.proxyPort, `GET /h HTTP/1.1\r\nHost: a\r\nCookie: ${'c'.repeat(10 * 1024)}\r\n\r\n`, { timeoutMs: 5000 }), 400, tooLarge);
+      assertRefused(await largeHead(gw.proxyPort, `GET /h HTTP/1.1\r\nHost: a\r\nCookie: ${'c'.repeat(10 * 1024)}\r\n\r\n`), 400, tooLarge);
       const five = Array.from({ length: 5 }, (_, i) => `X-H${i}: ${'v'.repeat(7 * 1024)}\r\n`).join('');
-      assertRefused(await rawExchange(gw.proxyPort, `GET /h HTTP/1.1\r\nHost: a\r\n${five}\r\n`, { timeoutMs: 5000 }), 400, tooLarge);
+      assertRefused(await largeHead(gw.proxyPort, `GET /h HTTP/1.1\r\nHost: a\r\n${five}\r\n`), 400, tooLarge);
       const four = Array.from({ length: 4 }, (_, i) => `X-H${i}: ${'v'.repeat(7 * 1024)}\r\n`).join('');
-      assert.equal((await rawExchange(gw.proxyPort, `GET /h4 HTTP/1.1\r\nHost: a\r\n${four}\r\n`, { until: 'response', timeoutMs: 5000 })).status, 200);
+      assert.equal((await largeHead(gw.proxyPort, `GET /h4 HTTP/1.1\r\nHost: a\r\n${four}\r\n`, { until: 'response' })).status, 200);
       assert.deepEqual(reached(seen), ['GET /h4 HTTP/1.1']);
     });
 
     it('follows the setting (2 2k)', async () => {
       const seen = upstream.requests.length;
-      assertRefused(await rawExchange(small.proxyPort, `GET /${'a'.repeat(2100)} HTTP/1.1\r\nHost: a\r\n\r\n`, { timeoutMs: 5000 }), 414, 'URI too long');
-      assertRefused(await rawExchange(small.proxyPort, `GET /s HTTP/1.1\r\nHost: a\r\nX-A: ${'v'.repeat(2100)}\r\n\r\n`, { timeoutMs: 5000 }), 400, 'Request header or cookie too large');
+      assertRefused(await largeHead(small.proxyPort, `GET /${'a'.repeat(2100)} HTTP/1.1\r\nHost: a\r\n\r\n`), 414, 'URI too long');
+      assertRefused(await largeHead(small.proxyPort, `GET /s HTTP/1.1\r\nHost: a\r\nX-A: ${'v'.repeat(2100)}\r\n\r\n`), 400, 'Request header or cookie too large');
       const three = Array.from({ length: 3 }, (_, i) => `X-H${i}: ${'v'.repeat(1500)}\r\n`).join('');
-      assertRefused(await rawExchange(small.proxyPort, `GET /s HTTP/1.1\r\nHost: a\r\n${three}\r\n`, { timeoutMs: 5000 }), 400, 'Request header or cookie too large');
-      assert.equal((await rawExchange(small.proxyPort, `GET /s-ok HTTP/1.1\r\nHost: a\r\nX-A: ${'v'.repeat(1900)}\r\n\r\n`, { until: 'response' })).status, 200);
+      assertRefused(await largeHead(small.proxyPort, `GET /s HTTP/1.1\r\nHost: a\r\n${three}\r\n`), 400, 'Request header or cookie too large');
+      assert.equal((await largeHead(small.proxyPort, `GET /s-ok HTTP/1.1\r\nHost: a\r\nX-A: ${'v'.repeat(1900)}\r\n\r\n`, { until: 'response' })).status, 200);
       assert.deepEqual(reached(seen), ['GET /s-ok HTTP/1.1']);
     });
 
