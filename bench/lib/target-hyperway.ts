@@ -50,6 +50,8 @@ export interface HyperwayOptions {
   config?: string;
   /** The CLI entry to run instead of hyperwayEntry() (another build, for before/after rows). */
   entry?: string;
+  /** Node flags before the entry (`--cpu-prof`: forked workers inherit them). */
+  nodeArgs?: string[];
 }
 
 export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
@@ -65,7 +67,7 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
   };
   const entry = opts.entry ?? hyperwayEntry();
   if (!entry) throw new Error('Hyperway is not built (no dist/src/main.js)');
-  const [cmd, args] = pinned(opts.plan.target, process.execPath, [entry, 'start', '--config', configFile]);
+  const [cmd, args] = pinned(opts.plan.target, process.execPath, [...(opts.nodeArgs ?? []), entry, 'start', '--config', configFile]);
   const proc = spawnCaptured(cmd, args, env);
   const url = `http://127.0.0.1:${proxyPort}/`;
   try {
