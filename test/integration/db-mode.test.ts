@@ -195,6 +195,18 @@ describe('database mode (Postgres)', { skip: postgresAvailable() || process.env.
     assert.deepEqual(inDb.map((r) => r.name), names);
   });
 
+  it("a name another node took first (its notification lost) is Kong's 409, and the node catches up at once", { timeout: 60_000 }, async () => {
+    const env = await bootstrapped();
+    const a = await node(env, 'c409.json');
+    // Another writer's commit, its NOTIFY lost: node A (version check every 60 s) cannot know of it before its own commit.
+    await pg.query(env.KONG_PG_DATABASE, 'UPDATE hyperway_config_version SET version = version + 1 WHERE id = 1');
+    await pg.query(env.KONG_PG_DATABASE, `INSERT INTO services (id, entity) VALUES ('0b5d7a4e-6a47-4f0e-9a53-6d1f8b1c0409', '{"id":"0b5d7a4e-6a47-4f0e-9a53-6d1f8b1c0409","name":"raced","host":"127.0.0.1","port":${echo.port},"protocol":"http"}')`);
+    const r = await request(`${a.adminUrl}/services`, json({ name: 'raced', url: `http://127.0.0.1:${echo.port}` }));
+    assert.equal(r.status, 409, r.text);
+    assert.deepEqual(r.json(), { code: 5, name: 'unique constraint violation', message: `UNIQUE violation detected on '{name="raced"}'`, fields: { name: 'raced' } });
+    await waitFor("node A to read the other writer's service", async () => (await a.admin('/services/raced')).json<{ id?: string }>().id === '0b5d7a4e-6a47-4f0e-9a53-6d1f8b1c0409', { timeoutMs: 5000 });
+  });
+
   it('the database down: both nodes keep serving, report it, writes get 503; after it returns they catch up; a node started meanwhile runs from its cache', { timeout: 60_000 }, async () => {
     const env = await bootstrapped();
     const [a, b] = await Promise.all([node(env, 'a2.json'), node(env, 'b2.json')]);

@@ -41,7 +41,8 @@ export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): 
     const out = await ctx.writer.applyText(text, 'POST /config', checkHash);
     if (out.ok && out.unchanged) return { status: 304, body: null };
     if (out.ok) return { status: 201, body: out.entities };
-    if (out.kind === 'failed') return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
+    // POST /config answers Kong's DB-mode 400 before it writes anything, so a conflict is a failure here.
+    if (out.kind === 'failed' || out.kind === 'conflict') return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
     if (out.kind === 'unavailable') return { status: 503, body: { message: out.reason } };
     const fields = Object.fromEntries(out.problems.map((p) => [p.path || '@entity', p.message]));
     return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: ${JSON.stringify(fields)}`, fields } };

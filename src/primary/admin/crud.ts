@@ -115,6 +115,7 @@ async function commit(ctx: AdminContext, draft: EntityView, entity: EntityName, 
   if (!out.ok) {
     if (out.kind === 'invalid') return schemaViolation(out.problems, entity, index);
     if (out.kind === 'unavailable') return { status: 503, body: { message: out.reason } };
+    if (out.kind === 'conflict') return kongError(409, 'UNIQUE_VIOLATION', `UNIQUE violation detected on '${luaKey(out.key)}'`, out.key);
     return { status: 500, body: { message: `the change was rolled back: ${out.reason}` } };
   }
   if (id === null) return { status, body: null };

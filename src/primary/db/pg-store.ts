@@ -119,7 +119,12 @@ export class PgStore extends HeldEntities implements EntityStore {
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
       const err = e as Error;
-      if (!lostDatabase(err)) throw new Error(`${this.#where}: ${err.message}`); // a unique or foreign-key rule, a bad value
+      if (uniqueViolation(err)) {
+        // Another node committed the same name or key first: this node's view is behind.
+        this.onBehind?.();
+        throw Object.assign(new Error(`${this.#where}: ${err.message}`), { conflict: conflictKey(err) });
+      }
+      if (!lostDatabase(err)) throw new Error(`${this.#where}: ${err.message}`); // a foreign-key rule, a bad value
       this.#reachable = false;
       throw new DatabaseUnavailable(`${this.#where}: ${err.message}`);
     } finally {
@@ -173,6 +178,23 @@ async function writeDiff(c: PoolClient, current: EntityView, next: EntitySet): P
  * as opposed to one about the change: socket errors (ECONNREFUSED …) and "Connection terminated"
  * carry no SQLSTATE; classes 08, 53 and 57 are the server's.
  */
+/** Postgres refused a row for a unique rule (SQLSTATE 23505). */
+export function uniqueViolation(e: Error & { code?: unknown }): boolean {
+  return e.code === '23505';
+}
+
+/**
+ * The key Postgres reports (`Key (name)=(x) already exists.`), as Kong's 409 names it: columns
+ * ending in `_id` are the entity's references (`upstream_id` → `upstream`).
+ */
+export function conflictKey(e: Error & { detail?: unknown }): Record<string, string> {
+  const m = typeof e.detail === 'string' ? /^Key \((.+)\)=\((.*)\) already exists\.?$/.exec(e.detail) : null;
+  if (m === null) return {};
+  const cols = m[1].split(', ').map((c) => c.replace(/^"|"$/g, '').replace(/_id$/, ''));
+  const values = m[2].split(', ');
+  return cols.length === values.length ? Object.fromEntries(cols.map((c, i) => [c, values[i]])) : {};
+}
+
 export function lostDatabase(e: Error & { code?: unknown }): boolean {
   const code = e.code;
   // No SQLSTATE class starts with E: EPIPE, ECONNRESET … are the socket's.

@@ -16,7 +16,9 @@ export type ChangeOutcome =
   | { ok: false; kind: 'invalid'; problems: ConfigProblem[] }
   | { ok: false; kind: 'failed'; reason: string }
   /** The store cannot take writes now (DB mode, database down): answered 503. */
-  | { ok: false; kind: 'unavailable'; reason: string };
+  | { ok: false; kind: 'unavailable'; reason: string }
+  /** The database refused a key another node took first (DB mode): answered 409, as Kong. */
+  | { ok: false; kind: 'conflict'; reason: string; key: Record<string, string> };
 
 /** The file store, or the Postgres store of DB mode (primary/db/pg-store.ts). */
 export interface WriterStore extends EntityStore {
@@ -91,6 +93,8 @@ export class ConfigWriter {
       const back = await rollOut(this.#target, { ...current, version: this.#target.snapshot.version + 1 });
       const reason = `cannot write ${this.store.stateFile}: ${(e as Error).message}`;
       log('error', 'admin API change not persisted; rolled back', { reason, rolledBack: back.ok });
+      const conflict = (e as { conflict?: Record<string, string> }).conflict;
+      if (conflict !== undefined) return { ok: false, kind: 'conflict', reason, key: conflict };
       return { ok: false, kind: (e as { unavailable?: boolean }).unavailable === true ? 'unavailable' : 'failed', reason };
     }
     log('notice', 'config changed through the Admin API', { version: next.version, hash: next.hash });
