@@ -3,10 +3,10 @@
  * credentials. Kong's cases from spec/03-plugins/18-acl/02-access_spec.lua.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request, type HttpResult } from '../../helpers/http-client';
-import { startGateway, type Gateway } from '../../helpers/start-gateway';
-import { startEchoServer, type EchoRecord, type EchoServer } from '../../helpers/upstream';
+import { useEchoGateway } from '../../helpers/echo-gateway';
+import type { EchoRecord } from '../../helpers/upstream';
 
 function config(upPort: number): object {
   const route = (name: string, plugins: object[]): object => ({ name, paths: [`/${name}`], plugins });
@@ -34,19 +34,9 @@ function config(upPort: number): object {
 }
 
 describe('acl through the gateway', () => {
-  let up: EchoServer;
-  let gw: Gateway;
+  const env = useEchoGateway('echo-up', config);
 
-  before(async () => {
-    up = await startEchoServer('echo-up');
-    gw = await startGateway({ config: config(up.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await up?.close();
-  });
-
-  const send = (path: string, headers: Record<string, string> = {}): Promise<HttpResult> => request(gw.proxyUrl + path, { headers });
+  const send = (path: string, headers: Record<string, string> = {}): Promise<HttpResult> => request(env.gw.proxyUrl + path, { headers });
 
   function assertForbidden(res: HttpResult): void {
     assert.equal(res.status, 403, res.text);
@@ -62,10 +52,10 @@ describe('acl through the gateway', () => {
   });
 
   it("allow: a consumer in no allowed group, or in none at all: 403 'You cannot consume this service'", async () => {
-    const before = up.requests.length;
+    const before = env.echo.requests.length;
     assertForbidden(await send('/allow/x', { apikey: 'bob-key' }));
     assertForbidden(await send('/allow/x', { apikey: 'carol-key' }));
-    assert.equal(up.requests.length, before, 'nothing went upstream');
+    assert.equal(env.echo.requests.length, before, 'nothing went upstream');
   });
 
   it('deny: a consumer in a denied group gets 403, others pass', async () => {

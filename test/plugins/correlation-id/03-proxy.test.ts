@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from '../../helpers/http-client';
 import { KeepAliveClient } from '../../helpers/keep-alive-client';
-import { startGateway, type Gateway } from '../../helpers/start-gateway';
-import { startEchoServer, type EchoRecord, type EchoServer } from '../../helpers/upstream';
+import { useEchoGateway } from '../../helpers/echo-gateway';
+import type { EchoRecord } from '../../helpers/upstream';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -30,47 +30,37 @@ function config(echoPort: number): object {
 }
 
 describe('correlation-id through the gateway', () => {
-  let echo: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    echo = await startEchoServer('cid-up');
-    gw = await startGateway({ config: config(echo.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await echo?.close();
-  });
+  const env = useEchoGateway('cid-up', config);
 
   it('generates a uuid that the upstream receives and the client gets back (echo_downstream)', async () => {
-    const res = await request(`${gw.proxyUrl}/echoed/a`);
+    const res = await request(`${env.gw.proxyUrl}/echoed/a`);
     assert.equal(res.status, 200, res.text);
     const sent = res.json<EchoRecord>().headers['x-correlation-id'];
     assert.match(String(sent), UUID);
     assert.equal(res.headers['x-correlation-id'], sent);
-    const other = await request(`${gw.proxyUrl}/echoed/b`);
+    const other = await request(`${env.gw.proxyUrl}/echoed/b`);
     assert.notEqual(other.headers['x-correlation-id'], sent, 'a fresh id per request');
   });
 
   it('keeps an incoming id, upstream and downstream', async () => {
-    const res = await request(`${gw.proxyUrl}/echoed/a`, { headers: { 'x-correlation-id': 'client-chosen-42' } });
+    const res = await request(`${env.gw.proxyUrl}/echoed/a`, { headers: { 'x-correlation-id': 'client-chosen-42' } });
     assert.equal(res.json<EchoRecord>().headers['x-correlation-id'], 'client-chosen-42');
     assert.equal(res.headers['x-correlation-id'], 'client-chosen-42');
   });
 
   it('sends the id upstream only without echo_downstream', async () => {
-    const res = await request(`${gw.proxyUrl}/quiet/a`);
+    const res = await request(`${env.gw.proxyUrl}/quiet/a`);
     assert.match(String(res.json<EchoRecord>().headers['x-correlation-id']), UUID);
     assert.equal(res.headers['x-correlation-id'], undefined);
   });
 
   it('uuid#counter: one worker uuid, a counter that increments by one per request', async () => {
     // One keep-alive connection stays on one worker, whose counter the requests share.
-    const client = await KeepAliveClient.open(gw.proxyPort);
+    const client = await KeepAliveClient.open(env.gw.proxyPort);
     try {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
-        client.write(`GET /counter/${i} HTTP/1.1\r\nHost: gw.test\r\n\r\n`);
+        client.write(`GET /counter/${i} HTTP/1.1\r\nHost: env.gw.test\r\n\r\n`);
         const res = await client.nextResponse(`response ${i}`);
         assert.equal(res.status, 200);
         const up = JSON.parse(res.body.toString()) as EchoRecord;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from '../../helpers/http-client';
-import { startGateway, type Gateway } from '../../helpers/start-gateway';
-import { startEchoServer, type EchoServer } from '../../helpers/upstream';
+import { useEchoGateway } from '../../helpers/echo-gateway';
 
 const ORIGIN = 'http://app.example.com';
 
@@ -40,21 +39,11 @@ function config(echoPort: number): object {
 const PREFLIGHT = { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-token' };
 
 describe('cors through the gateway', () => {
-  let echo: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    echo = await startEchoServer('cors-up');
-    gw = await startGateway({ config: config(echo.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await echo?.close();
-  });
+  const env = useEchoGateway('cors-up', config);
 
   it('answers the preflight itself with the configured headers; the upstream never sees it', async () => {
-    const before = echo.requests.length;
-    const res = await request(`${gw.proxyUrl}/cors/x`, { method: 'OPTIONS', headers: PREFLIGHT });
+    const before = env.echo.requests.length;
+    const res = await request(`${env.gw.proxyUrl}/cors/x`, { method: 'OPTIONS', headers: PREFLIGHT });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
     assert.equal(res.headers['access-control-allow-credentials'], 'true');
@@ -64,12 +53,12 @@ describe('cors through the gateway', () => {
     assert.equal(res.headers.vary, 'Origin');
     assert.equal(res.body.length, 0);
     // A later request proves the connection to the upstream works; only it arrives there.
-    assert.equal((await request(`${gw.proxyUrl}/cors/after`)).status, 200);
-    assert.deepEqual(echo.requests.slice(before).map((r) => `${r.method} ${r.url}`), ['GET /after']);
+    assert.equal((await request(`${env.gw.proxyUrl}/cors/after`)).status, 200);
+    assert.deepEqual(env.echo.requests.slice(before).map((r) => `${r.method} ${r.url}`), ['GET /after']);
   });
 
   it('forwards the preflight upstream with preflight_continue, without adding CORS headers', async () => {
-    const res = await request(`${gw.proxyUrl}/continue/pf`, { method: 'OPTIONS', headers: PREFLIGHT });
+    const res = await request(`${env.gw.proxyUrl}/continue/pf`, { method: 'OPTIONS', headers: PREFLIGHT });
     assert.equal(res.status, 200, res.text);
     const up = res.json<{ method: string; url: string; headers: Record<string, string> }>();
     assert.equal(up.method, 'OPTIONS');
@@ -80,7 +69,7 @@ describe('cors through the gateway', () => {
   });
 
   it('adds ACAO, ACAC, Vary and the exposed headers to a proxied response, keeping the upstream Vary', async () => {
-    const res = await request(`${gw.proxyUrl}/cors/data`, {
+    const res = await request(`${env.gw.proxyUrl}/cors/data`, {
       headers: { origin: ORIGIN, 'x-echo-response-headers': JSON.stringify({ vary: 'Accept-Encoding' }) },
     });
     assert.equal(res.status, 200, res.text);
@@ -92,7 +81,7 @@ describe('cors through the gateway', () => {
   });
 
   it('sends no ACAO for an origin not in the list, but still Vary and ACAC', async () => {
-    const res = await request(`${gw.proxyUrl}/cors/data`, { headers: { origin: 'http://evil.example.com' } });
+    const res = await request(`${env.gw.proxyUrl}/cors/data`, { headers: { origin: 'http://evil.example.com' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers['access-control-allow-origin'], undefined);
     assert.equal(res.headers.vary, 'Origin');
@@ -100,19 +89,19 @@ describe('cors through the gateway', () => {
   });
 
   it("adds the CORS headers to a request-termination exit of the same route", async () => {
-    const before = echo.requests.length;
-    const res = await request(`${gw.proxyUrl}/term/x`, { headers: { origin: ORIGIN } });
+    const before = env.echo.requests.length;
+    const res = await request(`${env.gw.proxyUrl}/term/x`, { headers: { origin: ORIGIN } });
     assert.equal(res.status, 503);
     assert.deepEqual(res.json(), { message: 'down for maintenance' });
     assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
     assert.equal(res.headers['access-control-allow-credentials'], 'true');
     assert.equal(res.headers['access-control-expose-headers'], 'X-Custom,X-Other');
     assert.equal(res.headers.vary, 'Origin');
-    assert.equal(echo.requests.length, before);
+    assert.equal(env.echo.requests.length, before);
   });
 
   it('runs no plugin on a 404 for no route', async () => {
-    const res = await request(`${gw.proxyUrl}/nowhere`, { headers: { origin: ORIGIN } });
+    const res = await request(`${env.gw.proxyUrl}/nowhere`, { headers: { origin: ORIGIN } });
     assert.equal(res.status, 404);
     assert.equal(res.headers['access-control-allow-origin'], undefined);
   });

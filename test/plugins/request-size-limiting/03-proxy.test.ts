@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from '../../helpers/http-client';
 import { KeepAliveClient } from '../../helpers/keep-alive-client';
-import { startGateway, type Gateway } from '../../helpers/start-gateway';
-import { startEchoServer, type EchoRecord, type EchoServer } from '../../helpers/upstream';
+import { useEchoGateway } from '../../helpers/echo-gateway';
+import type { EchoRecord } from '../../helpers/upstream';
 import { waitFor } from '../../helpers/wait';
 
 const LIMIT = 1024;
@@ -40,70 +40,60 @@ function chunk(n: number): string {
 }
 
 describe('request-size-limiting through the gateway', () => {
-  let echo: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    echo = await startEchoServer('rsl-up');
-    gw = await startGateway({ config: config(echo.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await echo?.close();
-  });
+  const env = useEchoGateway('rsl-up', config);
 
   it('answers 413 to a declared Content-Length above the limit before the body is sent; the upstream sees nothing', async () => {
-    const client = await KeepAliveClient.open(gw.proxyPort);
+    const client = await KeepAliveClient.open(env.gw.proxyPort);
     try {
       // Only the head: the answer must not wait for the body.
-      client.write(`POST /limited/big HTTP/1.1\r\nHost: gw.test\r\nContent-Length: ${LIMIT + 1}\r\n\r\n`);
+      client.write(`POST /limited/big HTTP/1.1\r\nHost: env.gw.test\r\nContent-Length: ${LIMIT + 1}\r\n\r\n`);
       const res = await client.nextResponse('the 413');
       assert.equal(res.status, 413);
       assert.equal(message(res.body), 'Request size limit exceeded');
     } finally {
       client.destroy();
     }
-    assert.equal(echo.requests.length, 0);
+    assert.equal(env.echo.requests.length, 0);
   });
 
   it('answers 417 instead when the client expects 100-continue', async () => {
-    const res = await request(`${gw.proxyUrl}/limited/big`, {
+    const res = await request(`${env.gw.proxyUrl}/limited/big`, {
       method: 'POST',
       headers: { 'content-length': String(LIMIT + 1), expect: '100-continue' },
     }).catch((e: Error) => e);
     // node's client waits for 100-continue and never sends the body: the final answer arrives instead.
     assert.ok(!(res instanceof Error), String(res));
     assert.equal(res.status, 417);
-    assert.equal(echo.requests.length, 0);
+    assert.equal(env.echo.requests.length, 0);
   });
 
   it('passes a body of exactly the limit, by Content-Length and chunked', async () => {
-    const byLength = await request(`${gw.proxyUrl}/limited/exact`, { method: 'POST', body: 'a'.repeat(LIMIT) });
+    const byLength = await request(`${env.gw.proxyUrl}/limited/exact`, { method: 'POST', body: 'a'.repeat(LIMIT) });
     assert.equal(byLength.status, 200, byLength.text);
-    const client = await KeepAliveClient.open(gw.proxyPort);
+    const client = await KeepAliveClient.open(env.gw.proxyPort);
     try {
-      client.write(`POST /limited/exact-chunked HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(512)}${chunk(512)}0\r\n\r\n`);
+      client.write(`POST /limited/exact-chunked HTTP/1.1\r\nHost: env.gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(512)}${chunk(512)}0\r\n\r\n`);
       const res = await client.nextResponse('the chunked answer');
       assert.equal(res.status, 200, res.body.toString());
     } finally {
       client.destroy();
     }
-    const seen = echo.requests.filter((r) => r.url.startsWith('/exact'));
+    const seen = env.echo.requests.filter((r) => r.url.startsWith('/exact'));
     assert.deepEqual(seen.map((r) => [r.url, r.body_length]), [['/exact', LIMIT], ['/exact-chunked', LIMIT]]);
   });
 
   it('answers 413 once a chunked upload passes the limit, before it ends; the connection then serves again or is closed cleanly', async () => {
-    const before = echo.requests.length;
-    const client = await KeepAliveClient.open(gw.proxyPort);
+    const before = env.echo.requests.length;
+    const client = await KeepAliveClient.open(env.gw.proxyPort);
     try {
       // 1400 bytes sent, the upload not finished: the answer must come without the rest.
-      client.write(`POST /limited/chunked-big HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(700)}${chunk(700)}`);
+      client.write(`POST /limited/chunked-big HTTP/1.1\r\nHost: env.gw.test\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(700)}${chunk(700)}`);
       const res = await client.nextResponse('the 413');
       assert.equal(res.status, 413);
       assert.equal(message(res.body), 'Request size limit exceeded');
       if (client.closed === null && res.headers.connection?.toLowerCase() !== 'close') {
         // Kept alive: the rest of the rejected body is skipped, then the next request is served.
-        client.write(`${chunk(700)}0\r\n\r\nGET /limited/next HTTP/1.1\r\nHost: gw.test\r\n\r\n`);
+        client.write(`${chunk(700)}0\r\n\r\nGET /limited/next HTTP/1.1\r\nHost: env.gw.test\r\n\r\n`);
         const next = await client.nextResponse('the next response on the same connection');
         assert.equal(next.status, 200, next.body.toString());
         assert.equal((JSON.parse(next.body.toString()) as EchoRecord).url, '/next');
@@ -114,14 +104,14 @@ describe('request-size-limiting through the gateway', () => {
     } finally {
       client.destroy();
     }
-    assert.deepEqual(echo.requests.slice(before).map((r) => r.url).filter((u) => u !== '/next'), []);
+    assert.deepEqual(env.echo.requests.slice(before).map((r) => r.url).filter((u) => u !== '/next'), []);
   });
 
   it('require_content_length: 411 without a Content-Length; a declared length is checked as usual', async () => {
-    const res = await request(`${gw.proxyUrl}/strict/x`);
+    const res = await request(`${env.gw.proxyUrl}/strict/x`);
     assert.equal(res.status, 411);
     assert.equal(message(res.text), 'A valid Content-Length header is required');
-    const ok = await request(`${gw.proxyUrl}/strict/x`, { method: 'POST', body: 'small' });
+    const ok = await request(`${env.gw.proxyUrl}/strict/x`, { method: 'POST', body: 'small' });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json<EchoRecord>().body_length, 5);
   });

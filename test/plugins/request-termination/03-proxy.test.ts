@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from '../../helpers/http-client';
-import { startGateway, type Gateway } from '../../helpers/start-gateway';
-import { startEchoServer, type EchoServer } from '../../helpers/upstream';
+import { useEchoGateway } from '../../helpers/echo-gateway';
 
 function config(echoPort: number): object {
   const route = (name: string): object => ({ name, paths: [`/${name}`] });
@@ -26,54 +25,44 @@ function config(echoPort: number): object {
 }
 
 describe('request-termination through the gateway', () => {
-  let echo: EchoServer;
-  let gw: Gateway;
-
-  before(async () => {
-    echo = await startEchoServer('rt-up');
-    gw = await startGateway({ config: config(echo.port) });
-  });
-  after(async () => {
-    await gw?.stop();
-    await echo?.close();
-  });
+  const env = useEchoGateway('rt-up', config);
 
   it("answers with the status's default message and never reaches the upstream", async () => {
-    const res = await request(`${gw.proxyUrl}/default/x`, { method: 'POST', body: 'payload' });
+    const res = await request(`${env.gw.proxyUrl}/default/x`, { method: 'POST', body: 'payload' });
     assert.equal(res.status, 503);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.deepEqual(res.json(), { message: 'Service unavailable' });
-    assert.equal(echo.requests.length, 0);
+    assert.equal(env.echo.requests.length, 0);
   });
 
   it('answers with the configured status and message', async () => {
-    const res = await request(`${gw.proxyUrl}/message`);
+    const res = await request(`${env.gw.proxyUrl}/message`);
     assert.equal(res.status, 418);
     assert.deepEqual(res.json(), { message: 'no coffee here' });
   });
 
   it('answers with the configured body and content type', async () => {
-    const res = await request(`${gw.proxyUrl}/body`);
+    const res = await request(`${env.gw.proxyUrl}/body`);
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(res.text, '<h1>maintenance</h1>');
-    assert.equal(echo.requests.length, 0);
+    assert.equal(env.echo.requests.length, 0);
   });
 
   it('with a trigger, terminates only requests carrying the header or the query argument', async () => {
-    const pass = await request(`${gw.proxyUrl}/trigger/ok?a=1`);
+    const pass = await request(`${env.gw.proxyUrl}/trigger/ok?a=1`);
     assert.equal(pass.status, 200, pass.text);
     assert.equal(pass.json<{ url: string }>().url, '/ok?a=1');
-    const byHeader = await request(`${gw.proxyUrl}/trigger/x`, { headers: { 'x-stop': '1' } });
+    const byHeader = await request(`${env.gw.proxyUrl}/trigger/x`, { headers: { 'x-stop': '1' } });
     assert.equal(byHeader.status, 403);
     assert.deepEqual(byHeader.json(), { message: 'stopped' });
-    const byQuery = await request(`${gw.proxyUrl}/trigger/x?X-Stop`);
+    const byQuery = await request(`${env.gw.proxyUrl}/trigger/x?X-Stop`);
     assert.equal(byQuery.status, 403);
-    assert.deepEqual(echo.requests.map((r) => r.url), ['/ok?a=1']);
+    assert.deepEqual(env.echo.requests.map((r) => r.url), ['/ok?a=1']);
   });
 
   it('echo: answers with the request it received, body included', async () => {
-    const res = await request(`${gw.proxyUrl}/echo/some/path?q=1&q=2&flag`, {
+    const res = await request(`${env.gw.proxyUrl}/echo/some/path?q=1&q=2&flag`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', host: 'api.test:8443' },
       body: JSON.stringify({ a: [1, 2] }),
@@ -94,7 +83,7 @@ describe('request-termination through the gateway', () => {
     assert.equal(body.request.raw_body, '{"a":[1,2]}');
     assert.equal(body.matched_route.name, 'echo');
     assert.equal(body.matched_service.name, 'echo');
-    assert.ok(gw.workerPids.has(body.kong.worker_pid) || (await gw.status()).workers.some((w) => w.pid === body.kong.worker_pid));
-    assert.equal(echo.requests.length, 1, 'only the trigger test reached the upstream');
+    assert.ok(env.gw.workerPids.has(body.kong.worker_pid) || (await env.gw.status()).workers.some((w) => w.pid === body.kong.worker_pid));
+    assert.equal(env.echo.requests.length, 1, 'only the trigger test reached the upstream');
   });
 });
