@@ -2,22 +2,14 @@
 import type { PluginSchema } from '../schema-types';
 import { customFieldsByLua, refuseLua } from '../lib/log-schema';
 import { queueField } from '../lib/queue-schema';
+import { checkHttpUrl } from '../lib/http-url';
 import { headerName } from '../../primary/config/typedefs';
-
-function checkUrl(v: unknown): string | null {
-  try {
-    const u = new URL(v as string);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? null : `unsupported scheme '${u.protocol.slice(0, -1)}' (http or https)`;
-  } catch {
-    return 'missing host in url';
-  }
-}
 
 export const schema: PluginSchema = {
   name: 'http-log',
   fields: {
     /** Where batches are sent; `user:pass@` becomes Basic authorization, as in Kong. */
-    http_endpoint: { type: 'string', required: true, check: checkUrl },
+    http_endpoint: { type: 'string', required: true, check: checkHttpUrl },
     method: { type: 'string', oneOf: ['POST', 'PUT', 'PATCH'], default: 'POST' },
     content_type: { type: 'string', oneOf: ['application/json', 'application/json; charset=utf-8'], default: 'application/json' },
     /** ms for the whole send. */

@@ -5,18 +5,10 @@
  */
 import type { Field, PluginSchema } from '../schema-types';
 import { queueField } from '../lib/queue-schema';
+import { checkHttpUrl } from '../lib/http-url';
 import { headerName, timeout } from '../../primary/config/typedefs';
 
-function checkUrl(v: unknown): string | null {
-  try {
-    const u = new URL(v as string);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? null : `unsupported scheme '${u.protocol.slice(0, -1)}' (http or https)`;
-  } catch {
-    return 'missing host in url';
-  }
-}
-
-const url: Field = { type: 'string', check: checkUrl };
+const url: Field = { type: 'string', check: checkHttpUrl };
 
 /** Kong's `typedefs.queue { default = { max_batch_size = 200 } }`. */
 const queue: Field = {
