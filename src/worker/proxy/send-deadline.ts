@@ -67,8 +67,3 @@ function sweep(): void {
     timer = null;
   }
 }
-
-/** Responses being watched now (tests and /status). */
-export function stalledCount(): number {
-  return stalled.size;
-}
