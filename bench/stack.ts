@@ -39,7 +39,7 @@ const PAYLOADS: Payload[] = [
   { key: 'small', path: '/', bytes: BODY.length, upload: false },
   { key: '1k', path: '/1k', bytes: 1024, upload: false },
   { key: '64k', path: '/64k', bytes: 64 * 1024, upload: false },
-  { key: 'upload', path: '/upload', bytes: BODY.length, upload: true },
+  { key: 'upload', path: '/upload', bytes: 64, upload: true },
 ];
 const UPLOAD_BYTES = 64 * 1024;
 

@@ -4,7 +4,7 @@
  *   GET /        64 bytes (BODY: the targets' readiness check expects it)
  *   GET /1k      1 KiB
  *   GET /64k     64 KiB
- *   POST <any>   reads the whole request body, answers BODY
+ *   POST <any>   reads the whole request body, answers its length in 64 bytes ("65536", space-padded)
  * Usage: node dist/bench/lib/payload-upstream.js <port>; prints {"port", "impl"} once listening.
  */
 import { join } from 'node:path';
@@ -16,24 +16,25 @@ import { REPO_ROOT } from './target';
 import type { UpstreamProcess } from './upstream-process';
 import { BODY } from '../upstream';
 
-export const PAYLOAD_PATHS = { small: '/', '1k': '/1k', '64k': '/64k' } as const;
 export const SIZES: Record<string, number> = { '/1k': 1024, '/64k': 64 * 1024 };
 
 function serve(port: number): void {
   const loaded = loadUws();
   const bodies = new Map<string, Buffer>(Object.entries(SIZES).map(([p, n]) => [p, Buffer.alloc(n, 'x')]));
   const small = Buffer.from(BODY);
-  const drained = (res: HttpResponse): void => {
-    res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end(small));
+  const drained = (res: HttpResponse, n: number): void => {
+    res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', 'text/plain').end(String(n).padEnd(64)));
   };
   loaded.uws
     .App()
     .any('/*', (res, req) => {
       if (req.getMethod() === 'post' || req.getMethod() === 'put') {
         let aborted = false;
+        let n = 0;
         res.onAborted(() => (aborted = true));
-        res.onData((_chunk, isLast) => {
-          if (isLast && !aborted) drained(res);
+        res.onData((chunk, isLast) => {
+          n += chunk.byteLength;
+          if (isLast && !aborted) drained(res, n);
         });
         return;
       }

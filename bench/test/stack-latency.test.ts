@@ -1,0 +1,109 @@
+// Helpers of the stack and latency benches: response framing, /proc/stat, saturation flags, extra rows, latency stats.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { busyShare, expandCpuList, parseProcStat } from '../lib/core-busy';
+import { ResponseReader } from '../lib/http-response-reader';
+import { LatencyHistogram } from '../lib/latency-histogram';
+import { added, percentile, ratesFor, summarize } from '../lib/latency-stats';
+import type { RateOutcome } from '../lib/rate-gen';
+import { extraHyperwayRows, saturationFlag, withEnv } from '../lib/stack-row';
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
+const GONE = 'HTTP/1.1 404 Not Found\r\ncontent-length:3\r\n\r\nno!';
+
+function feedAll(parts: string[]): number[] {
+  const r = new ResponseReader();
+  const seen: number[] = [];
+  for (const p of parts) r.feed(Buffer.from(p, 'latin1'), (s) => seen.push(s));
+  assert.equal(r.idle, true);
+  return seen;
+}
+
+test('ResponseReader frames by Content-Length: several responses per read, and any split point', () => {
+  assert.deepEqual(feedAll([OK + GONE + OK]), [200, 404, 200]);
+  const all = OK + GONE;
+  for (let cut = 1; cut < all.length; cut++) assert.deepEqual(feedAll([all.slice(0, cut), all.slice(cut)]), [200, 404], `cut at ${cut}`);
+  assert.deepEqual(feedAll([...all].map((c) => c)), [200, 404]);
+});
+
+test('ResponseReader skips a body larger than its head window without reading it as a head', () => {
+  const body = 'x'.repeat(70_000) + '\r\n\r\n';
+  const big = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  assert.deepEqual(feedAll([big + OK]), [200, 200]);
+  assert.deepEqual(feedAll([big.slice(0, 30_000), big.slice(30_000) + OK.slice(0, 10), OK.slice(10)]), [200, 200]);
+});
+
+test('ResponseReader refuses a response it cannot frame', () => {
+  assert.throws(() => new ResponseReader().feed(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), () => undefined), /Content-Length/);
+  assert.throws(() => new ResponseReader().feed(Buffer.from('SSH-2.0-x\r\n\r\n'), () => undefined), /not an HTTP/);
+});
+
+const STAT_A = 'cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 1 0 1 50 0 0 0 0 0 0\ncpu1 9 0 9 50 0 0 0 0 0 0\nintr 1\n';
+const STAT_B = 'cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 26 0 1 75 0 0 0 0 0 0\ncpu1 49 0 39 60 0 0 10 0 0 0\n';
+
+test('parseProcStat and busyShare: busy = user+nice+system+irq+softirq+steal over the interval, per core and averaged', () => {
+  const a = parseProcStat(STAT_A);
+  const b = parseProcStat(STAT_B);
+  assert.deepEqual(a.get('0'), { busy: 2, total: 52 });
+  assert.equal(a.has(''), false);
+  assert.equal(busyShare(a, b, '0'), 25 / 50);
+  assert.equal(busyShare(a, b, '1'), 80 / 90);
+  assert.equal(busyShare(a, b, '0-1'), 105 / 140);
+  assert.ok(Number.isNaN(busyShare(a, b, '2')));
+  assert.deepEqual(expandCpuList('0-2,5'), [0, 1, 2, 5]);
+});
+
+test('saturationFlag names what was saturated, and says when the proxy core was too', () => {
+  assert.equal(saturationFlag({ loadShare: 0.5, upstreamShare: 0.3, loadCoreBusy: 0.85, proxyCoreBusy: 1 }), '');
+  assert.equal(saturationFlag({ loadShare: 0.6, upstreamShare: 0.35, loadCoreBusy: 0.97, proxyCoreBusy: 0.7 }), 'load core 97% busy; proxy core 70%');
+  assert.equal(saturationFlag({ loadShare: 0.95, upstreamShare: 0.92, loadCoreBusy: 0.99, proxyCoreBusy: 0.95 }), 'wrk 95%, upstream 92%, load core 99% busy; proxy core 95% (both saturated)');
+  assert.equal(saturationFlag({ loadShare: 0.6, upstreamShare: 0, loadCoreBusy: 0.7, proxyCoreBusy: 0.2 }, 0.5), 'wrk 60%, load core 70% busy; proxy core 20%');
+});
+
+test('extraHyperwayRows: one row per BENCH_HYPERWAY_ENV_<NAME>, variables split on whitespace', async () => {
+  const rows = extraHyperwayRows({ BENCH_HYPERWAY_ENV_OWN_CLIENT: ' HYPERWAY_UPSTREAM_CLIENT=hyperway  X=a=b ', BENCH_HYPERWAY_ENV_B: '', OTHER: 'Y=1' });
+  assert.deepEqual(rows, [
+    { key: 'hyperway-b', env: {} },
+    { key: 'hyperway-own-client', env: { HYPERWAY_UPSTREAM_CLIENT: 'hyperway', X: 'a=b' } },
+  ]);
+  assert.throws(() => extraHyperwayRows({ BENCH_HYPERWAY_ENV_X: 'novalue' }), /NAME=value/);
+  const before = process.env.BENCH_TEST_WITH_ENV;
+  const seen = await withEnv({ BENCH_TEST_WITH_ENV: 'on' }, async () => process.env.BENCH_TEST_WITH_ENV);
+  assert.equal(seen, 'on');
+  assert.equal(process.env.BENCH_TEST_WITH_ENV, before);
+});
+
+function outcome(serviceMs: number[], lagMs: number[], extra: Partial<RateOutcome> = {}): RateOutcome {
+  const s = new LatencyHistogram();
+  const l = new LatencyHistogram();
+  serviceMs.forEach((x) => s.record(x));
+  lagMs.forEach((x) => l.record(x));
+  return { rate: 100, due: serviceMs.length, completed: serviceMs.length, errors: 0, non2xx: 0, queued: 0, achievedRate: 100, cpuMs: 250, wallMs: 1000, service: s.toSparse(), corrected: s.toSparse(), lag: l.toSparse(), ...extra };
+}
+
+test('summarize: percentiles, generator share, and whether the rate was kept; added subtracts per percentile', () => {
+  const ms = Array.from({ length: 1000 }, (_, i) => (i + 1) / 1000); // 0.001 … 1.000 ms
+  const s = summarize(outcome(ms, ms));
+  assert.equal(s.p50, 0.5);
+  assert.equal(s.p99, 0.99);
+  assert.equal(s.p999, 0.999);
+  assert.equal(s.genShare, 0.25);
+  assert.equal(s.kept, true);
+  assert.equal(summarize(outcome(ms, ms.map((x) => x * 10))).kept, false, 'p99 lag 9.9 ms > 5 ms');
+  assert.equal(summarize(outcome(ms, ms, { completed: 980 })).kept, false, '2% of the due requests never completed');
+  const hop = summarize(outcome(ms.map((x) => x + 0.2), ms));
+  const us = (a: { p50: number; p99: number; p999: number }): number[] => [a.p50, a.p99, a.p999].map((x) => Math.round(x * 1000));
+  assert.deepEqual(us(added(hop, s)), [200, 200, 200]);
+  assert.deepEqual(ratesFor(10_001, [0.25, 0.5, 0.75]), [2500, 5001, 7501]);
+  assert.deepEqual(ratesFor(1, [0.25]), [1]);
+});
+
+test('percentile: exact ranks, p99.9 of 1000 samples is the 999th', () => {
+  const h = new LatencyHistogram();
+  for (let i = 1; i <= 1000; i++) h.record(i / 1000);
+  const sparse = h.toSparse();
+  assert.equal(percentile(sparse, 99.9), 0.999);
+  assert.equal(percentile(sparse, 100), 1);
+  assert.equal(percentile(sparse, 0), 0.001);
+  assert.ok(Number.isNaN(percentile([], 50)));
+});
