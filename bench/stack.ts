@@ -144,7 +144,7 @@ async function main(): Promise<number> {
           done++;
           console.log(
             `[${String(done).padStart(String(total).length)}/${total}] round ${round} ${p.key.padEnd(6)} ${t.key.padEnd(12)} ${f(s.rps, 0).padStart(7)} req/s  p50 ${f(s.p50Ms, 2)} p99 ${f(s.p99Ms, 2)} ms  ` +
-              `proxy ${f(s.cpuUsPerReq, 1)} µs/req  wrk ${f(s.loadCpuUsPerReq, 1)}  upstream ${f(s.upstreamCpuUsPerReq, 1)}  ` +
+              `proxy ${f(s.cpuUsPerReq, 1)} µs/req (${f((s.proxyShare ?? NaN) * 100, 0)}% of a core)  wrk ${f(s.loadCpuUsPerReq, 1)}  upstream ${f(s.upstreamCpuUsPerReq, 1)}  ` +
               `cores ${f(s.proxyCoreBusy * 100, 0)}%/${f(s.loadCoreBusy * 100, 0)}%${s.errors + s.non2xx ? `  ERRORS ${s.errors}+${s.non2xx}` : ''}${s.flag ? `  [${s.flag}]` : ''}`,
           );
           await sleep(200);

@@ -10,6 +10,8 @@ import { clockTicksPerSecond } from './proc-stat';
 export interface CoreTicks {
   busy: number;
   total: number;
+  /** irq + softirq: kernel work not charged to any process (loopback TCP runs much of itself here). */
+  irq: number;
 }
 
 /** `cpuN` lines of /proc/stat: busy = user + nice + system + irq + softirq + steal; total adds idle + iowait. */
@@ -21,7 +23,7 @@ export function parseProcStat(text: string): Map<string, CoreTicks> {
     const f = m[2].trim().split(/\s+/).map(Number);
     const [user, nice, system, idle, iowait, irq, softirq, steal] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => f[i] ?? 0);
     const busy = user + nice + system + irq + softirq + steal;
-    out.set(m[1], { busy, total: busy + idle + iowait });
+    out.set(m[1], { busy, total: busy + idle + iowait, irq: irq + softirq });
   }
   return out;
 }
@@ -34,15 +36,18 @@ export function readCores(): Map<string, CoreTicks> {
   }
 }
 
-/** Busy share (0–1) of the cores in `cpus` (a taskset list such as "1" or "0-1"), averaged; NaN if unknown. */
-export function busyShare(before: Map<string, CoreTicks>, after: Map<string, CoreTicks>, cpus: string): number {
+/**
+ * Busy share (0–1) of the cores in `cpus` (a taskset list such as "1" or "0-1"), averaged; NaN if
+ * unknown. `processesOnly` leaves out irq and softirq time: what processes ran there.
+ */
+export function busyShare(before: Map<string, CoreTicks>, after: Map<string, CoreTicks>, cpus: string, processesOnly = false): number {
   let busy = 0;
   let total = 0;
   for (const cpu of expandCpuList(cpus)) {
     const a = before.get(String(cpu));
     const b = after.get(String(cpu));
     if (!a || !b) return NaN;
-    busy += b.busy - a.busy;
+    busy += b.busy - a.busy - (processesOnly ? b.irq - a.irq : 0);
     total += b.total - a.total;
   }
   return total > 0 ? busy / total : NaN;

@@ -19,7 +19,8 @@ export interface StackSample extends WrkSample {
   loadCpuUsPerReq: number;
   upstreamCpuUsPerReq: number;
   /** Shares (0–1) of one core over the run: the proxy tree, wrk, the upstream; whole-core busy of the proxy's and the load cores. */
-  proxyShare: number;
+  proxyShare?: number;
+  proxyCoreTasks?: number;
   loadShare: number;
   upstreamShare: number;
   proxyCoreBusy: number;
@@ -29,6 +30,9 @@ export interface StackSample extends WrkSample {
 }
 
 export interface Busy {
+  /** The proxy tree's share of one core, and the share of the proxy core processes used (irq and softirq left out). */
+  proxyShare?: number;
+  proxyCoreTasks?: number;
   loadShare: number;
   upstreamShare: number;
   loadCoreBusy: number;
@@ -44,11 +48,14 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
  */
 export function saturationFlag(b: Busy, threshold = 0.9): string {
   const why: string[] = [];
+  // Processes other than the proxy ran on its core (a noisy machine): the proxy did not have it to itself.
+  const others = b.proxyShare !== undefined && b.proxyCoreTasks !== undefined ? b.proxyCoreTasks - b.proxyShare : 0;
+  const other = others >= 0.1 ? `; other processes took ${pct(others)} of the proxy core` : '';
   if (b.loadShare >= threshold) why.push(`wrk ${pct(b.loadShare)}`);
   if (b.upstreamShare >= threshold) why.push(`upstream ${pct(b.upstreamShare)}`);
   if (b.loadCoreBusy >= threshold) why.push(`load core ${pct(b.loadCoreBusy)}`);
-  if (why.length === 0) return '';
-  return `${why.join(', ')} busy; proxy core ${pct(b.proxyCoreBusy)}${b.proxyCoreBusy >= threshold ? ' (both saturated)' : ''}`;
+  if (why.length === 0) return other.slice(2);
+  return `${why.join(', ')} busy; proxy core ${pct(b.proxyCoreBusy)}${b.proxyCoreBusy >= threshold ? ' (both saturated)' : ''}${other}`;
 }
 
 export interface StackRun {
@@ -79,6 +86,8 @@ export async function measureStackRow(run: StackRun, target: Pick<Target, 'pids'
   const proxyMs = cpuMsBetween(t0, t1);
   const upMs = cpuMsBetween(u0, u1);
   const busy: Busy = {
+    proxyShare: proxyMs / wallMs,
+    proxyCoreTasks: busyShare(cores0, cores1, run.proxyCpus, true),
     loadShare: r.loadCpuMs / wallMs,
     upstreamShare: upMs / wallMs,
     loadCoreBusy: busyShare(cores0, cores1, run.loadCpus),
@@ -99,7 +108,6 @@ export async function measureStackRow(run: StackRun, target: Pick<Target, 'pids'
     wallS: wallMs / 1000,
     loadCpuUsPerReq: (r.loadCpuMs * 1000) / n,
     upstreamCpuUsPerReq: (upMs * 1000) / n,
-    proxyShare: proxyMs / wallMs,
     ...busy,
     flag: saturationFlag(busy, run.threshold),
   };

@@ -39,16 +39,17 @@ test('ResponseReader refuses a response it cannot frame', () => {
 });
 
 const STAT_A = 'cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 1 0 1 50 0 0 0 0 0 0\ncpu1 9 0 9 50 0 0 0 0 0 0\nintr 1\n';
-const STAT_B = 'cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 26 0 1 75 0 0 0 0 0 0\ncpu1 49 0 39 60 0 0 10 0 0 0\n';
+const STAT_B = 'cpu  10 0 10 100 0 0 0 0 0 0\ncpu0 26 0 1 75 0 0 0 0 0 0\ncpu1 49 0 39 60 0 2 10 0 0 0\n';
 
 test('parseProcStat and busyShare: busy = user+nice+system+irq+softirq+steal over the interval, per core and averaged', () => {
   const a = parseProcStat(STAT_A);
   const b = parseProcStat(STAT_B);
-  assert.deepEqual(a.get('0'), { busy: 2, total: 52 });
+  assert.deepEqual(a.get('0'), { busy: 2, total: 52, irq: 0 });
   assert.equal(a.has(''), false);
   assert.equal(busyShare(a, b, '0'), 25 / 50);
-  assert.equal(busyShare(a, b, '1'), 80 / 90);
-  assert.equal(busyShare(a, b, '0-1'), 105 / 140);
+  assert.equal(busyShare(a, b, '1'), 82 / 92);
+  assert.equal(busyShare(a, b, '1', true), 70 / 92);
+  assert.equal(busyShare(a, b, '0-1'), 107 / 142);
   assert.ok(Number.isNaN(busyShare(a, b, '2')));
   assert.deepEqual(expandCpuList('0-2,5'), [0, 1, 2, 5]);
 });
@@ -58,6 +59,9 @@ test('saturationFlag names what was saturated, and says when the proxy core was 
   assert.equal(saturationFlag({ loadShare: 0.6, upstreamShare: 0.35, loadCoreBusy: 0.97, proxyCoreBusy: 0.7 }), 'load core 97% busy; proxy core 70%');
   assert.equal(saturationFlag({ loadShare: 0.95, upstreamShare: 0.92, loadCoreBusy: 0.99, proxyCoreBusy: 0.95 }), 'wrk 95%, upstream 92%, load core 99% busy; proxy core 95% (both saturated)');
   assert.equal(saturationFlag({ loadShare: 0.6, upstreamShare: 0, loadCoreBusy: 0.7, proxyCoreBusy: 0.2 }, 0.5), 'wrk 60%, load core 70% busy; proxy core 20%');
+  assert.equal(saturationFlag({ proxyShare: 0.4, proxyCoreTasks: 0.9, loadShare: 0.3, upstreamShare: 0.3, loadCoreBusy: 0.6, proxyCoreBusy: 1 }), 'other processes took 50% of the proxy core');
+  // 25% of the core in softirq (loopback TCP) is not another process.
+  assert.equal(saturationFlag({ proxyShare: 0.72, proxyCoreTasks: 0.75, loadShare: 0.3, upstreamShare: 0.3, loadCoreBusy: 0.6, proxyCoreBusy: 1 }), '');
 });
 
 test('extraHyperwayRows: one row per BENCH_HYPERWAY_ENV_<NAME>, variables split on whitespace', async () => {
