@@ -26,7 +26,7 @@ import { markdownTable } from './lib/report';
 import { REPO_ROOT, type Target } from './lib/target';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
 import { nginxPath, startNginx } from './lib/target-nginx';
-import { runWrkScripted } from './lib/wrk-script';
+import { measureStackRow } from './lib/stack-row';
 import { BODY } from './upstream';
 
 const CHAIN_HEADERS = { apikey: 'bench-key', Origin: 'https://app.example.com' };
@@ -111,11 +111,14 @@ async function main(): Promise<number> {
       let peak = given;
       if (!(given > 0)) {
         const url = new URL(route.path, hyperway.url).toString();
-        await runWrkScripted({ url, connections, durationS: 1, headers: route.headers }, plan.loadgen);
-        const r = await runWrkScripted({ url, connections, durationS: peakS, headers: route.headers }, plan.loadgen);
+        const r = await measureStackRow(
+          { key: `peak:${route.key}`, row: 'hyperway', payload: 'small', round: 0, wrk: { url, connections, durationS: peakS, headers: route.headers }, warmupS: 2, proxyCpus: plan.target, loadCpus: plan.loadgen, threshold: 0.9 },
+          hyperway,
+          upstream.pids,
+        );
         if (r.errors + r.non2xx > 0) throw new Error(`${route.key} peak run: ${r.errors} errors, ${r.non2xx} non-2xx`);
-        peak = r.requests / r.durationS;
-        console.log(`${route.key}: peak ${f(peak, 0)} req/s (wrk ${peakS}s; wrk used ${f(r.loadCpuMs / (r.durationS * 10), 0)}% of its core)`);
+        peak = r.rps;
+        console.log(`${route.key}: peak ${f(peak, 0)} req/s (wrk ${peakS}s, proxy ${f((r.proxyShare ?? NaN) * 100, 0)}% of a core)${r.flag ? ` [${r.flag}: the peak may be the load core's]` : ''}`);
       } else console.log(`${route.key}: peak ${peak} req/s (BENCH_PEAK_${route.key.toUpperCase()})`);
       peaks[route.key] = peak;
       const rates = ratesFor(peak, loads);
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
           runs.push(run);
           console.log(
             `${route.key.padEnd(5)} ${f(loads[i] * 100, 0).padStart(3)}% ${String(rates[i]).padStart(6)}/s ${name.padEnd(8)} p50/p99/p99.9 ${trio(run)} ms  ` +
-              `achieved ${f(run.achievedRate, 0)}/s, lag p99 ${f(run.lagP99, 2)} ms, generator ${f(run.genShare * 100, 0)}% cpu${Number.isFinite(proxyShare) ? `, proxy ${f(proxyShare * 100, 0)}%` : ''}` +
+              `achieved ${f(run.achievedRate, 0)}/s, lag p99 ${f(run.lagP99, 2)} ms, generator ${f(run.genShare * 100, 0)}% cpu${run.queuedShare > 0 ? `, ${f(run.queuedShare * 100, 1)}% waited for a connection` : ''}${Number.isFinite(proxyShare) ? `, proxy ${f(proxyShare * 100, 0)}%` : ''}` +
               `${run.kept ? '' : '  [rate NOT kept]'}${run.errors ? `  ERRORS ${run.errors}` : ''}`,
           );
           await sleep(200);
@@ -167,12 +170,13 @@ async function main(): Promise<number> {
         f(h.correctedP99 - d.correctedP99, 3),
         `${f(h.genShare * 100, 0)}%`,
         kept ? 'yes' : 'NO',
+        `${f(h.queuedShare * 100, 1)}%`,
         String(d.errors + h.errors + (n?.errors ?? 0)),
       ]);
     }
   }
   const table = markdownTable(
-    ['route', 'load', 'rate /s', 'direct p50 / p99 / p99.9 ms', 'Hyperway added p50 / p99 / p99.9 ms', 'nginx added p50 / p99 / p99.9 ms', 'Hyperway added p99 from due time', 'generator CPU', 'rate kept', 'errors'],
+    ['route', 'load', 'rate /s', 'direct p50 / p99 / p99.9 ms', 'Hyperway added p50 / p99 / p99.9 ms', 'nginx added p50 / p99 / p99.9 ms', 'Hyperway added p99 from due time', 'generator CPU', 'rate kept', 'Hyperway: waited for a connection', 'errors'],
     body,
   );
   console.log(`\n${table}\n`);
@@ -185,8 +189,8 @@ async function main(): Promise<number> {
     const knobs = { durationS, warmupS, peakS, connections, loads };
     writeFileSync(`${base}.json`, JSON.stringify({ date: date.toISOString(), machine, versions, knobs, layout: { proxy: plan.target, upstream: upCpu, generator: plan.loadgen }, upstream: upstream.impl, peaks, skipped, runs }, null, 1) + '\n');
     const raw = markdownTable(
-      ['route', 'load', 'target', 'rate', 'achieved', 'p50', 'p99', 'p99.9', 'p99 from due', 'lag p99', 'generator CPU', 'proxy CPU', 'errors'],
-      runs.map((r) => [r.route, f(r.load, 2), r.target, String(r.rate), f(r.achievedRate, 0), f(r.p50, 3), f(r.p99, 3), f(r.p999, 3), f(r.correctedP99, 3), f(r.lagP99, 3), `${f(r.genShare * 100, 0)}%`, Number.isFinite(r.proxyShare) ? `${f(r.proxyShare * 100, 0)}%` : '-', String(r.errors)]),
+      ['route', 'load', 'target', 'rate', 'achieved', 'p50', 'p99', 'p99.9', 'p99 from due', 'lag p99', 'waited %', 'generator CPU', 'proxy CPU', 'errors'],
+      runs.map((r) => [r.route, f(r.load, 2), r.target, String(r.rate), f(r.achievedRate, 0), f(r.p50, 3), f(r.p99, 3), f(r.p999, 3), f(r.correctedP99, 3), f(r.lagP99, 3), f(r.queuedShare * 100, 1), `${f(r.genShare * 100, 0)}%`, Number.isFinite(r.proxyShare) ? `${f(r.proxyShare * 100, 0)}%` : '-', String(r.errors)]),
     );
     writeFileSync(`${base}.md`, [
       `# Added latency, ${date.toISOString()}`,
@@ -198,6 +202,7 @@ async function main(): Promise<number> {
       `One Hyperway worker and nginx (1 worker) pinned to cpu ${plan.target}; upstream (${upstream.impl}) and the constant-rate generator (bench/lib/rate-gen.ts, ${connections} keep-alive connections) on cpu ${plan.loadgen}. ` +
         `Peaks (wrk, ${peakS} s): ${Object.entries(peaks).map(([k, v]) => `${k} ${f(v, 0)} req/s`).join(', ')}. Each run: ${warmupS} s at the rate, then ${durationS} s measured. ` +
         'Latency is from the request write to the last response byte; "from due time" adds the wait for the scheduled send (wrk2\'s corrected latency, which includes the generator\'s 1 ms timer batching). ' +
+        '"Rate kept": ≥ 99% of the due requests completed and the generator\'s own send lag (requests that found an idle connection) stayed under 5 ms at p99; "waited" counts requests that found all connections busy (the target fell behind). ' +
         'Added = the hop\'s percentile − the direct upstream\'s at the same rate.',
       '',
       table,

@@ -32,6 +32,8 @@ export interface LatencySummary {
   /** Share of one core the generator used over its run. */
   genShare: number;
   errors: number;
+  /** Share of the due requests that found every connection busy (the target fell behind). */
+  queuedShare: number;
   /** The generator kept the rate: ≥ 99% of the due requests completed and p99 lag under `maxLagMs`. */
   kept: boolean;
 }
@@ -48,6 +50,7 @@ export function summarize(o: RateOutcome, maxLagMs = 5): LatencySummary {
     lagP99,
     genShare: o.wallMs > 0 ? o.cpuMs / o.wallMs : NaN,
     errors: o.errors + o.non2xx,
+    queuedShare: o.due > 0 ? o.queued / o.due : 0,
     kept: o.completed >= 0.99 * o.due && lagP99 < maxLagMs,
   };
 }

@@ -3,9 +3,10 @@
  * run as its own pinned process: request i is due at t0 + i / rate whatever happened to earlier
  * ones. Due requests go out on an idle keep-alive connection; when none is idle they wait, and
  * their wait counts (latency is also reported from the due time, "corrected", as wrk2 does, so a
- * stalled target cannot hide behind coordinated omission). Node's timers tick at 1 ms, so requests
- * leave in per-millisecond batches: `lag` (send time − due time) says how well the rate was kept,
- * and the achieved rate and the generator's own CPU are reported with every run.
+ * stalled target cannot hide behind coordinated omission) and `queued` says how many waited: the
+ * target, not the generator, fell behind. Node's timers tick at 1 ms, so requests leave in
+ * per-millisecond batches: `lag` (send time − due time of requests that found a connection) says
+ * how well the generator kept the rate, and its own CPU is reported with every run.
  *
  * Input: one JSON argument (RateSpec). Output: one JSON line (RateOutcome).
  */
@@ -49,7 +50,7 @@ export interface RateOutcome {
   service: SparseHistogram;
   /** From the due time to the last response byte. */
   corrected: SparseHistogram;
-  /** Write time − due time. */
+  /** Write time − due time of the requests that found an idle connection: the generator's own delay (timer batching, CPU). */
   lag: SparseHistogram;
 }
 
@@ -111,7 +112,6 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
       c.sent = now;
       c.measured = measured;
       c.busy = true;
-      if (measured) lag.record(now - due);
       c.socket.write(request);
     };
     const settle = (): void => {
@@ -140,8 +140,10 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
         const measured = next >= warmupN;
         next++;
         const c = idle.pop();
-        if (c) send(c, due, measured, now);
-        else {
+        if (c) {
+          if (measured) lag.record(now - due);
+          send(c, due, measured, now);
+        } else {
           if (measured) queued++;
           waiting.push({ due, measured });
         }
