@@ -29,7 +29,8 @@ import { REPO_ROOT, type Target } from './lib/target';
 import { startBare } from './lib/target-bare';
 import { startHaproxy } from './lib/target-haproxy';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
-import { nginxPath, startNginx } from './lib/target-nginx';
+import { nginxPath } from './lib/target-nginx';
+import { startNginxWithBodyBuffer } from './lib/target-nginx-body';
 import { startPayloadUpstream } from './lib/payload-upstream';
 import { uploadScript } from './lib/wrk-script';
 import { BODY } from './upstream';
@@ -105,7 +106,9 @@ async function main(): Promise<number> {
         skipped.push(`${key}: failed to start: ${String(err).split('\n')[0]}`);
       }
     };
-    if (nginxPath()) await start('nginx', () => startNginx({ ...common, key: 'nginx', name: 'nginx 1 worker', workers: '1' }));
+    const bodyBuffer = process.env.BENCH_NGINX_BODY_BUFFER ?? '128k';
+    const nginxName = `nginx 1 worker, client_body_buffer_size ${bodyBuffer || 'default (16k: uploads through a temp file)'}`;
+    if (nginxPath()) await start('nginx', () => startNginxWithBodyBuffer({ ...common, key: 'nginx', name: nginxName, workers: '1' }, bodyBuffer));
     if ('path' in haproxy) await start('haproxy', () => startHaproxy({ ...common, key: 'haproxy', name: 'HAProxy 1 thread' }));
     await start('bare', () => startBare({ ...common, key: 'bare', name: 'bare uWS + undici' }));
     await start('hyperway', () => startHyperway({ ...common, key: 'hyperway', name: 'Hyperway 1 worker', workers: 1 }));

@@ -7,6 +7,7 @@ import { LatencyHistogram } from '../lib/latency-histogram';
 import { added, percentile, ratesFor, summarize } from '../lib/latency-stats';
 import type { RateOutcome } from '../lib/rate-gen';
 import { extraHyperwayRows, saturationFlag, withEnv } from '../lib/stack-row';
+import { nginxConfigWithBodyBuffer } from '../lib/target-nginx-body';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
 const GONE = 'HTTP/1.1 404 Not Found\r\ncontent-length:3\r\n\r\nno!';
@@ -110,4 +111,11 @@ test('percentile: exact ranks, p99.9 of 1000 samples is the 999th', () => {
   assert.equal(percentile(sparse, 100), 1);
   assert.equal(percentile(sparse, 0), 0.001);
   assert.ok(Number.isNaN(percentile([], 50)));
+});
+
+test('nginxConfigWithBodyBuffer adds client_body_buffer_size at http level, or nothing for nginx\'s default', () => {
+  const conf = nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', '128k');
+  assert.match(conf, /http \{\n  access_log off;\n  client_body_buffer_size 128k;\n/);
+  assert.doesNotMatch(nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', ''), /client_body_buffer_size/);
+  assert.throws(() => nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', '1;evil'), /expected a size/);
 });
