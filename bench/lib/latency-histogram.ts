@@ -42,7 +42,8 @@ export function percentileMs(hist: SparseHistogram, p: number): number {
   let total = 0;
   for (const [, n] of hist) total += n;
   if (total === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  // (p * total) / 100, not (p / 100) * total: 99.9 / 100 * 1000 rounds to 999.0000000000001.
+  const rank = Math.max(1, Math.ceil((p * total) / 100 - 1e-9));
   let seen = 0;
   for (const [us, n] of hist) {
     seen += n;

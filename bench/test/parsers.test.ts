@@ -46,6 +46,9 @@ test('percentiles come from µs buckets, and merged stages add up', () => {
   const merged = mergeSparse([a.toSparse(), b.toSparse()]);
   assert.equal(percentileMs(merged, 100), 2500);
   assert.ok(Number.isNaN(percentileMs([], 50)));
+  // p99.9 of 1,000 samples is the 999th, not the last.
+  const thousand: [number, number][] = Array.from({ length: 1000 }, (_, i) => [i + 1, 1]);
+  assert.equal(percentileMs(thousand, 99.9), 0.999);
 });
 
 test('the k6 profile is read from k6/load.ts: 50 → 100 → 200 and both thresholds', () => {
