@@ -89,6 +89,14 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     if (this.#abort !== null) this.#abort(READ_TIMEOUT);
   }
 
+  /** client_body_timeout (client-body-deadline.ts): nginx's 408 and a closed connection; the try, if any, is aborted. */
+  clientBodyTimedOut(): void {
+    this.closeAfter = true;
+    if (this.state === RESPONSE_STATE.HEAD_SENT) this.cut();
+    else answerUpstreamFailure(this, 408);
+    if (this.#abort !== null) this.#abort(CLIENT_ABORTED);
+  }
+
   override onAborted(): void {
     super.onAborted();
     if (this.#abort !== null) this.#abort(CLIENT_ABORTED);

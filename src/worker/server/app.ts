@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
 import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
+import { TimedRequestBody } from '../proxy/client-body-deadline';
 import { RunContext } from '../pipeline/run-context';
 import { copyRequest, REQUEST } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
@@ -126,6 +127,8 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   const settings = runtime.settings;
   const bodyLength = copyRequest(ctx, req, settings.largeClientHeaderBuffers);
   res.onAborted(ctx.onAborted.bind(ctx));
+  // keepalive_timeout 0 (nginx): no keep-alive at all.
+  if (settings.keepaliveTimeout === 0) ctx.closeAfter = true;
   ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
   if (bodyLength < 0 && bodyLength !== REQUEST.CHUNKED) {
     refuse(ctx, bodyLength);
@@ -171,7 +174,9 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
   // in place before anything can wait (the access phase below may).
   if (bodyLength !== 0) {
-    const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+    const body = settings.clientBodyTimeout > 0
+      ? new TimedRequestBody(res, service.writeTimeout, ctx, settings.clientBodyTimeout)
+      : new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }
