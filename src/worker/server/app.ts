@@ -24,6 +24,7 @@ import type { UpgradeContext, UpgradeRequest, UpgradeResponse, WebSocketApp } fr
 import { webSocketBehavior, yieldedNonHandshake } from './websocket';
 import { webSocketRouting, type WebSocketRouting } from './websocket-routing';
 import { WebSocketExchange } from '../proxy/websocket-handshake';
+import { limitConnections } from './connection-limit';
 
 /** A path that cannot be normalized safely: 400, as REQUEST.BAD. */
 const BAD_PATH = -100;
@@ -65,6 +66,7 @@ export function createProxyApp(uws: UwsModule, proxyState: ProxyState): Template
 export function attachProxyHandlers(app: TemplatedApp, tls: boolean, sni = ''): void {
   // WebSocket handshakes (server/websocket.ts) take the same pipeline, with their own routing.
   const wsApp = app as WebSocketApp;
+  if (sni === '') limitConnections(app, proxy.runtime?.settings.workerConnections ?? 0);
   if (!tls) {
     wsApp.ws('/*', webSocketBehavior(onUpgrade));
     app.any('/*', onRequest);
