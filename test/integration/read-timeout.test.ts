@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
@@ -17,6 +18,9 @@ const READ_TIMEOUT = 1500;
 /** Gaps of the dripping upstream: each under read_timeout, together far over it. */
 const GAP = 900;
 const DRIPS = 4;
+/** More than the socket buffers between upstream, gateway and client hold: a stalled client stalls the upstream. */
+const BIG = 64 * 1024 * 1024;
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
 describe('read_timeout: millisecond deadlines between two reads', () => {
   let upstream: Server;
@@ -29,6 +33,22 @@ describe('read_timeout: millisecond deadlines between two reads', () => {
       open.add(res);
       res.on('close', () => open.delete(res));
       if (req.url === '/hang') return; // never answers
+      if (req.url === '/big') {
+        res.writeHead(200, { 'content-length': BIG });
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < BIG) {
+            sent += CHUNK.length;
+            if (!res.write(CHUNK)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
       // /drip: the head after GAP, then DRIPS chunks GAP apart.
       let n = 0;
       const step = (): void => {
@@ -80,5 +100,20 @@ describe('read_timeout: millisecond deadlines between two reads', () => {
     assert.equal(res.status, 200);
     assert.equal(res.text, 'drip1;drip2;drip3;end');
     assert.ok(took > READ_TIMEOUT * 2, `the drip took ${Math.round(took)} ms: it must outlast read_timeout to prove anything`);
+  });
+
+  it('a client too slow to take the response stops the clock: the upstream is paused for it, not silent', async () => {
+    const sock = connect(gw.proxyPort, '127.0.0.1');
+    let bytes = 0;
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => undefined);
+    sock.on('data', (d: Buffer) => (bytes += d.length));
+    sock.pause();
+    sock.write('GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    // Longer than read_timeout, shorter than send_timeout (60 s) and uWS's own cut (~10 s).
+    await new Promise((r) => setTimeout(r, READ_TIMEOUT * 2));
+    sock.resume();
+    await closed;
+    assert.ok(bytes > BIG, `got ${bytes} bytes: the response was cut while the client was paused`);
   });
 });

@@ -180,7 +180,10 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   /** Returns false while uWS has unsent bytes: undici stops reading until `resume`. */
   onData(chunk: Buffer): boolean {
     this.reads++;
-    return !(this.readPaused = !this.streamChunk(chunk));
+    const taken = this.streamChunk(chunk);
+    // Paused for the client: read_timeout waits until onWritable resumes the upstream.
+    this.readPaused = !taken;
+    return taken;
   }
 
   /** The client drained what waited: the upstream is read again, and its clock restarts. */
