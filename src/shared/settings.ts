@@ -89,6 +89,17 @@ export interface Settings {
    */
   sendTimeout: number;
   /**
+   * nginx `client_body_timeout` in ms (Kong: `nginx_http_client_body_timeout`, default 60 s): the
+   * longest gap between two reads of a request body; then 408 and close, the upstream try aborted. 0 = never.
+   */
+  clientBodyTimeout: number;
+  /** nginx `client_header_timeout` in ms (default 60 s): accepted; uWS bounds the head itself (README). */
+  clientHeaderTimeout: number;
+  /** nginx `keepalive_timeout` in ms (default 75 s): 0 = `Connection: close` on every response; else uWS's own idle cut acts (README). */
+  keepaliveTimeout: number;
+  /** Kong's `nginx_events_worker_connections` (`auto` = 0 here): connections per worker, where the uWS build can count them. */
+  workerConnections: number;
+  /**
    * nginx `client_body_buffer_size` in bytes (Kong: `nginx_http_client_body_buffer_size`, default
    * 8k): with a route's `request_buffering`, a body held before the upstream is contacted stays
    * in memory up to this size and spills to an unlinked temp file beyond it.
@@ -175,6 +186,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   rateLimitingTableSize: 65536,
   targetSlots: 4096,
   sendTimeout: 60_000,
+  clientBodyTimeout: 60_000,
+  clientHeaderTimeout: 60_000,
+  keepaliveTimeout: 75_000,
+  workerConnections: 0,
   clientBodyBufferSize: 8192,
   proxyBufferSize: 160 * 1024,
   dnsResolver: [],

@@ -66,6 +66,11 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // 64 bytes of shared memory per slot: 1M slots = 64 MiB.
   spec('target_slots', 'targetSlots', (x) => v.parseInt_(x, 1, 1 << 20), null),
   spec('send_timeout', 'sendTimeout', v.parseNginxTime, 'nginx_http_send_timeout'),
+  spec('client_body_timeout', 'clientBodyTimeout', v.parseNginxTime, 'nginx_http_client_body_timeout'),
+  spec('client_header_timeout', 'clientHeaderTimeout', v.parseNginxTime, 'nginx_http_client_header_timeout'),
+  spec('keepalive_timeout', 'keepaliveTimeout', v.parseNginxTime, 'nginx_http_keepalive_timeout'),
+  // `auto` (Kong's default) leaves the count to the open-files limit: nothing is counted.
+  spec('nginx_events_worker_connections', 'workerConnections', (x) => (x === 'auto' ? { ok: true, value: 0 } : v.parseInt_(x, 1, 2 ** 31 - 1))),
   spec('client_body_buffer_size', 'clientBodyBufferSize', v.parseNginxSize, 'nginx_http_client_body_buffer_size'),
   // undici refuses a maxHeaderSize of 0; below 1k ordinary responses would fail.
   spec('proxy_buffer_size', 'proxyBufferSize', (x) => {
@@ -103,6 +108,9 @@ const HINTS: Record<string, string> = {
   lua_max_req_headers: "unknown field: use 'max_request_headers'",
   nginx_http_large_client_header_buffers: "unknown field: use 'large_client_header_buffers'",
   nginx_http_send_timeout: "unknown field: use 'send_timeout'",
+  nginx_http_client_body_timeout: "unknown field: use 'client_body_timeout'",
+  nginx_http_client_header_timeout: "unknown field: use 'client_header_timeout'",
+  nginx_http_keepalive_timeout: "unknown field: use 'keepalive_timeout'",
   nginx_http_client_body_buffer_size: "unknown field: use 'client_body_buffer_size'",
   nginx_proxy_proxy_buffer_size: "unknown field: use 'proxy_buffer_size'",
 };

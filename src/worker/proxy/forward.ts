@@ -22,12 +22,14 @@ import { answerNoPeer, answerDnsFailure, answerUpstreamFailure } from '../server
 import { log, isLogEnabled } from '../../lib/log';
 import { upstreamHeaders } from './headers';
 import { classify, statusFor, isConnectPhase, IDEMPOTENT, FAILURE, FAILURE_CODE } from './upstream-errors';
+import { upstreamReads, type ReadWatch } from './read-deadline';
 
 // One reason object for every abort: the client went away; nobody reads its stack.
 const CLIENT_ABORTED = new Error('client aborted');
 const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took no request bytes'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
+const READ_TIMEOUT = Object.assign(new Error('read_timeout: the upstream sent nothing'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
 
-export class Exchange extends StreamedResponse implements BalanceContext, TryOutcome {
+export class Exchange extends StreamedResponse implements BalanceContext, TryOutcome, ReadWatch {
   #tries = 0;
   #peer: Peer | null = null;
   /** The peer of the current (or last) try, or null before any. */
@@ -47,6 +49,12 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   #hostIndex = -1;
   /** The current try on #peer has not been released to the balancer yet. */
   #inTry = false;
+  // ReadWatch: Kong's read_timeout, swept per worker (read-deadline.ts), not undici's coarse timers.
+  reads = 0;
+  readSeen = 0;
+  readSince = 0;
+  readLimit = 0;
+  readPaused = false;
 
   /**
    * Ends the current try exactly once: the balancer's release() with the outcome (the status
@@ -57,6 +65,7 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   #endTry(err: (Error & { code?: string }) | null): void {
     if (!this.#inTry) return;
     this.#inTry = false;
+    upstreamReads.unwatch(this);
     const peer = this.#peer as Peer;
     let failure: Counter | -1 = -1;
     if (this.tryStatus === 0 && err !== null && err !== CLIENT_ABORTED) {
@@ -74,6 +83,18 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
    */
   onWriteTimeout(): void {
     if (this.status === 0 && this.#abort !== null) this.#abort(WRITE_TIMEOUT);
+  }
+
+  readExpired(): void {
+    if (this.#abort !== null) this.#abort(READ_TIMEOUT);
+  }
+
+  /** client_body_timeout (client-body-deadline.ts): nginx's 408 and a closed connection; the try, if any, is aborted. */
+  clientBodyTimedOut(): void {
+    this.closeAfter = true;
+    if (this.state === RESPONSE_STATE.HEAD_SENT) this.cut();
+    else answerUpstreamFailure(this, 408);
+    if (this.#abort !== null) this.#abort(CLIENT_ABORTED);
   }
 
   override onAborted(): void {
@@ -99,7 +120,6 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     this.#tries++;
     this.#abort = null;
     this.tDispatch = performance.now();
-    const service = (route.service as ServiceRuntime).snap;
     const body = this.bodyBuffer ?? (this.body === null ? null : this.body.stream());
     peer.pool.dispatch(
       {
@@ -107,8 +127,8 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
         method: this.upstreamMethod ?? this.method,
         headers: this.#headersFor(peer),
         body,
-        headersTimeout: service.readTimeout,
-        bodyTimeout: service.readTimeout,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       } as Dispatcher.DispatchOptions,
       this,
     );
@@ -134,8 +154,16 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     if (this.state === RESPONSE_STATE.ABORTED) abort(CLIENT_ABORTED);
   }
 
+  /** The whole request is written: read_timeout runs from here, as nginx's proxy_read_timeout. */
+  onRequestSent(): void {
+    if (this.readLimit === 0) upstreamReads.watch(this, ((this.route as RouteRuntime).service as ServiceRuntime).snap.readTimeout);
+  }
+
   /** Returns false to pause the upstream (undici's contract); `resume` continues it. */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.reads++;
+    // An upstream that answers before taking the whole body is reading now.
+    if (this.readLimit === 0) this.onRequestSent();
     // 1xx interim responses (102, 103) precede the real one: nginx does not relay them either.
     if (statusCode < 200) return true;
     this.resumeUpstream = resume;
@@ -151,7 +179,21 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
 
   /** Returns false while uWS has unsent bytes: undici stops reading until `resume`. */
   onData(chunk: Buffer): boolean {
-    return this.streamChunk(chunk);
+    this.reads++;
+    const taken = this.streamChunk(chunk);
+    // Paused for the client: read_timeout waits until onWritable resumes the upstream.
+    this.readPaused = !taken;
+    return taken;
+  }
+
+  /** The client drained what waited: the upstream is read again, and its clock restarts. */
+  override onWritable(offset: number): boolean {
+    const drained = super.onWritable(offset);
+    if (drained) {
+      this.readPaused = false;
+      this.reads++;
+    }
+    return drained;
   }
 
   onComplete(): void {

@@ -56,6 +56,8 @@ export class RequestBody implements SpillOwner {
   #spill: SpillFile | null = null;
   /** The held body's length once it is whole (in the exchange's bodyBuffer or the spill file); else -1. */
   heldLength = -1;
+  /** The client is paused (backpressure): client_body_timeout's clock stops (client-body-deadline.ts). */
+  get readPaused(): boolean { return this.#paused; }
 
   constructor(res: HttpResponse, writeTimeoutMs: number, onWriteTimeout: () => void) {
     this.#res = res;

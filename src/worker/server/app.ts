@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
 import type { RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
+import { TimedRequestBody } from '../proxy/client-body-deadline';
 import { RunContext } from '../pipeline/run-context';
 import { copyRequest, REQUEST } from './request';
 import { normalizePath, escapeUpstreamPath, joinUpstreamPath } from '../router';
@@ -23,6 +24,7 @@ import type { UpgradeContext, UpgradeRequest, UpgradeResponse, WebSocketApp } fr
 import { webSocketBehavior, yieldedNonHandshake } from './websocket';
 import { webSocketRouting, type WebSocketRouting } from './websocket-routing';
 import { WebSocketExchange } from '../proxy/websocket-handshake';
+import { limitConnections } from './connection-limit';
 
 /** A path that cannot be normalized safely: 400, as REQUEST.BAD. */
 const BAD_PATH = -100;
@@ -64,6 +66,7 @@ export function createProxyApp(uws: UwsModule, proxyState: ProxyState): Template
 export function attachProxyHandlers(app: TemplatedApp, tls: boolean, sni = ''): void {
   // WebSocket handshakes (server/websocket.ts) take the same pipeline, with their own routing.
   const wsApp = app as WebSocketApp;
+  if (sni === '') limitConnections(app, proxy.runtime?.settings.workerConnections ?? 0);
   if (!tls) {
     wsApp.ws('/*', webSocketBehavior(onUpgrade));
     app.any('/*', onRequest);
@@ -126,6 +129,8 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   const settings = runtime.settings;
   const bodyLength = copyRequest(ctx, req, settings.largeClientHeaderBuffers);
   res.onAborted(ctx.onAborted.bind(ctx));
+  // keepalive_timeout 0 (nginx): no keep-alive at all.
+  if (settings.keepaliveTimeout === 0) ctx.closeAfter = true;
   ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
   if (bodyLength < 0 && bodyLength !== REQUEST.CHUNKED) {
     refuse(ctx, bodyLength);
@@ -171,7 +176,9 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
   // in place before anything can wait (the access phase below may).
   if (bodyLength !== 0) {
-    const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+    const body = settings.clientBodyTimeout > 0
+      ? new TimedRequestBody(res, service.writeTimeout, ctx, settings.clientBodyTimeout)
+      : new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }
