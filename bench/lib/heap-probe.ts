@@ -3,7 +3,8 @@
  * forked workers inherit execArgv): writes process.memoryUsage() to
  * $BENCH_HEAP_PROBE_DIR/<pid>.json every $BENCH_HEAP_PROBE_MS, because the gateway publishes its
  * workers' RSS but not their V8 heap. Does nothing without the directory. The timer is unref'd so
- * it never keeps a draining worker alive.
+ * it never keeps a draining worker alive. With BENCH_HEAP_PROBE_GC=1 and `--expose-gc` it runs a
+ * full collection first, so heapUsed is the live heap rather than live + not yet collected.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +14,10 @@ if (dir) {
   const every = Number(process.env.BENCH_HEAP_PROBE_MS) || 2000;
   const file = join(dir, `${process.pid}.json`);
   const tmp = `${file}.tmp`;
+  const gc = process.env.BENCH_HEAP_PROBE_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
   const write = (): void => {
     try {
+      gc?.();
       const m = process.memoryUsage();
       writeFileSync(tmp, JSON.stringify({ pid: process.pid, at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }));
       renameSync(tmp, file);
