@@ -167,7 +167,7 @@ async function main(): Promise<number> {
     }
     if (nginxPath()) {
       const ngx = await startNginxEdited({ key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY },
-        { workers: k.workers, workerConnections: k.connections + 1024, keepaliveTimeoutS: 300, reuseport: true });
+        { workers: k.workers, workerConnections: k.connections + 1024, keepaliveTimeoutS: 300, reuseport: true, keepaliveRequests: 1_000_000 });
       try {
         const r = await measure(ngx, k, null);
         rows.push(...r.rows);

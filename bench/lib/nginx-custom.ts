@@ -17,6 +17,8 @@ export interface NginxEdit {
   /** nginx's keepalive_timeout for client connections, seconds. */
   keepaliveTimeoutS: number;
   reuseport: boolean;
+  /** nginx's keepalive_requests (its default, 1000, when absent): requests per client connection. */
+  keepaliveRequests?: number;
 }
 
 /** target-nginx.ts's config with `edit` applied; throws if a line it rewrites has moved. */
@@ -25,7 +27,7 @@ export function editedNginxConfig(dir: string, port: number, upstreamPort: numbe
   const swaps: Array<[string, string]> = [
     ['worker_processes 1;', `worker_processes ${edit.workers};\nworker_rlimit_nofile ${edit.workerConnections * 2 + 1024};`],
     ['events { worker_connections 4096; }', `events { worker_connections ${edit.workerConnections}; }`],
-    ['access_log off;', `access_log off;\n  keepalive_timeout ${edit.keepaliveTimeoutS}s;\n  keepalive_requests 1000000;`],
+    ['access_log off;', `access_log off;\n  keepalive_timeout ${edit.keepaliveTimeoutS}s;${edit.keepaliveRequests ? `\n  keepalive_requests ${edit.keepaliveRequests};` : ''}`],
     [`listen 127.0.0.1:${port};`, `listen 127.0.0.1:${port}${edit.reuseport ? ' reuseport' : ''};`],
   ];
   let conf = base;

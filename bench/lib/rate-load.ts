@@ -37,6 +37,8 @@ export interface RateLoadOptions {
   connections: number;
   mix: MixEntry[];
   timeoutMs?: number;
+  /** false: a new connection per request (`Connection: close`). Default true. */
+  keepAlive?: boolean;
 }
 
 export class RateLoad {
@@ -58,7 +60,7 @@ export class RateLoad {
     this.#opts = opts;
     this.#keepLatencies = keepLatencies;
     this.#url = new URL(opts.baseUrl);
-    this.#agent = new Agent({ keepAlive: true, maxSockets: opts.connections, maxFreeSockets: opts.connections, scheduling: 'fifo' });
+    this.#agent = new Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: opts.connections, maxFreeSockets: opts.connections, scheduling: 'fifo' });
   }
 
   get inFlight(): number { return this.#inFlight; }
