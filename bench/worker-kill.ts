@@ -48,6 +48,8 @@ interface Knobs {
   rate: number;
   /** Open-loop rate of the new-connection-per-request rows. */
   closeRate: number;
+  /** nginx's keepalive_requests; 0 leaves its default (1000), which recycles client connections. */
+  nginxKeepaliveRequests: number;
   workers: number;
   record: boolean;
 }
@@ -59,6 +61,7 @@ function knobs(): Knobs {
     connections: Math.floor(numberEnv('BENCH_KILL_CONNECTIONS', 50, 1)),
     rate: numberEnv('BENCH_KILL_RATE', 0, 0),
     closeRate: numberEnv('BENCH_KILL_CLOSE_RATE', 400, 1),
+    nginxKeepaliveRequests: Math.floor(numberEnv('BENCH_KILL_NGINX_KEEPALIVE_REQUESTS', 0, 0)),
     workers: Math.floor(numberEnv('BENCH_KILL_WORKERS', 2, 2)),
     record: process.env.BENCH_RECORD === '1',
   };
@@ -214,9 +217,9 @@ async function main(): Promise<number> {
     }
     if (nginxPath()) {
       const ngx = await startNginxEdited({ key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY },
-        { workers: k.workers, workerConnections: 4096, keepaliveTimeoutS: 75, reuseport: false });
+        { workers: k.workers, workerConnections: 4096, keepaliveTimeoutS: 75, reuseport: false, keepaliveRequests: k.nginxKeepaliveRequests || undefined });
       try {
-        for (const mode of MODES) results.push(await runRow(`nginx ${k.workers} workers`, mode, found ?? 'absent', ngx, k));
+        for (const mode of MODES) results.push(await runRow(`nginx ${k.workers} workers${k.nginxKeepaliveRequests ? `, keepalive_requests ${k.nginxKeepaliveRequests}` : ''}`, mode, found ?? 'absent', ngx, k));
       } finally {
         await ngx.stop();
       }
