@@ -79,9 +79,9 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // names are Hyperway's. uWS reads them when a worker creates its apps: restart only.
   spec('websocket_max_message_size', 'websocketMaxMessageSize', (x) => atLeast(v.parseNginxSize(x), 1024, '1k and 64m'), null),
   spec('websocket_idle_timeout', 'websocketIdleTimeout', (x) => {
-    // uWS takes whole seconds, 0 (never) or at least 8 (it refuses 1-7).
+    // uWS takes whole seconds, 0 (never) or 8 … 960: outside that, 20.30 aborts the worker process.
     const r = v.parseNginxTime(x);
-    return r.ok && r.value !== 0 && (r.value < 8000 || r.value > 3_600_000) ? { ok: false, error: 'value should be 0 (never) or between 8s and 1h' } : r;
+    return r.ok && r.value !== 0 && (r.value < 8000 || r.value > 960_000) ? { ok: false, error: 'value should be 0 (never) or between 8s and 960s (uWS\'s range)' } : r;
   }, null),
   spec('websocket_upstream_buffer_limit', 'websocketUpstreamBufferLimit', (x) => atLeast(v.parseNginxSize(x), 1024, '1k and 64m'), null),
   spec('dns_resolver', 'dnsResolver', v.parseNameservers),

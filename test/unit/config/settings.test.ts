@@ -217,9 +217,11 @@ test('WebSocket limits: Hyperway settings with nginx sizes and times, bounded to
   assert.deepEqual(s.problems, []);
   assert.deepEqual([s.settings.websocketMaxMessageSize, s.settings.websocketIdleTimeout, s.settings.websocketUpstreamBufferLimit], [65536, 8000, 1048576]);
   assert.equal(resolveSettings({ websocket_idle_timeout: 0 }, {}).settings.websocketIdleTimeout, 0, '0: never');
+  assert.equal(resolveSettings({ websocket_idle_timeout: '16m' }, {}).settings.websocketIdleTimeout, 960_000);
+  assert.equal(resolveSettings({ websocket_idle_timeout: '961s' }, {}).problems.length, 1, 'over 960 s uWS 20.30 aborts the worker: refused at load');
   assert.deepEqual(lines(resolveSettings({ websocket_idle_timeout: '5s', websocket_max_message_size: 100, websocket_upstream_buffer_limit: '65m' }, {}).problems), [
     'hyperway.websocket_max_message_size: value should be between 1k and 64m',
-    'hyperway.websocket_idle_timeout: value should be 0 (never) or between 8s and 1h',
+    'hyperway.websocket_idle_timeout: value should be 0 (never) or between 8s and 960s (uWS\'s range)',
     'hyperway.websocket_upstream_buffer_limit: value should be between 0 and 64m',
   ]);
 });
