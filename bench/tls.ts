@@ -1,7 +1,12 @@
 /**
  * TLS vs plain through one Hyperway worker, with nginx (1 worker, TLS) as the baseline in the same
- * run: requests/s and CPU ms per request of the target's processes. A smoke-sized bench: the load
- * loop runs in this process (keep-alive agents, BENCH_CONNECTIONS, BENCH_DURATION seconds).
+ * run: requests/s and CPU ms per request of the target's processes, in interleaved rounds (every
+ * row once per round), with ratios taken within a round (bench/lib/rounds.ts). A smoke-sized
+ * bench: the load loop runs in this process (keep-alive agents).
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/tls.js
+ *   BENCH_DURATION=5 (seconds per row and round) BENCH_CONNECTIONS=16 BENCH_ROUNDS=3 (defaults);
+ *   one warm-up pass per row before round 1. Wall time ≈ (ROUNDS + 1) × 4 rows × DURATION + ~5 s.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,11 +17,25 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { cpuMsBetween, processTree, sampleCpu } from './lib/proc-stat';
 import { nginxPath } from './lib/target-nginx';
+import { median, sameRoundRatio, type RoundSample } from './lib/rounds';
 import { freePort } from '../test/helpers/ports';
 import { REPO_ROOT } from './lib/target';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+interface Sample extends RoundSample {
+  rps: number;
+  cpuMsPerRequest: number;
+}
+
+interface RowTarget {
+  key: string;
+  name: string;
+  url: string;
+  root: number;
+}
 
 async function load(url: string): Promise<number> {
   const tls = url.startsWith('https');
@@ -40,14 +59,42 @@ async function load(url: string): Promise<number> {
   return n;
 }
 
-async function measure(name: string, url: string, root: number): Promise<string> {
-  await load(url).catch(() => 0); // warm-up pass of the same length (TLS sessions, JIT, pools)
-  const before = sampleCpu(processTree(root));
+async function measure(t: RowTarget, round: number): Promise<Sample> {
+  const before = sampleCpu(processTree(t.root));
   const t0 = Date.now();
-  const n = await load(url);
+  const n = await load(t.url);
   const s = (Date.now() - t0) / 1000;
-  const cpu = cpuMsBetween(before, sampleCpu(processTree(root)));
-  return `| ${name} | ${Math.round(n / s)} | ${(cpu / n).toFixed(3)} |`;
+  const cpu = cpuMsBetween(before, sampleCpu(processTree(t.root)));
+  return { key: t.key, round, rps: n / s, cpuMsPerRequest: cpu / n };
+}
+
+function report(targets: RowTarget[], samples: Sample[]): string {
+  const rows = targets.map((t) => {
+    const mine = samples.filter((x) => x.key === t.key);
+    return `| ${t.name} | ${Math.round(median(mine.map((x) => x.rps)))} | ${median(mine.map((x) => x.cpuMsPerRequest)).toFixed(3)} |`;
+  });
+  const ratio = (a: string, b: string, f: (x: Sample) => number): string => {
+    const r = sameRoundRatio(samples, ROUNDS, a, b, f);
+    return Number.isFinite(r) ? r.toFixed(2) : '–';
+  };
+  const rps = (x: Sample): number => x.rps;
+  const cpu = (x: Sample): number => x.cpuMsPerRequest;
+  return [
+    `${CONNECTIONS} keep-alive connections, ${DURATION} s per row, ${ROUNDS} interleaved round(s), medians (load generator in-process)`,
+    '',
+    '| target | req/s | CPU ms/request |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    'Same-round ratios (median over rounds):',
+    '',
+    '| ratio | req/s | CPU ms/request |',
+    '|---|---|---|',
+    `| hyperway / nginx, TLS | ${ratio('hw-tls', 'ng-tls', rps)} | ${ratio('hw-tls', 'ng-tls', cpu)} |`,
+    `| hyperway / nginx, plain | ${ratio('hw-plain', 'ng-plain', rps)} | ${ratio('hw-plain', 'ng-plain', cpu)} |`,
+    `| hyperway TLS / plain | ${ratio('hw-tls', 'hw-plain', rps)} | ${ratio('hw-tls', 'hw-plain', cpu)} |`,
+    `| nginx TLS / plain | ${ratio('ng-tls', 'ng-plain', rps)} | ${ratio('ng-tls', 'ng-plain', cpu)} |`,
+  ].join('\n');
 }
 
 async function waitOk(url: string): Promise<void> {
@@ -81,7 +128,10 @@ async function main(): Promise<void> {
     procs.push(gw);
     await waitOk(`http://127.0.0.1:${plain}/`);
     await waitOk(`https://127.0.0.1:${tls}/`);
-    const rows = [await measure('hyperway 1 worker, plain', `http://127.0.0.1:${plain}/`, gw.pid!), await measure('hyperway 1 worker, TLS', `https://127.0.0.1:${tls}/`, gw.pid!)];
+    const targets: RowTarget[] = [
+      { key: 'hw-plain', name: 'hyperway 1 worker, plain', url: `http://127.0.0.1:${plain}/`, root: gw.pid! },
+      { key: 'hw-tls', name: 'hyperway 1 worker, TLS', url: `https://127.0.0.1:${tls}/`, root: gw.pid! },
+    ];
     const bin = nginxPath();
     if (bin !== null) {
       const nd = join(dir, 'nginx');
@@ -94,11 +144,21 @@ async function main(): Promise<void> {
       const ng = spawn(bin, ['-p', nd, '-c', join(nd, 'nginx.conf'), '-e', join(nd, 'error.log')], { stdio: 'ignore' });
       procs.push(ng);
       await waitOk(`http://127.0.0.1:${np}/`);
-      rows.push(await measure('nginx 1 worker, plain', `http://127.0.0.1:${np}/`, ng.pid!), await measure('nginx 1 worker, TLS', `https://127.0.0.1:${nt}/`, ng.pid!));
+      await waitOk(`https://127.0.0.1:${nt}/`);
+      targets.push(
+        { key: 'ng-plain', name: 'nginx 1 worker, plain', url: `http://127.0.0.1:${np}/`, root: ng.pid! },
+        { key: 'ng-tls', name: 'nginx 1 worker, TLS', url: `https://127.0.0.1:${nt}/`, root: ng.pid! },
+      );
     } else {
-      rows.push('| nginx | not installed | |');
+      process.stderr.write('nginx not installed: Hyperway rows only\n');
     }
-    process.stdout.write(`${CONNECTIONS} keep-alive connections, ${DURATION} s each (load generator in-process)\n\n| target | req/s | CPU ms/request |\n|---|---|---|\n${rows.join('\n')}\n`);
+    // Warm-up pass per row (TLS sessions, JIT, pools), then the rounds.
+    for (const t of targets) await load(t.url);
+    const samples: Sample[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const t of targets) samples.push(await measure(t, round));
+    }
+    process.stdout.write(`${report(targets, samples)}\n`);
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     upstream.close();

@@ -1,11 +1,14 @@
 /**
- * WebSocket echo throughput: messages per second through one Hyperway worker, and straight to
- * the upstream, in the same run; CPU per message of the gateway (primary + worker) and of the
- * upstream, from /proc. The upstream is a `ws` echo server in its own pinned process; the load
- * generator (this process) keeps BENCH_WS_WINDOW messages in flight on each connection.
+ * WebSocket echo throughput: messages per second through one Hyperway worker, through one nginx
+ * worker (a WebSocket proxy: proxy_http_version 1.1, Upgrade/Connection headers) and straight to
+ * the upstream, in interleaved rounds of the same run, with ratios taken within a round; CPU per
+ * message of the gateway (its whole process tree) and of the upstream, from /proc. The upstream
+ * is a `ws` echo server in its own pinned process; the load generator (this process) keeps
+ * BENCH_WS_WINDOW messages in flight on each connection.
  *
- *   npm run build && node dist/bench/websocket.js
- *   BENCH_WS_CONNECTIONS=16 BENCH_WS_WINDOW=8 BENCH_WS_BYTES=64 BENCH_WS_SECONDS=10 (defaults)
+ *   npx tsc -p tsconfig.json && node dist/bench/websocket.js
+ *   BENCH_WS_CONNECTIONS=16 BENCH_WS_WINDOW=8 BENCH_WS_BYTES=64 BENCH_WS_SECONDS=10 BENCH_WS_ROUNDS=3 (defaults)
+ *   Wall time ≈ ROUNDS × 3 rows × SECONDS + ~5 s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,6 +19,8 @@ import { planCpus, pinned } from './lib/cpu-plan';
 import { freePort, spawnCaptured, stopProcess, waitFor, httpGet } from './lib/processes';
 import { processTree, sampleCpu, cpuMsBetween } from './lib/proc-stat';
 import { startHyperway } from './lib/target-hyperway';
+import { nginxPath, startNginx } from './lib/target-nginx';
+import { median, sameRoundRatio } from './lib/rounds';
 import { describeMachine } from './lib/machine';
 import { numberEnv } from './lib/knobs';
 
@@ -28,6 +33,8 @@ function runUpstream(port: number): void {
 }
 
 interface Row {
+  key: string;
+  round: number;
   name: string;
   messages: number;
   seconds: number;
@@ -64,13 +71,13 @@ async function load(url: string, connections: number, window: number, bytes: num
   return { messages: counted, seconds: elapsed };
 }
 
-async function measure(name: string, url: string, target: () => number[], upstream: () => number[], knobs: { connections: number; window: number; bytes: number; seconds: number }): Promise<Row> {
+async function measure(key: string, round: number, name: string, url: string, target: () => number[], upstream: () => number[], knobs: { connections: number; window: number; bytes: number; seconds: number }): Promise<Row> {
   const t0 = sampleCpu(target());
   const u0 = sampleCpu(upstream());
   const r = await load(url, knobs.connections, knobs.window, knobs.bytes, knobs.seconds);
   const t1 = sampleCpu(target());
   const u1 = sampleCpu(upstream());
-  return { name, messages: r.messages, seconds: r.seconds, targetCpuMs: cpuMsBetween(t0, t1), upstreamCpuMs: cpuMsBetween(u0, u1) };
+  return { key, round, name, messages: r.messages, seconds: r.seconds, targetCpuMs: cpuMsBetween(t0, t1), upstreamCpuMs: cpuMsBetween(u0, u1) };
 }
 
 async function main(): Promise<void> {
@@ -87,29 +94,62 @@ async function main(): Promise<void> {
   await waitFor('ws upstream', up, async () => ((await httpGet(`http://127.0.0.1:${upstreamPort}/`)).status === 200 ? true : undefined), 10000);
   const upstreamPids = (): number[] => processTree(up.child.pid!);
   const scratch = mkdtempSync(join(tmpdir(), 'hyperway-ws-bench-'));
+  const rounds = numberEnv('BENCH_WS_ROUNDS', 3, 1);
   const rows: Row[] = [];
+  const none = (): number[] => [];
+  const cases: Array<{ key: string; name: string; url: string; pids: () => number[] }> = [
+    { key: 'direct', name: 'direct to the upstream', url: `ws://127.0.0.1:${upstreamPort}/`, pids: none },
+  ];
+  const stops: Array<() => Promise<void>> = [];
   try {
     const gw = await startHyperway({ key: 'hyperway-1', name: 'hyperway 1 worker', upstreamPort, workers: 1, plan, scratchDir: scratch, expectBody: 'ok' });
-    try {
-      const none = (): number[] => [];
-      rows.push(await measure('direct to the upstream', `ws://127.0.0.1:${upstreamPort}/`, none, upstreamPids, knobs));
-      rows.push(await measure('through hyperway (1 worker)', gw.url.replace('http:', 'ws:'), () => gw.pids(), upstreamPids, knobs));
-    } finally {
-      await gw.stop();
+    stops.push(() => gw.stop());
+    cases.push({ key: 'hyperway', name: 'through hyperway (1 worker)', url: gw.url.replace('http:', 'ws:'), pids: () => gw.pids() });
+    if (nginxPath() !== null) {
+      const ng = await startNginx({ key: 'nginx-1', name: 'nginx 1 worker', upstreamPort, workers: '1', plan, scratchDir: scratch, expectBody: 'ok', websocket: true });
+      stops.push(() => ng.stop());
+      cases.push({ key: 'nginx', name: 'through nginx (1 worker)', url: ng.url.replace('http:', 'ws:'), pids: () => ng.pids() });
+    } else {
+      process.stderr.write('nginx not installed: no nginx row\n');
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of cases) rows.push(await measure(c.key, round, c.name, c.url, c.pids, upstreamPids, knobs));
     }
   } finally {
+    for (const stop of stops.reverse()) await stop();
     await stopProcess(up.child);
     rmSync(scratch, { recursive: true, force: true });
   }
   const m = describeMachine();
+  const perEcho = (cpuMs: number, messages: number): number => (cpuMs * 1000) / messages;
+  const lines = cases.map((c) => {
+    const mine = rows.filter((r) => r.key === c.key);
+    const rate = median(mine.map((r) => r.messages / r.seconds));
+    const gwCpu = c.key === 'direct' ? '–' : median(mine.map((r) => perEcho(r.targetCpuMs, r.messages))).toFixed(1);
+    return `| ${c.name} | ${Math.round(rate)} | ${gwCpu} | ${median(mine.map((r) => perEcho(r.upstreamCpuMs, r.messages))).toFixed(1)} |`;
+  });
+  const ratio = (a: string, b: string, f: (r: Row) => number): string => {
+    const x = sameRoundRatio(rows, rounds, a, b, f);
+    return Number.isFinite(x) ? x.toFixed(2) : '–';
+  };
+  const rate = (r: Row): number => r.messages / r.seconds;
   const table = [
-    `${knobs.connections} connections × ${knobs.window} in flight, ${knobs.bytes}-byte binary messages, ${knobs.seconds} s each; ` +
+    `${knobs.connections} connections × ${knobs.window} in flight, ${knobs.bytes}-byte binary messages, ${knobs.seconds} s per row, ${rounds} interleaved round(s), medians; ` +
       `${m.nproc} × ${m.cpuModel}, Node ${m.node}, ${m.uws}; target cpu ${plan.target}, upstream cpu ${plan.upstream}` +
       (plan.overlaps.length > 0 ? ` (${plan.overlaps.join('; ')})` : ''),
     '',
     '| case | echoes/s | gateway CPU µs/echo | upstream CPU µs/echo |',
     '|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.messages / r.seconds)} | ${r.targetCpuMs > 0 ? ((r.targetCpuMs * 1000) / r.messages).toFixed(1) : '–'} | ${((r.upstreamCpuMs * 1000) / r.messages).toFixed(1)} |`),
+    ...lines,
+    '',
+    'Same-round ratios (median over rounds):',
+    '',
+    '| ratio | value |',
+    '|---|---|',
+    `| hyperway / nginx echoes/s | ${ratio('hyperway', 'nginx', rate)} |`,
+    `| hyperway / nginx gateway CPU per echo | ${ratio('hyperway', 'nginx', (r) => r.targetCpuMs / r.messages)} |`,
+    `| hyperway / direct echoes/s | ${ratio('hyperway', 'direct', rate)} |`,
+    `| nginx / direct echoes/s | ${ratio('nginx', 'direct', rate)} |`,
   ].join('\n');
   process.stdout.write(`${table}\n`);
 }

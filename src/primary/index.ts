@@ -20,6 +20,7 @@ import { MetricsCollector, metricsLayout } from './metrics/collect';
 import { LabelNames } from './metrics/registry';
 import type { AdminContext } from './admin/context';
 import { STATUS_ROUTES } from './admin/server';
+import { adminTlsMaterial, type AdminTls } from './admin/tls';
 import { HealthChecks } from './health';
 import { Discovery } from './dns/discovery';
 import { prepareTls } from './tls/files';
@@ -131,7 +132,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     void shutdown('a worker could not start', 1);
   });
   supervisor.on('ready', () => {
-    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: settings.adminListens.length === 0 ? null : `http://${formatAddress(settings.adminListen)}`, workers: count });
+    opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: settings.adminListens.length > 0 ? `http://${formatAddress(settings.adminListen)}` : settings.adminSslListens.length > 0 ? `https://${formatAddress(settings.adminListen)}` : null, workers: count });
   });
 
   const ctx: AdminContext = {
@@ -148,10 +149,14 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     },
     writer, env: opts.env,
   };
-  // admin_listen: off leaves the list empty: no Admin API at all.
-  for (const at of settings.adminListens) {
+  // admin_listen: off leaves both lists empty: no Admin API at all. `ssl` entries are served with
+  // admin_ssl_cert (or a generated certificate), read once, before the first of them listens.
+  let adminCert: AdminTls | null = null;
+  const adminEntries = [...settings.adminListens.map((at) => ({ at, tls: false })), ...settings.adminSslListens.map((at) => ({ at, tls: true }))];
+  for (const { at, tls } of adminEntries) {
     try {
-      admin.push(await startAdminServer(ctx, undefined, at));
+      if (tls) adminCert ??= adminTlsMaterial(settings);
+      admin.push(await startAdminServer(ctx, undefined, at, tls ? adminCert : null));
     } catch (e) {
       for (const a of admin) a.close();
       destroySegment(segment);

@@ -33,6 +33,17 @@ export interface Settings {
   sslCiphers: string | null;
   /** Every plain entry of `admin_listen`; empty when `admin_listen: off` (no Admin API). */
   adminListens: ListenAddress[];
+  /** The `ssl` entries of `admin_listen` (Kong's default has `127.0.0.1:8444 http2 ssl`): served with node's TLS. */
+  adminSslListens: ListenAddress[];
+  /** `admin_ssl_cert` / `admin_ssl_cert_key`: the Admin API's certificate. Empty: a self-signed one, as Kong does. */
+  adminSslCert: string[];
+  adminSslCertKey: string[];
+  /** `websocket_max_message_size` (default 16m): the largest WebSocket message either side may send; larger → 1009. */
+  websocketMaxMessageSize: number;
+  /** `websocket_idle_timeout` (default 120 s, in ms): a client that neither sends nor answers uWS's ping for this long is closed. */
+  websocketIdleTimeout: number;
+  /** `websocket_upstream_buffer_limit` (default 32m): client bytes the upstream has not taken, at most; beyond → 1008. */
+  websocketUpstreamBufferLimit: number;
   /** `admin_token`: when set, every Admin API request must carry it in `Kong-Admin-Token`. */
   adminToken: string | null;
   /** `admin_allow_unauthenticated_remote` (default off): serve the Admin API beyond loopback without a token. */
@@ -162,6 +173,12 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   sslCipherSuite: 'intermediate',
   sslCiphers: null,
   adminListens: [{ host: '127.0.0.1', port: 8001 }],
+  adminSslListens: [],
+  adminSslCert: [],
+  adminSslCertKey: [],
+  websocketMaxMessageSize: 16 * 1024 * 1024,
+  websocketIdleTimeout: 120_000,
+  websocketUpstreamBufferLimit: 32 * 1024 * 1024,
   adminToken: null,
   adminAllowUnauthenticatedRemote: false,
   workers: 0,

@@ -22,6 +22,7 @@ import type { Snapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
 import { setSendTimeout } from './proxy/send-deadline';
+import { setWebSocketLimits } from './proxy/websocket-tunnel';
 import { startProcessMetrics } from './process-metrics';
 
 const HEARTBEAT_MS = 250;
@@ -84,6 +85,7 @@ export function startWorker(): void {
     }
     state.runtime = rt;
     setSendTimeout(snapshot.settings.sendTimeout);
+    setWebSocketLimits(snapshot.settings);
     configureLog(snapshot.settings.logLevel, `worker-${workerId}`);
     if (app === null) {
       app = createProxyApp(uws, state);

@@ -26,7 +26,7 @@ export function nodeInfo(ctx: AdminContext): AdminResponse {
         declarative_config: ctx.configFile,
         router_flavor: 'traditional_compatible',
         proxy_listen: s.proxyListens.map(formatAddress),
-        admin_listen: s.adminListens.map(formatAddress),
+        admin_listen: [...s.adminListens.map(formatAddress), ...(s.adminSslListens ?? []).map((a) => `${formatAddress(a)} ssl`)],
         status_listen: s.statusListen === null ? [] : [formatAddress(s.statusListen)],
         nginx_worker_processes: ctx.supervisor.workers.length,
         trusted_ips: s.trustedIps,

@@ -5,6 +5,7 @@
  * inside a try, and server errors are logged, never thrown.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminContext } from './context';
 import { nodeInfo } from './root';
@@ -23,6 +24,7 @@ import { CREDENTIAL_ROUTES } from './credentials';
 import { PLUGIN_ROUTES } from './plugins';
 import { getConfig, postConfig } from './config';
 import { listTags, pluginSchema } from './meta';
+import type { AdminTls } from './tls';
 
 export interface AdminResponse {
   status: number;
@@ -118,8 +120,13 @@ function tokenAccepted(ctx: AdminContext, req: http.IncomingMessage): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ctx.settings.adminListen): Promise<http.Server> {
-  const server = http.createServer(async (req, res) => {
+/**
+ * One listener of the Admin API (or of the Status API with STATUS_ROUTES). With `tls` it is an
+ * `admin_listen … ssl` entry: the same routes and token rule over HTTPS (HTTP/1.1; an `http2`
+ * flag is served through ALPN's fallback to HTTP/1.1, as on the proxy), TLS 1.2 and 1.3 only.
+ */
+export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ctx.settings.adminListen, tls: AdminTls | null = null): Promise<http.Server> {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let out: AdminResponse;
     try {
       out = await route(ctx, req, routes);
@@ -141,7 +148,11 @@ export function startAdminServer(ctx: AdminContext, routes = ROUTES, listen = ct
       Server: SERVER_HEADER,
     });
     res.end(req.method === 'HEAD' ? undefined : text);
-  });
+  };
+  // https.Server has http.Server's request API (closeAllConnections included).
+  const server = tls === null
+    ? http.createServer(handler)
+    : (https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler) as unknown as http.Server);
   server.keepAliveTimeout = 5000;
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 26\r\nConnection: close\r\n\r\n{"message":"Bad request"}\n');

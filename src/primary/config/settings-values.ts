@@ -23,8 +23,10 @@ const IGNORED_FLAG = /^(?:deferred|bind|backlog=\d+|ipv6only=(?:on|off)|so_keepa
  * `proxy_protocol` is an error, since silently ignoring it breaks every request behind a
  * PROXY-protocol load balancer.
  * @param offOk whether `off` (no listener at all) is allowed: it gives the empty list
+ * @param sslServed `ssl` entries are served (parseSslListens gives them), not skipped
+ * @param sslOnlyOk `ssl` entries alone are enough (admin_listen): the plain list is then empty
  */
-export function parseListens(v: unknown, name: string, offOk = false, sslServed = false): Parsed<ListenAddress[]> {
+export function parseListens(v: unknown, name: string, offOk = false, sslServed = false, sslOnlyOk = false): Parsed<ListenAddress[]> {
   const entries = Array.isArray(v) ? v : [v];
   if (entries.some((e) => typeof e !== 'string')) return fail(`expected a string such as '0.0.0.0:8000'`);
   const parts = (entries as string[]).flatMap((e) => e.split(',')).map((e) => e.trim()).filter((e) => e !== '');
@@ -57,6 +59,8 @@ export function parseListens(v: unknown, name: string, offOk = false, sslServed 
     if (!out.some((a) => a.host === p.host && a.port === p.port)) out.push({ host: p.host, port: p.port });
   }
   if (out.length === 0 && sslSeen) {
+    // admin_listen: node's TLS serves an ssl-only Admin API; proxy workers need a plain entry.
+    if (sslOnlyOk) return ok(out);
     return fail('an ssl entry needs a plain HTTP entry beside it (Hyperway serves TLS next to plain HTTP, e.g. 0.0.0.0:8000, 0.0.0.0:8443 ssl)');
   }
   if (out.length === 0) {
@@ -67,7 +71,7 @@ export function parseListens(v: unknown, name: string, offOk = false, sslServed 
 }
 
 /**
- * The `ssl` entries of proxy_listen (parseListens checked the list as a whole). `http2` on them is
+ * The `ssl` entries of proxy_listen or admin_listen (parseListens checked the list as a whole). `http2` on them is
  * accepted and served as HTTP/1.1 (uWS speaks no h2; ALPN lets clients fall back).
  */
 export function parseSslListens(v: unknown): Parsed<ListenAddress[]> {

@@ -37,7 +37,10 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('ssl_protocols', 'sslProtocols', v.parseSslProtocols),
   spec('ssl_cipher_suite', 'sslCipherSuite', (x) => v.parseOneOf(x, ['modern', 'intermediate', 'old', 'custom'])),
   spec('ssl_ciphers', 'sslCiphers', (x) => (typeof x === 'string' && x.trim() !== '' ? { ok: true, value: x.trim() } : { ok: false, error: 'expected an OpenSSL cipher list' })),
-  spec('admin_listen', 'adminListens', (x) => v.parseListens(x, 'admin_listen', true)),
+  spec('admin_listen', 'adminListens', (x) => v.parseListens(x, 'admin_listen', true, true, true)),
+  spec('admin_listen', 'adminSslListens', v.parseSslListens),
+  spec('admin_ssl_cert', 'adminSslCert', v.parseList),
+  spec('admin_ssl_cert_key', 'adminSslCertKey', v.parseList),
   spec('admin_token', 'adminToken', v.parseToken, null),
   spec('admin_allow_unauthenticated_remote', 'adminAllowUnauthenticatedRemote', v.parseBool, null),
   spec('workers', 'workers', v.parseWorkers, 'nginx_worker_processes'),
@@ -77,6 +80,15 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     const r = v.parseNginxSize(x);
     return r.ok && r.value < 1024 ? { ok: false, error: 'value should be between 1k and 64m' } : r;
   }, 'nginx_proxy_proxy_buffer_size'),
+  // WebSocket limits: Kong OSS has no settings for them (nginx relays frames as bytes), so the
+  // names are Hyperway's. uWS reads them when a worker creates its apps: restart only.
+  spec('websocket_max_message_size', 'websocketMaxMessageSize', (x) => atLeast(v.parseNginxSize(x), 1024, '1k and 64m'), null),
+  spec('websocket_idle_timeout', 'websocketIdleTimeout', (x) => {
+    // uWS takes whole seconds, 0 (never) or 8 … 960: outside that, 20.30 aborts the worker process.
+    const r = v.parseNginxTime(x);
+    return r.ok && r.value !== 0 && (r.value < 8000 || r.value > 960_000) ? { ok: false, error: 'value should be 0 (never) or between 8s and 960s (uWS\'s range)' } : r;
+  }, null),
+  spec('websocket_upstream_buffer_limit', 'websocketUpstreamBufferLimit', (x) => atLeast(v.parseNginxSize(x), 1024, '1k and 64m'), null),
   spec('dns_resolver', 'dnsResolver', v.parseNameservers),
   spec('dns_order', 'dnsOrder', v.parseDnsOrder),
   spec('dns_stale_ttl', 'dnsStaleTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
@@ -101,6 +113,10 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('db_update_frequency', 'dbUpdateFrequency', (x) => v.parseNumber(x, 0.1, 24 * 3600)),
   spec('db_cache_file', 'dbCacheFile', v.parseText, null),
 ];
+
+function atLeast(r: v.Parsed<number>, min: number, range: string): v.Parsed<number> {
+  return r.ok && r.value < min ? { ok: false, error: `value should be between ${range}` } : r;
+}
 
 /** kong.conf names users may write in the block, pointing at Hyperway's spelling. */
 const HINTS: Record<string, string> = {
@@ -155,8 +171,13 @@ export function resolveSettingsInto(block: unknown, env: NodeJS.ProcessEnv, pr: 
     pr.err(['hyperway', 'ssl_cipher_suite'], 'ssl_cipher_suite custom needs ssl_ciphers (an OpenSSL cipher list)');
   }
   // With admin_listen off there is no Admin API; adminListen keeps a value for code that prints it.
-  settings.adminListen = settings.adminListens[0] ?? DEFAULT_SETTINGS.adminListen;
-  const remote = settings.adminListens.filter((a) => !isLoopback(a.host));
+  settings.adminListen = settings.adminListens[0] ?? settings.adminSslListens[0] ?? DEFAULT_SETTINGS.adminListen;
+  const adminTlsPath: Path = ['hyperway', 'admin_ssl_cert'];
+  if (settings.adminSslCert.length !== settings.adminSslCertKey.length) {
+    pr.err(adminTlsPath, `admin_ssl_cert names ${settings.adminSslCert.length} file(s) and admin_ssl_cert_key ${settings.adminSslCertKey.length}: give one key per certificate`);
+  }
+  // The token rule is the same over TLS: TLS hides the token on the wire, it does not replace it.
+  const remote = [...settings.adminListens, ...settings.adminSslListens].filter((a) => !isLoopback(a.host));
   if (remote.length > 0 && settings.adminToken === null && !settings.adminAllowUnauthenticatedRemote) {
     pr.err(adminPath, `the Admin API would listen on ${remote.map(formatAddress).join(', ')}, beyond loopback, where anyone who reaches it can change the gateway: ` +
       'set admin_token (HYPERWAY_ADMIN_TOKEN; clients send it in Kong-Admin-Token), or admin_allow_unauthenticated_remote: true to serve it without one, or listen on 127.0.0.1',

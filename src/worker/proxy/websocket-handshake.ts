@@ -26,7 +26,7 @@ import { answerBadRequest, answerDnsFailure, answerNoPeer, answerUpstreamFailure
 import { upstreamHeaders, writeProxiedHeaders } from './headers';
 import { classify, statusFor, FAILURE, FAILURE_CODE, type Failure } from './upstream-errors';
 import type { UpgradeContext, UpgradeResponse } from '../server/websocket-uws';
-import { Tunnel, MAX_PAYLOAD } from './websocket-tunnel';
+import { Tunnel, limits } from './websocket-tunnel';
 import { EXCHANGE, connectUpstream, generateMask } from './websocket-connect';
 import { log, isLogEnabled } from '../../lib/log';
 
@@ -119,7 +119,7 @@ export class WebSocketExchange extends Exchange {
         headers: this.#handshakeHeaders(peer),
         perMessageDeflate: false,
         followRedirects: false,
-        maxPayload: MAX_PAYLOAD,
+        maxPayload: limits.maxPayload,
         // Pings from the upstream go to the client, whose pong comes back (websocket-tunnel.ts).
         autoPong: false,
         generateMask,

@@ -7,12 +7,12 @@
  *   upstream → client: a send that uWS has to buffer pauses reading from the upstream socket;
  *     uWS's drain resumes it once less than RESUME_BELOW is buffered.
  *   client → upstream: uWS (20.30 and 20.57) cannot pause reading one WebSocket, so what the
- *     upstream has not taken is bounded instead: past UPSTREAM_BUFFER_LIMIT the client is closed
+ *     upstream has not taken is bounded instead: past limits.upstreamBufferLimit the client is closed
  *     with 1008 and the upstream connection dropped.
  * Ping/pong: uWS answers the client's pings itself and the upstream's pings are relayed to the
  * client (the gateway does not answer them), whose pongs go back; the client's pings are also
  * sent on to the upstream, so each side sees the other's liveness. Idle clients are pinged by
- * uWS (sendPingsAutomatically) and closed when they stop answering (IDLE_TIMEOUT_S).
+ * uWS (sendPingsAutomatically) and closed when they stop answering (limits.idleTimeoutS).
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -21,16 +21,41 @@ import { SEND } from '../server/websocket-uws';
 import type { WebSocketExchange } from './websocket-handshake';
 import { log, isLogEnabled } from '../../lib/log';
 
-/** The largest message either side may send (uWS maxPayloadLength, ws maxPayload); larger → 1009. */
-export const MAX_PAYLOAD = 16 * 1024 * 1024;
-/** uWS's own cap on a client's buffered bytes (a send past it is dropped): never reached while the pause works. */
-export const MAX_BACKPRESSURE = 2 * MAX_PAYLOAD;
+/**
+ * Limits from the settings (websocket_max_message_size, websocket_idle_timeout,
+ * websocket_upstream_buffer_limit), set by the worker before it creates its apps: uWS takes its
+ * part when App.ws is registered, so they change with a restart.
+ */
+export const limits = {
+  /** The largest message either side may send (ws maxPayload; fromClient for the client); larger → 1009. */
+  maxPayload: 16 * 1024 * 1024,
+  /**
+   * uWS's maxPayloadLength: twice maxPayload. uWS (20.30) answers a message over its own limit by
+   * dropping the connection without a close frame (the client sees 1006), so the gateway keeps
+   * that for messages over twice the limit and answers those in between with a 1009 itself.
+   */
+  uwsMaxPayload: 32 * 1024 * 1024,
+  /** uWS's own cap on a client's buffered bytes (a send past it is dropped): never reached while the pause works. */
+  maxBackpressure: 32 * 1024 * 1024,
+  /** Client messages the upstream has not taken yet, at most (see the file comment); beyond → 1008. */
+  upstreamBufferLimit: 32 * 1024 * 1024,
+  /** uWS closes a client that neither sends nor answers a ping for this long (seconds, 0 = never; 20.30 granularity 4 s). */
+  idleTimeoutS: 120,
+};
+
+export function setWebSocketLimits(s: { websocketMaxMessageSize: number; websocketIdleTimeout: number; websocketUpstreamBufferLimit: number }): void {
+  // A snapshot from an older primary has none of them: the defaults stay.
+  if (s.websocketMaxMessageSize === undefined) return;
+  limits.maxPayload = s.websocketMaxMessageSize;
+  limits.uwsMaxPayload = 2 * s.websocketMaxMessageSize;
+  // Room for two whole messages: a single message is never dropped while the pause is pending.
+  limits.maxBackpressure = 2 * s.websocketMaxMessageSize;
+  limits.upstreamBufferLimit = s.websocketUpstreamBufferLimit;
+  limits.idleTimeoutS = Math.round(s.websocketIdleTimeout / 1000);
+}
+
 /** The upstream is read again once the client has less than this left to send. */
 const RESUME_BELOW = 64 * 1024;
-/** Client messages the upstream has not taken yet, at most (see the file comment). */
-export const UPSTREAM_BUFFER_LIMIT = 2 * MAX_PAYLOAD;
-/** uWS closes a client that neither sends nor answers a ping for this long (seconds, 20.30 granularity 4 s). */
-export const IDLE_TIMEOUT_S = 120;
 
 /** What res.upgrade carries to the uWS handlers (see UwsWebSocket.getUserData). */
 export interface TunnelRef {
@@ -124,6 +149,11 @@ export class Tunnel {
   fromClient(message: ArrayBuffer, binary: boolean): void {
     const up = this.upstream;
     if (up.readyState !== WebSocket.OPEN) return;
+    if (message.byteLength > limits.maxPayload) {
+      this.#closeClient(1009, 'message too big');
+      this.#closeUpstream(1001, GOING_AWAY);
+      return;
+    }
     // The messages of one uWS read leave in one writev: the socket is corked until this turn of
     // the event loop is over (about 10-20% less CPU per message in bench/websocket.ts).
     if (!this.corked && this.socket !== null) {
@@ -132,7 +162,7 @@ export class Tunnel {
       if (corkedTunnels.push(this) === 1) setImmediate(uncorkAll);
     }
     up.send(message, binary ? BINARY : TEXT);
-    if (up.bufferedAmount > UPSTREAM_BUFFER_LIMIT) {
+    if (up.bufferedAmount > limits.upstreamBufferLimit) {
       if (isLogEnabled('info')) log('info', 'websocket upstream too slow', { code: 'HW_ERR_WEBSOCKET_BACKPRESSURE', buffered: up.bufferedAmount, requestId: this.exchange.requestId });
       this.#closeClient(1008, 'upstream too slow');
       up.terminate();

@@ -8,14 +8,14 @@
  * for none, so frames pass without being inflated and deflated again.
  */
 import { COMPRESSION_DISABLED, type UpgradeContext, type UpgradeRequest, type UpgradeResponse, type WebSocketBehavior } from './websocket-uws';
-import { MAX_PAYLOAD, MAX_BACKPRESSURE, IDLE_TIMEOUT_S, closeAllTunnels, type ClientSocket, type TunnelRef } from '../proxy/websocket-tunnel';
+import { limits, closeAllTunnels, type ClientSocket, type TunnelRef } from '../proxy/websocket-tunnel';
 
 export function webSocketBehavior(upgrade: (res: UpgradeResponse, req: UpgradeRequest, context: UpgradeContext) => void): WebSocketBehavior<TunnelRef> {
   return {
     compression: COMPRESSION_DISABLED,
-    maxPayloadLength: MAX_PAYLOAD,
-    maxBackpressure: MAX_BACKPRESSURE,
-    idleTimeout: IDLE_TIMEOUT_S,
+    maxPayloadLength: limits.uwsMaxPayload,
+    maxBackpressure: limits.maxBackpressure,
+    idleTimeout: limits.idleTimeoutS,
     sendPingsAutomatically: true,
     upgrade,
     open: onOpen,

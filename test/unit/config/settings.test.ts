@@ -134,16 +134,15 @@ test('a config whose only problems are settings fails with HW_ERR_SETTINGS_INVAL
   assert.throws(() => load(doc('services: [1]\n'), { HYPERWAY_WORKERS: 'x' }), (e: { code: string }) => e.code === 'HW_ERR_CONFIG_INVALID');
 });
 
-test("Kong's listen strings: every plain entry; proxy_listen ssl entries served, other ssl/http2 entries skipped with a warning; proxy_protocol an error; admin_listen off; Kong log levels", () => {
+test("Kong's listen strings: every plain entry; proxy_listen and admin_listen ssl entries served, other ssl/http2 entries skipped with a warning; proxy_protocol an error; admin_listen off; Kong log levels", () => {
   // Kong's Docker image defaults.
   const docker = resolveSettings({}, { KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl', KONG_ADMIN_LISTEN: '127.0.0.1:8001, 127.0.0.1:8444 ssl' });
   assert.deepEqual(docker.problems, []);
   assert.deepEqual(docker.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }]);
   assert.deepEqual(docker.settings.proxySslListens, [{ host: '0.0.0.0', port: 8443 }]);
   assert.deepEqual(docker.settings.adminListens, [{ host: '127.0.0.1', port: 8001 }]);
-  assert.deepEqual(lines(docker.warnings), [
-    "env KONG_ADMIN_LISTEN: skipped '127.0.0.1:8444 ssl': ssl and http2 listeners are not supported yet (Hyperway serves plain HTTP/1.1 on 127.0.0.1:8001)",
-  ]);
+  assert.deepEqual(docker.settings.adminSslListens, [{ host: '127.0.0.1', port: 8444 }], 'the Admin API serves its ssl entry');
+  assert.deepEqual(lines(docker.warnings), []);
   const many = resolveSettings({ proxy_listen: '0.0.0.0:8000 reuseport backlog=16384, [::]:8000 deferred bind, 0.0.0.0:8443 http2 ssl reuseport' }, {});
   assert.deepEqual(many.problems, []);
   assert.deepEqual(many.settings.proxyListens, [{ host: '0.0.0.0', port: 8000 }, { host: '::', port: 8000 }]);
@@ -196,4 +195,33 @@ test("send_timeout takes nginx's time form, from the file or KONG_NGINX_HTTP_SEN
     assert.match(problems[0].path, /send_timeout/, bad);
   }
   assert.deepEqual(lines(resolveSettings({ nginx_http_send_timeout: '5s' }, {}).problems), ["hyperway.nginx_http_send_timeout: unknown field: use 'send_timeout'"]);
+});
+
+test('admin_listen ssl entries: served alone or beside plain ones, under the same loopback rule; admin_ssl_cert pairs with its key', () => {
+  const only = resolveSettings({ admin_listen: '127.0.0.1:8444 http2 ssl reuseport backlog=16384' }, {});
+  assert.deepEqual([only.problems, only.settings.adminListens, only.settings.adminSslListens], [[], [], [{ host: '127.0.0.1', port: 8444 }]]);
+  assert.deepEqual(only.settings.adminListen, { host: '127.0.0.1', port: 8444 });
+  const remote = resolveSettings({}, { KONG_ADMIN_LISTEN: '127.0.0.1:8001, 0.0.0.0:8444 ssl' });
+  assert.equal(remote.problems.length, 1);
+  assert.match(remote.problems[0].message, /would listen on 0\.0\.0\.0:8444, beyond loopback/, 'TLS does not replace the token');
+  assert.deepEqual(resolveSettings({}, { KONG_ADMIN_LISTEN: '0.0.0.0:8444 ssl', HYPERWAY_ADMIN_TOKEN: 'a-token-of-16-chars-or-more' }).problems, []);
+  const pair = resolveSettings({ admin_ssl_cert: ['/a.crt', '/b.crt'], admin_ssl_cert_key: '/a.key' }, {});
+  assert.deepEqual(lines(pair.problems), ['hyperway.admin_ssl_cert: admin_ssl_cert names 2 file(s) and admin_ssl_cert_key 1: give one key per certificate']);
+  assert.deepEqual(resolveSettings({}, { KONG_ADMIN_SSL_CERT: '/a.crt', KONG_ADMIN_SSL_CERT_KEY: '/a.key' }).settings.adminSslCert, ['/a.crt']);
+});
+
+test('WebSocket limits: Hyperway settings with nginx sizes and times, bounded to what uWS takes', () => {
+  const d = resolveSettings({}, {}).settings;
+  assert.deepEqual([d.websocketMaxMessageSize, d.websocketIdleTimeout, d.websocketUpstreamBufferLimit], [16 * 1024 * 1024, 120_000, 32 * 1024 * 1024]);
+  const s = resolveSettings({ websocket_max_message_size: '64k', websocket_idle_timeout: '8s' }, { HYPERWAY_WEBSOCKET_UPSTREAM_BUFFER_LIMIT: '1m' });
+  assert.deepEqual(s.problems, []);
+  assert.deepEqual([s.settings.websocketMaxMessageSize, s.settings.websocketIdleTimeout, s.settings.websocketUpstreamBufferLimit], [65536, 8000, 1048576]);
+  assert.equal(resolveSettings({ websocket_idle_timeout: 0 }, {}).settings.websocketIdleTimeout, 0, '0: never');
+  assert.equal(resolveSettings({ websocket_idle_timeout: '16m' }, {}).settings.websocketIdleTimeout, 960_000);
+  assert.equal(resolveSettings({ websocket_idle_timeout: '961s' }, {}).problems.length, 1, 'over 960 s uWS 20.30 aborts the worker: refused at load');
+  assert.deepEqual(lines(resolveSettings({ websocket_idle_timeout: '5s', websocket_max_message_size: 100, websocket_upstream_buffer_limit: '65m' }, {}).problems), [
+    'hyperway.websocket_max_message_size: value should be between 1k and 64m',
+    'hyperway.websocket_idle_timeout: value should be 0 (never) or between 8s and 960s (uWS\'s range)',
+    'hyperway.websocket_upstream_buffer_limit: value should be between 0 and 64m',
+  ]);
 });
