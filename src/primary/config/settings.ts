@@ -72,6 +72,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     const r = v.parseNginxSize(x);
     return r.ok && r.value < 1024 ? { ok: false, error: 'value should be between 1k and 64m' } : r;
   }, 'nginx_proxy_proxy_buffer_size'),
+  spec('upstream_client', 'upstreamClient', (x) => v.parseOneOf(x, ['undici', 'hyperway']) as v.Parsed<'undici' | 'hyperway'>, null),
   spec('dns_resolver', 'dnsResolver', v.parseNameservers),
   spec('dns_order', 'dnsOrder', v.parseDnsOrder),
   spec('dns_stale_ttl', 'dnsStaleTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),
