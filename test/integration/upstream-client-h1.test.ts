@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startScriptedServer, okJson, patternBytes, sha256, type ScriptedServer, type ScriptedRequest } from '../helpers/scripted-upstream';
-import { startLargeBodyServer, startFaultServer, PATTERN, type LargeBodyServer, type FaultServer } from '../helpers/upstream';
+import { startLargeBodyServer, startFaultServer, startBlackholeServer, PATTERN, type LargeBodyServer, type FaultServer, type BlackholeServer } from '../helpers/upstream';
 import { rawExchange } from '../helpers/raw-http';
 import { KeepAliveClient } from '../helpers/keep-alive-client';
 import { request } from '../helpers/http-client';
@@ -57,6 +57,7 @@ describe('upstream_client: hyperway', () => {
   let reuse: ScriptedServer;
   let large: LargeBodyServer;
   let reset: FaultServer;
+  let blackhole: BlackholeServer;
   let refusedPort: number;
 
   before(async () => {
@@ -73,13 +74,17 @@ describe('upstream_client: hyperway', () => {
     });
     large = await startLargeBodyServer();
     reset = await startFaultServer('reset-before-response');
+    blackhole = await startBlackholeServer();
     refusedPort = await closedPort();
     const s = `http://127.0.0.1:${script.port}`;
     gw = await startGateway({
       env: { HYPERWAY_UPSTREAM_CLIENT: 'hyperway', HYPERWAY_PROXY_BUFFER_SIZE: '1k' },
       config: {
         _format_version: '3.0',
-        upstreams: [{ name: 'pair', targets: [{ target: `127.0.0.1:${refusedPort}` }, { target: `127.0.0.1:${script.port}` }] }],
+        upstreams: [
+          { name: 'pair', targets: [{ target: `127.0.0.1:${refusedPort}` }, { target: `127.0.0.1:${script.port}` }] },
+          { name: 'slowpair', targets: [{ target: `127.0.0.1:${blackhole.port}` }, { target: `127.0.0.1:${script.port}` }] },
+        ],
         services: [
           { name: 'script', url: s, read_timeout: READ_TIMEOUT, retries: 5, routes: [{ name: 'script', paths: ['/s'] }] },
           { name: 'nobuf', url: s, routes: [{ name: 'nobuf', paths: ['/nobuf'], request_buffering: false }] },
@@ -89,6 +94,8 @@ describe('upstream_client: hyperway', () => {
           { name: 'refused', url: `http://127.0.0.1:${refusedPort}`, retries: 0, routes: [{ name: 'refused', paths: ['/refused'] }] },
           { name: 'reset', url: `http://127.0.0.1:${reset.port}`, routes: [{ name: 'reset', paths: ['/reset'] }] },
           { name: 'pair', host: 'pair', retries: 5, routes: [{ name: 'pair', paths: ['/pair'] }] },
+          { name: 'slowpair', host: 'slowpair', connect_timeout: 300, retries: 5, routes: [{ name: 'slowpair', paths: ['/slowpair'] }] },
+          { name: 'blackhole', url: `http://127.0.0.1:${blackhole.port}`, connect_timeout: 300, retries: 0, routes: [{ name: 'blackhole', paths: ['/blackhole'] }] },
         ],
       },
     });
@@ -96,7 +103,7 @@ describe('upstream_client: hyperway', () => {
 
   after(async () => {
     await gw?.stop();
-    await Promise.all([script?.close(), reuse?.close(), stale?.close(), large?.close(), reset?.close()]);
+    await Promise.all([script?.close(), reuse?.close(), stale?.close(), large?.close(), reset?.close(), blackhole?.close()]);
   });
 
   it('is the client in use: it sends no Connection header (undici sends keep-alive)', async () => {
@@ -144,6 +151,15 @@ describe('upstream_client: hyperway', () => {
       const r = await request(`${gw.proxyUrl}/pair/p${i}`);
       assert.equal(r.status, 200);
       assert.equal(r.json<{ path: string }>().path, `/p${i}`);
+    }
+  });
+
+  it('connect timeout → 504; a POST whose connect timed out is retried on the next target', async () => {
+    assert.equal((await request(`${gw.proxyUrl}/blackhole`)).status, 504);
+    for (let i = 0; i < 4; i++) {
+      const r = await request(`${gw.proxyUrl}/slowpair/echo`, { method: 'POST', body: 'abc' });
+      assert.equal(r.status, 200);
+      assert.equal(r.json<{ bytes: number }>().bytes, 3);
     }
   });
 

@@ -317,7 +317,12 @@ export class H1Connection {
       }
     }
     this.#processing = false;
-    if (this.#ended && !this.#paused && (this.#buf === null || this.#pos >= this.#buf.length)) this.#endOfStream();
+    if (this.#ended && !this.#paused && (this.#buf === null || this.#pos >= this.#buf.length)) {
+      this.#endOfStream();
+      return;
+    }
+    const req = this.req;
+    if (req !== null && !req.done && !this.#paused && this.#phase !== P_HEAD && this.#timerKind === T_NONE) this.#arm(T_BODY, req.bodyTimeout);
   }
 
   #onHead(req: H1Request, head: ResponseHead): void {
@@ -345,8 +350,9 @@ export class H1Connection {
       this.#complete(req);
       return;
     }
-    if (more) this.#arm(T_BODY, req.bodyTimeout);
-    else this.#pause();
+    // The body timer starts once #process has used what this read brought (a small response
+    // usually completes in the same read, and then needs no timer at all).
+    if (!more) this.#pause();
   }
 
   #pause(): void {
