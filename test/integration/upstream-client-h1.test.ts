@@ -5,7 +5,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { stringify } from 'yaml';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startScriptedServer, okJson, patternBytes, sha256, type ScriptedServer, type ScriptedRequest } from '../helpers/scripted-upstream';
 import { startLargeBodyServer, startFaultServer, startBlackholeServer, PATTERN, type LargeBodyServer, type FaultServer, type BlackholeServer } from '../helpers/upstream';
@@ -282,5 +284,58 @@ describe('upstream_client: hyperway', () => {
     const r = await request(`${gw.proxyUrl}/s/until-close`);
     assert.equal(r.status, 200);
     assert.equal(r.text, 'until the end');
+  });
+});
+
+describe('upstream_client across a reload', () => {
+  let gw: Gateway;
+  let up: ScriptedServer;
+  /** Responses the upstream holds until the test releases them. */
+  const held: Socket[] = [];
+
+  const config = (client: string): object => ({
+    _format_version: '3.0',
+    hyperway: { upstream_client: client },
+    services: [{ name: 'up', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'up', paths: ['/'] }] }],
+  });
+
+  async function reloadTo(client: string): Promise<void> {
+    const version = (await gw.status()).config_version + 1;
+    writeFileSync(gw.configPath, stringify(config(client)));
+    gw.child.kill('SIGHUP');
+    await waitFor(`both workers on version ${version}`, async () => (await gw.status()).workers.every((w) => w.config_version === version), { timeoutMs: 10_000 });
+  }
+
+  const connectionHeader = async (): Promise<string | null> => {
+    const r = await request(`${gw.proxyUrl}/which`);
+    assert.equal(r.status, 200);
+    return r.json<{ connection: string | null }>().connection;
+  };
+
+  before(async () => {
+    up = await startScriptedServer((req, sock) => {
+      if (req.url === '/held') held.push(sock);
+      else okJson(sock, { connection: req.headers.connection ?? null });
+    });
+    gw = await startGateway({ config: config('hyperway') });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await up?.close();
+  });
+
+  it('a reload switches the client; a request in flight on the retired pool completes', async () => {
+    assert.equal(await connectionHeader(), null);
+    const inFlight = request(`${gw.proxyUrl}/held`, { timeoutMs: 15_000 });
+    await waitFor('the held request at the upstream', () => held.length === 1);
+    await reloadTo('undici');
+    assert.equal(await connectionHeader(), 'keep-alive');
+    held[0].write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nheld');
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    assert.equal(r.text, 'held');
+    await reloadTo('hyperway');
+    assert.equal(await connectionHeader(), null);
   });
 });
