@@ -181,19 +181,23 @@ describe('upstream_client: hyperway', () => {
     assert.equal(reuse.conns.length, 1);
   });
 
-  it('replays a GET once on a fresh connection when the upstream closed the reused one (retries: 0)', async () => {
+  it('replays a GET (never a POST) once on a fresh connection when the upstream closed the reused one (retries: 0)', async () => {
     const client = await KeepAliveClient.open(gw.proxyPort);
     try {
       for (let i = 0; i < 3; i++) {
         client.write(`GET /stale/${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
         assert.equal((await client.nextResponse(`response ${i}`)).status, 200);
       }
+      // Requests 1 and 2 each found their kept connection closed and were replayed on a fresh one.
+      assert.equal(stale.heads(), 5);
+      assert.equal(stale.conns.length, 3);
+      // A POST is never sent twice: the same close is a 502 (retries: 0).
+      client.write('POST /stale/post HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+      assert.equal((await client.nextResponse('the POST')).status, 502);
+      assert.equal(stale.heads(), 6);
     } finally {
       client.destroy();
     }
-    // Requests 1 and 2 each found their kept connection closed and were replayed on a fresh one.
-    assert.equal(stale.heads(), 5);
-    assert.equal(stale.conns.length, 3);
   });
 
   it('streams a large response to a slow client with backpressure, then delivers it whole', async () => {
