@@ -15,7 +15,7 @@
  * it fails as a reset, which the Exchange may retry.
  */
 import { connect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { BodyWriter, type BodyOwner } from './body-writer';
 import { ChunkedDecoder } from './chunked-decoder';
 import { parseResponseHead, type ResponseHead } from './response-parser';
 import { FRAMING } from './request-head';
@@ -54,7 +54,7 @@ function uncork(s: Socket): void {
   s.uncork();
 }
 
-export class H1Connection {
+export class H1Connection implements BodyOwner {
   readonly socket: Socket;
   readonly #owner: ConnectionOwner;
   #connected = false;
@@ -84,8 +84,8 @@ export class H1Connection {
   #timerMs = 0;
   #lastRead = 0;
 
-  #body: Readable | null = null;
-  #bodyPaused = false;
+  /** Writes a streamed request body; made for the first one. */
+  #bodyWriter: BodyWriter | null = null;
 
   constructor(owner: ConnectionOwner) {
     this.#owner = owner;
@@ -140,12 +140,7 @@ export class H1Connection {
       s.cork();
       s.write(req.head, 'latin1');
       process.nextTick(uncork, s);
-      this.#body = body;
-      this.#bodyPaused = false;
-      body.on('data', this.#onBodyData);
-      body.on('end', this.#onBodyEnd);
-      body.on('error', this.#onBodyError);
-      body.on('close', this.#onBodyClose);
+      (this.#bodyWriter ??= new BodyWriter(this)).start(body, req.framing === FRAMING.CHUNKED);
     }
   }
 
@@ -154,70 +149,31 @@ export class H1Connection {
     if (this.#phase === P_HEAD && this.#timerKind === T_NONE) this.#arm(T_HEAD, req.headersTimeout);
   }
 
-  readonly #onBodyData = (chunk: Buffer): void => {
-    const req = this.req;
-    if (req === null) return;
-    req.bodyTaken += chunk.length;
-    const s = this.socket;
-    let ok: boolean;
-    if (req.framing === FRAMING.CHUNKED) {
-      s.cork();
-      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      s.write(chunk);
-      ok = s.write('\r\n', 'latin1');
-      s.uncork();
-    } else {
-      ok = s.write(chunk);
-    }
-    if (!ok) {
-      this.#bodyPaused = true;
-      (this.#body as Readable).pause();
-    }
-  };
+  // BodyOwner: what the streamed body's writer reports.
 
-  readonly #onDrain = (): void => {
-    if (this.#bodyPaused && this.#body !== null) {
-      this.#bodyPaused = false;
-      this.#body.resume();
-    }
-  };
-
-  readonly #onBodyEnd = (): void => {
+  bodySent(): void {
     const req = this.req;
-    this.#detachBody();
-    if (req === null) return;
-    if (req.framing === FRAMING.CHUNKED) this.socket.write('0\r\n\r\n', 'latin1');
-    this.#requestSent(req);
-  };
+    if (req !== null && !req.done) this.#requestSent(req);
+  }
 
-  readonly #onBodyError = (err: Error): void => {
+  bodyFailed(err: Error): void {
     const req = this.req;
-    this.#detachBody();
     if (req !== null) this.fail(req, err);
-  };
+  }
 
-  /** Destroyed before its end (the client left, or the exchange released it once answered). */
-  readonly #onBodyClose = (): void => {
+  bodyCut(): void {
     const req = this.req;
-    if (this.#body === null) return;
-    this.#detachBody();
-    if (req === null) return;
+    if (req === null || req.done) return;
     if (this.#phase === P_HEAD) this.fail(req, h1Error('HW_ERR_UPSTREAM_RESET', 'the request body ended before it was complete'));
     // A response under way: it may finish, but the connection cannot carry another request.
     else this.#keepAlive = false;
-  };
-
-  #detachBody(): void {
-    const b = this.#body;
-    if (b === null) return;
-    this.#body = null;
-    b.off('data', this.#onBodyData);
-    b.off('end', this.#onBodyEnd);
-    b.off('error', this.#onBodyError);
-    b.off('close', this.#onBodyClose);
   }
 
   // ---- the response --------------------------------------------------------------------------
+
+  readonly #onDrain = (): void => {
+    this.#bodyWriter?.drain();
+  };
 
   readonly #onConnect = (): void => {
     this.#connected = true;
@@ -375,8 +331,8 @@ export class H1Connection {
     this.#disarm();
     const leftover = this.#buf !== null && this.#pos < this.#buf.length;
     this.#buf = null;
-    const bodyUnsent = this.#body !== null || !req.sent;
-    this.#detachBody();
+    const bodyUnsent = !req.sent || (this.#bodyWriter !== null && this.#bodyWriter.active);
+    this.#bodyWriter?.detach();
     // More bytes than the response framed, a body still going out, `Connection: close`: not reusable.
     const reusable = this.#keepAlive && !leftover && !bodyUnsent && !this.#closed && !this.#ended;
     if (this.#paused) {
@@ -404,7 +360,7 @@ export class H1Connection {
     req.done = true;
     if (this.req === req) this.req = null;
     this.#disarm();
-    this.#detachBody();
+    this.#bodyWriter?.detach();
     const replay = !req.replayed && this.uses > 1 && !this.#gotBytes && RESET_CODES.has(err.code) &&
       REPLAYABLE_METHODS.has(req.method) && (req.body === null || Buffer.isBuffer(req.body));
     this.destroy();

@@ -19,8 +19,6 @@ export class H1Request {
   done = false;
   /** The whole request (head and body) went to the socket. */
   sent = false;
-  /** Bytes of a streamed body taken from the stream: from the first, the request cannot be replayed. */
-  bodyTaken = 0;
   /** Replayed once on a fresh connection after a reused one turned out closed (see connection.ts). */
   replayed = false;
 
