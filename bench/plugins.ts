@@ -14,6 +14,9 @@
  *   flog    file-log to a file in the scratch folder, truncated after each row (issue 18: ≥ 0.9× bare)
  *   otel1   opentelemetry, sampling_rate 1.0, to an OTLP/HTTP sink the bench runs (issue 18: recorded)
  *   otel01  opentelemetry, sampling_rate 0.01 (issue 18: ≥ 0.97× bare)
+ *   h1      bare, on a second gateway with `upstream_client: hyperway` (issue 21: the own upstream
+ *           client becomes the default only at ≤ 0.85× bare's CPU per request)
+ *   h1chain chain, on that gateway
  *   base    a route without plugins on a build of the commit before the pipeline
  *           (BENCH_BASE_ENTRY=<that checkout>/dist/src/main.js; the row is skipped without it)
  * Prints RPS, p50/p99 and the worker tree's CPU per request, and the ratios the issue sets:
@@ -117,13 +120,15 @@ services:
 `;
 }
 
-interface Case { key: string; target: 'current' | 'base'; path: string; headers: Record<string, string> }
+interface Case { key: string; target: 'current' | 'base' | 'h1'; path: string; headers: Record<string, string> }
 type Sample = WrkSample;
 
 const CASES: Case[] = [
   { key: 'base', target: 'base', path: '/', headers: {} },
   { key: 'bare', target: 'current', path: '/', headers: {} },
+  { key: 'h1', target: 'h1', path: '/', headers: {} },
   { key: 'chain', target: 'current', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
+  { key: 'h1chain', target: 'h1', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
   { key: 'jwt', target: 'current', path: '/jwt', headers: { Authorization: `Bearer ${TOKEN}` } },
   { key: 'rl', target: 'current', path: '/rl', headers: {} },
   { key: 'prom', target: 'current', path: '/prom', headers: {} },
@@ -198,6 +203,9 @@ async function main(): Promise<number> {
   try {
     const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port, redis?.port ?? null, accessLog, otlp.port) };
     targets.set('current', await startHyperway({ ...common, key: 'current', name: 'hyperway (this build)' }));
+    if (only === null || only.has('h1') || only.has('h1chain')) {
+      targets.set('h1', await startHyperway({ ...common, key: 'h1', name: 'hyperway, upstream_client: hyperway', env: { HYPERWAY_UPSTREAM_CLIENT: 'hyperway' } }));
+    }
     if (baseEntry) targets.set('base', await startHyperway({ ...common, key: 'base', name: 'hyperway (before the pipeline)', entry: baseEntry, config: undefined }));
     else console.log('base row skipped: set BENCH_BASE_ENTRY to a build of the commit before the pipeline');
     for (let round = 1; round <= rounds; round++) {
@@ -248,6 +256,7 @@ async function main(): Promise<number> {
     `opentelemetry sampling 0.01 RPS ≥ 0.97 × bare: ${ratio('otel01', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting redis batched (sync_rate 1) RPS ≥ 0.8 × bare: ${ratio('rlrb', 'bare', (s) => s.rps).toFixed(3)}`,
     `rate-limiting redis synchronous RPS (recorded): ${ratio('rlrs', 'bare', (s) => s.rps).toFixed(3)} × bare`,
+    `own upstream client (upstream_client: hyperway) CPU/request ≤ 0.85 × bare (issue 21): ${ratio('h1', 'bare', (s) => s.cpuUsPerReq).toFixed(3)}; RPS ${ratio('h1', 'bare', (s) => s.rps).toFixed(3)} × bare; chain ${ratio('h1chain', 'chain', (s) => s.cpuUsPerReq).toFixed(3)} × chain's CPU/request`,
     baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',
   ];
   console.log(`\n${results}\n\n${goals.join('\n')}`);

@@ -52,6 +52,8 @@ export interface HyperwayOptions {
   entry?: string;
   /** Node flags before the entry (`--cpu-prof`: forked workers inherit them). */
   nodeArgs?: string[];
+  /** Settings for this target only (HYPERWAY_UPSTREAM_CLIENT …), over the bench's environment. */
+  env?: Record<string, string>;
 }
 
 export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
@@ -64,6 +66,7 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
     HYPERWAY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
     HYPERWAY_WORKERS: String(opts.workers),
     HYPERWAY_LOG_LEVEL: 'warn',
+    ...opts.env,
   };
   const entry = opts.entry ?? hyperwayEntry();
   if (!entry) throw new Error('Hyperway is not built (no dist/src/main.js)');

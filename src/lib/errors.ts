@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   HW_ERR_UPSTREAM_CONNECT: { status: 502, message: 'connection to the upstream failed' },
   HW_ERR_UPSTREAM_RESET: { status: 502, message: 'the upstream closed or reset the connection' },
   HW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream timed out' },
+  HW_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'the connection to the upstream timed out' },
   HW_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
   HW_ERR_UPSTREAM_DNS: { status: 503, message: 'name resolution failed' },
   HW_ERR_UPSTREAM_DISPATCH: { status: 502, message: 'the request could not be sent to the upstream' },

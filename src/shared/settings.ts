@@ -121,6 +121,11 @@ export interface Settings {
    * 160k): the largest upstream response head; a larger one is a 502 (undici's maxHeaderSize).
    */
   proxyBufferSize: number;
+  /**
+   * `upstream_client` (Hyperway's own, default undici): the HTTP/1.1 client for plain http and
+   * grpc upstreams, `undici` or `hyperway` (worker/upstream-h1/); https and grpcs stay on undici.
+   */
+  upstreamClient: 'undici' | 'hyperway';
   /** `dns_resolver`: nameservers as `ip[:port]` (Consul: 127.0.0.1:8600); empty = those of /etc/resolv.conf. */
   dnsResolver: string[];
   /** `dns_order` (default LAST,SRV,A,CNAME): record types tried in turn, uppercase; AAAA may be added. */
@@ -209,6 +214,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   workerConnections: 0,
   clientBodyBufferSize: 8192,
   proxyBufferSize: 160 * 1024,
+  upstreamClient: 'undici',
   dnsResolver: [],
   dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
   dnsStaleTtl: 3600,

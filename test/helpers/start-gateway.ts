@@ -82,12 +82,15 @@ const INHERITED_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_V8_COVERAGE'];
 /**
  * The environment for a gateway or CLI under test: a clean one (a KONG_* or HYPERWAY_* variable
  * of the machine running the tests must not change the gateway under test), plus `extra`.
- * HYPERWAY_TEST_UWS=<package> selects the uWS build under test (passed on as HYPERWAY_UWS).
+ * HYPERWAY_TEST_UWS=<package> selects the uWS build under test (passed on as HYPERWAY_UWS);
+ * HYPERWAY_TEST_UPSTREAM_CLIENT the upstream client (passed on as HYPERWAY_UPSTREAM_CLIENT).
  */
 export function gatewayEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
   if (process.env.HYPERWAY_TEST_UWS) env.HYPERWAY_UWS = process.env.HYPERWAY_TEST_UWS;
+  // HYPERWAY_TEST_UPSTREAM_CLIENT=hyperway runs a suite against the own upstream client (issue 21).
+  if (process.env.HYPERWAY_TEST_UPSTREAM_CLIENT) env.HYPERWAY_UPSTREAM_CLIENT = process.env.HYPERWAY_TEST_UPSTREAM_CLIENT;
   return { ...env, ...extra };
 }
 

@@ -89,6 +89,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     return r.ok && r.value !== 0 && (r.value < 8000 || r.value > 960_000) ? { ok: false, error: 'value should be 0 (never) or between 8s and 960s (uWS\'s range)' } : r;
   }, null),
   spec('websocket_upstream_buffer_limit', 'websocketUpstreamBufferLimit', (x) => atLeast(v.parseNginxSize(x), 1024, '1k and 64m'), null),
+  spec('upstream_client', 'upstreamClient', (x) => v.parseOneOf(x, ['undici', 'hyperway']) as v.Parsed<'undici' | 'hyperway'>, null),
   spec('dns_resolver', 'dnsResolver', v.parseNameservers),
   spec('dns_order', 'dnsOrder', v.parseDnsOrder),
   spec('dns_stale_ttl', 'dnsStaleTtl', (x) => v.parseNumber(x, 0, 365 * 24 * 3600)),

@@ -25,6 +25,7 @@ export function classify(err: Error & { code?: string }): Failure {
     case 'EADDRNOTAVAIL':
       return FAILURE.CONNECT;
     case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'HW_ERR_UPSTREAM_CONNECT_TIMEOUT': // the own client (worker/upstream-h1/errors.ts)
       return FAILURE.TIMEOUT;
     case 'HW_ERR_UPSTREAM_TIMEOUT': // write_timeout (stream-request.ts)
     case 'UND_ERR_HEADERS_TIMEOUT':
@@ -40,7 +41,10 @@ export function classify(err: Error & { code?: string }): Failure {
     case 'UND_ERR_INVALID_ARG':
     case 'UND_ERR_CLOSED':
     case 'UND_ERR_DESTROYED':
+    case 'HW_ERR_UPSTREAM_DISPATCH':
       return FAILURE.INTERNAL;
+    case 'HW_ERR_UPSTREAM_BAD_RESPONSE':
+      return FAILURE.BAD_RESPONSE;
     case 'HPE_INVALID_CONSTANT':
     case 'HPE_INVALID_STATUS':
     case 'HPE_INVALID_HEADER_TOKEN':
@@ -62,7 +66,7 @@ export function statusFor(f: Failure): number {
 
 /** Only connect-phase failures are safe to retry whatever the method. */
 export function isConnectPhase(err: Error & { code?: string }, f: Failure): boolean {
-  return f === FAILURE.CONNECT || err.code === 'UND_ERR_CONNECT_TIMEOUT';
+  return f === FAILURE.CONNECT || err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.code === 'HW_ERR_UPSTREAM_CONNECT_TIMEOUT';
 }
 
 export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);

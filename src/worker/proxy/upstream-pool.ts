@@ -9,11 +9,16 @@
  * flight on it finish first. A request that began on an old runtime may still try a peer whose
  * pool was closed meanwhile (a retry right after a reload): such a dispatch goes to the live pool
  * for the same address, or to a pool opened for that one request, never to a closed pool (502).
+ *
+ * With `upstream_client: hyperway`, plain http (and grpc) origins get Hyperway's own HTTP/1.1
+ * client (worker/upstream-h1/) under the same keys and the same reference counting; https and
+ * grpcs stay on undici.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import type { Settings } from '../../shared/settings';
+import { H1Pool, type H1PoolOptions } from '../upstream-h1/pool';
 
 type DispatchArgs = Parameters<Pool['dispatch']>;
 
@@ -81,8 +86,46 @@ class SharedPool extends Pool {
   }
 }
 
+/** The own client's pool, with SharedPool's retire semantics. */
+class SharedH1Pool {
+  readonly #owner: UpstreamPools;
+  readonly #key: string;
+  readonly #options: H1PoolOptions;
+  readonly #pool: H1Pool;
+  #retired = false;
+
+  constructor(owner: UpstreamPools, key: string, options: H1PoolOptions) {
+    this.#owner = owner;
+    this.#key = key;
+    this.#options = options;
+    this.#pool = new H1Pool(options);
+  }
+
+  retire(): void {
+    this.#retired = true;
+    void this.#pool.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+
+  dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean {
+    // The Exchange's options and handler are the own client's contract (upstream-h1/types.ts).
+    const o = opts as unknown as Parameters<H1Pool['dispatch']>[0];
+    const h = handler as unknown as Parameters<H1Pool['dispatch']>[1];
+    if (!this.#retired) return this.#pool.dispatch(o, h);
+    const live = this.#owner.live(this.#key);
+    if (live !== null) return live.dispatch(opts, handler);
+    const once = new H1Pool(this.#options);
+    const accepted = once.dispatch(o, h);
+    void once.close();
+    return accepted;
+  }
+}
+
 interface Entry {
-  pool: SharedPool;
+  pool: SharedPool | SharedH1Pool;
   /** Runtimes (the live one, the one being built) holding this pool. */
   refs: number;
 }
@@ -103,9 +146,22 @@ export class UpstreamPools {
   get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings, tls: UpstreamTls | null = null): Pool {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const origin = `${protocol === 'https' || protocol === 'grpcs' ? 'https' : 'http'}://${hostPart}:${port}`;
-    const key = `${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}|${settings.proxyBufferSize}|${tlsKey(tls)}`;
+    const own = settings.upstreamClient === 'hyperway' && !origin.startsWith('https:');
+    const key = `${own ? 'h1' : 'undici'}|${origin}|${connectTimeout}|${settings.upstreamKeepaliveIdleTimeout}|${settings.upstreamKeepaliveMaxRequests}|${settings.proxyBufferSize}|${own ? settings.upstreamKeepalivePoolSize : tlsKey(tls)}`;
     let entry = this.#entries.get(key);
-    if (entry === undefined) {
+    if (entry === undefined && own) {
+      const options: H1PoolOptions = {
+        host: host.startsWith('[') ? host.slice(1, -1) : host,
+        port,
+        connectTimeout,
+        idleTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
+        maxRequests: settings.upstreamKeepaliveMaxRequests,
+        maxIdle: settings.upstreamKeepalivePoolSize,
+        headLimit: settings.proxyBufferSize,
+      };
+      entry = { pool: new SharedH1Pool(this, key, options), refs: 0 };
+      this.#entries.set(key, entry);
+    } else if (entry === undefined) {
       const options: Pool.Options = {
         pipelining: 1,
         keepAliveTimeout: settings.upstreamKeepaliveIdleTimeout * 1000,
@@ -126,7 +182,8 @@ export class UpstreamPools {
       holder.add(key);
       entry.refs++;
     }
-    return entry.pool;
+    // Peers hold a Pool (balancer/peer.ts); the Exchange only ever calls dispatch() on it.
+    return entry.pool as unknown as Pool;
   }
 
   /** The build is installed: it becomes the live runtime, and the previous one's references go. */
@@ -143,7 +200,7 @@ export class UpstreamPools {
   }
 
   /** The pool serving `key` now, or null when no runtime uses that address any more. */
-  live(key: string): Pool | null {
+  live(key: string): Pool | SharedH1Pool | null {
     return this.#entries.get(key)?.pool ?? null;
   }
 
