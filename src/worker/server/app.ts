@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
-import type { RequestContext } from './context';
+import { clientAddress, type RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { RunContext } from '../pipeline/run-context';
 import { copyRequest, REQUEST } from './request';
@@ -126,7 +126,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   const settings = runtime.settings;
   const bodyLength = copyRequest(ctx, req, settings.largeClientHeaderBuffers);
   res.onAborted(ctx.onAborted.bind(ctx));
-  ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  ctx.remote = clientAddress(res);
   if (bodyLength < 0 && bodyLength !== REQUEST.CHUNKED) {
     refuse(ctx, bodyLength);
     return;
@@ -171,7 +171,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   // uWS drops body bytes that arrive while no onData handler is attached: the reader MUST be
   // in place before anything can wait (the access phase below may).
   if (bodyLength !== 0) {
-    const body = new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+    const body = new RequestBody(res, service.writeTimeout, ctx);
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }
