@@ -13,7 +13,6 @@ import { numberEnv } from './lib/knobs';
 import { median } from './lib/rounds';
 import { markdownTable } from './lib/report';
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 type Any = any;
 
 /** The modules a row drives, from one build's dist/ (this one, or BENCH_BASE_DIST). */
