@@ -16,52 +16,113 @@ interface V6Range { base: Uint32Array; mask: Uint32Array }
 
 export type IpRange = { family: 4; range: V4Range } | { family: 6; range: V6Range };
 
-export function parseIpv4(ip: string): number | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return null;
+/**
+ * A dotted IPv4 address (four decimal parts of 1–3 digits, each <= 255) as a number, or -1.
+ * Scans characters: no split, no regex, nothing allocated (this runs per request for trusted_ips).
+ */
+function scanIpv4(ip: string, from: number, to: number): number {
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
+  let parts = 0;
+  let i = from;
+  while (i < to) {
+    const start = i;
+    let v = 0;
+    while (i < to && i - start < 4) {
+      const d = ip.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || v > 255) return -1;
     n = n * 256 + v;
+    parts++;
+    if (i === to) break;
+    if (ip.charCodeAt(i) !== 46 /* . */ || parts === 4) return -1;
+    i++;
+    if (i === to) return -1;
   }
-  return n >>> 0;
+  return parts === 4 ? n >>> 0 : -1;
+}
+
+export function parseIpv4(ip: string): number | null {
+  const n = scanIpv4(ip, 0, ip.length);
+  return n < 0 ? null : n;
+}
+
+/** The eight 16-bit groups of the address being scanned (one at a time: JS is single-threaded). */
+const GROUPS = new Uint16Array(8);
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * An IPv6 literal (no zone id, no brackets) into four 32-bit words; false when it is not one.
+ * Accepts what RFC 4291 §2.2 writes: groups of 1–4 hex digits, one `::`, a dotted IPv4 tail.
+ */
+export function scanIpv6(ip: string, out: Uint32Array): boolean {
+  const len = ip.length;
+  if (len < 2 || len > 45) return false;
+  let n = 0;
+  let gap = -1;
+  let i = 0;
+  if (ip.charCodeAt(0) === 58 /* : */) {
+    if (ip.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < len) {
+    const start = i;
+    let v = 0;
+    let h: number;
+    while (i < len && (h = hexDigit(ip.charCodeAt(i))) >= 0) {
+      v = (v << 4) | (h & 15);
+      i++;
+      if (i - start > 4) break;
+    }
+    if (i < len && ip.charCodeAt(i) === 46 /* . */) {
+      // The dotted IPv4 tail: the last two groups, and the end of the address.
+      if (n > 6) return false;
+      const tail = scanIpv4(ip, start, len);
+      if (tail < 0) return false;
+      GROUPS[n++] = tail >>> 16;
+      GROUPS[n++] = tail & 0xffff;
+      break;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    GROUPS[n++] = v;
+    if (i === len) break;
+    if (ip.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < len && ip.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    } else if (i === len) {
+      return false;
+    }
+  }
+  if (gap < 0) {
+    if (n !== 8) return false;
+  } else {
+    if (n > 7) return false;
+    // Move the groups after `::` to the end; zeros fill the gap.
+    const after = n - gap;
+    for (let k = 0; k < after; k++) GROUPS[7 - k] = GROUPS[n - 1 - k];
+    for (let k = gap; k < 8 - after; k++) GROUPS[k] = 0;
+  }
+  for (let k = 0; k < 4; k++) out[k] = ((GROUPS[2 * k] << 16) | GROUPS[2 * k + 1]) >>> 0;
+  return true;
 }
 
 /** An IPv6 literal (no zone id, no brackets) as four 32-bit words, or null. */
 export function parseIpv6(ip: string): Uint32Array | null {
-  if (ip.length < 2 || ip.length > 45) return null;
-  let text = ip;
-  const lastColon = ip.lastIndexOf(':');
-  if (ip.indexOf('.', lastColon) >= 0) {
-    // A dotted IPv4 tail (`::ffff:1.2.3.4`) is the last two groups.
-    const tail = parseIpv4(ip.slice(lastColon + 1));
-    if (tail === null) return null;
-    text = `${ip.slice(0, lastColon + 1)}${(tail >>> 16).toString(16)}:${(tail & 0xffff).toString(16)}`;
-  }
-  const dbl = text.indexOf('::');
-  if (dbl !== text.lastIndexOf('::')) return null;
-  let groups: string[];
-  if (dbl >= 0) {
-    const leftText = text.slice(0, dbl);
-    const rightText = text.slice(dbl + 2);
-    const left = leftText === '' ? [] : leftText.split(':');
-    const right = rightText === '' ? [] : rightText.split(':');
-    const missing = 8 - left.length - right.length;
-    if (missing < 1) return null;
-    groups = [...left, ...new Array<string>(missing).fill('0'), ...right];
-  } else {
-    groups = text.split(':');
-  }
-  if (groups.length !== 8) return null;
   const out = new Uint32Array(4);
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i])) return null;
-    const g = parseInt(groups[i], 16);
-    out[i >> 1] = i & 1 ? (out[i >> 1] | g) >>> 0 : (g << 16) >>> 0;
-  }
-  return out;
+  return scanIpv6(ip, out) ? out : null;
 }
 
 /** The IPv4 address an IPv4-mapped IPv6 address stands for (::ffff:a.b.c.d), or null. */
@@ -110,7 +171,7 @@ function inV6(w: Uint32Array, r: V6Range): boolean {
 }
 
 function inV4(n: number, ranges: readonly V4Range[]): boolean {
-  for (const r of ranges) if (((n & r.mask) >>> 0) === r.base) return true;
+  for (let i = 0; i < ranges.length; i++) if (((n & ranges[i].mask) >>> 0) === ranges[i].base) return true;
   return false;
 }
 
@@ -134,16 +195,27 @@ export function compileIpMatcher(entries: readonly string[]): IpMatcher {
     if (mapped !== null && mappedBits >= 0) v4.push({ base: mapped, mask: v4Mask(mappedBits) });
   }
   if (v4.length === 0 && v6.length === 0) return () => false;
+  const words = new Uint32Array(4);
+  // Requests come from few addresses in a row (a load balancer, a keep-alive client): the last
+  // verdict is reused for the same text, compared as a string (no parse).
+  let lastIp = '';
+  let lastVerdict = false;
   return (ip: string): boolean => {
-    if (!ip.includes(':')) {
-      const n = parseIpv4(ip);
-      return n !== null && inV4(n, v4);
+    if (ip === lastIp) return lastVerdict;
+    let verdict = false;
+    if (ip.indexOf(':') === -1) {
+      const n = scanIpv4(ip, 0, ip.length);
+      verdict = n >= 0 && inV4(n, v4);
+    } else if (scanIpv6(ip, words)) {
+      for (let i = 0; i < v6.length && !verdict; i++) verdict = inV6(words, v6[i]);
+      if (!verdict) {
+        const mapped = mappedV4(words);
+        verdict = mapped !== null && inV4(mapped, v4);
+      }
     }
-    const w = parseIpv6(ip);
-    if (w === null) return false;
-    for (const r of v6) if (inV6(w, r)) return true;
-    const mapped = mappedV4(w);
-    return mapped !== null && inV4(mapped, v4);
+    lastIp = ip;
+    lastVerdict = verdict;
+    return verdict;
   };
 }
 

@@ -25,7 +25,7 @@ export class TimedRequestBody extends RequestBody implements ReadWatch {
   readonly #ex: Exchange;
 
   constructor(res: HttpResponse, writeTimeoutMs: number, ex: Exchange, timeoutMs: number) {
-    super(res, writeTimeoutMs, ex.onWriteTimeout.bind(ex));
+    super(res, writeTimeoutMs, ex);
     this.#ex = ex;
     clientBodies.watch(this, timeoutMs);
   }

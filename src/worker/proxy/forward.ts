@@ -121,17 +121,24 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     this.#abort = null;
     this.tDispatch = performance.now();
     const body = this.bodyBuffer ?? (this.body === null ? null : this.body.stream());
-    peer.pool.dispatch(
-      {
-        path: this.upstreamPath,
-        method: this.upstreamMethod ?? this.method,
-        headers: this.#headersFor(peer),
-        body,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      } as Dispatcher.DispatchOptions,
-      this,
-    );
+    peer.pool.dispatch(this.#dispatchOptions(peer, body), this);
+  }
+
+  /**
+   * One options object per exchange: a retry updates the fields a try changes (Host, a fresh
+   * body stream). undici has built its request from the previous try's options by then.
+   */
+  #options: Dispatcher.DispatchOptions | null = null;
+  #dispatchOptions(peer: Peer, body: Dispatcher.DispatchOptions['body']): Dispatcher.DispatchOptions {
+    const headers = this.#headersFor(peer);
+    let o = this.#options;
+    if (o === null) {
+      o = { path: this.upstreamPath, method: this.upstreamMethod ?? this.method, headers, body, headersTimeout: 0, bodyTimeout: 0 } as Dispatcher.DispatchOptions;
+      this.#options = o;
+    } else {
+      o.body = body;
+    }
+    return o;
   }
 
   #headersFor(peer: Peer): string[] {

@@ -5,7 +5,7 @@
  */
 import type { RequestContext } from '../server/context';
 import type { HttpResponse } from '../server/uws';
-import { headerKind, KIND } from './raw-headers';
+import { headerKind, scanHead, KIND, SKIP_BITS, type HeadScan } from './raw-headers';
 
 import { SERVER_HEADER } from '../../shared/version';
 
@@ -13,12 +13,52 @@ import { SERVER_HEADER } from '../../shared/version';
 export const SERVER_TOKEN = SERVER_HEADER;
 export const VIA_TOKEN = `1.1 ${SERVER_TOKEN}`;
 
-const HOP_BY_HOP_REQUEST = new Set([
-  'host', 'connection', 'keep-alive', 'proxy', 'proxy-connection', 'upgrade', 'transfer-encoding', 'te', 'expect',
-  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path',
-  'x-forwarded-prefix', 'x-real-ip', 'via', 'trailer',
-]);
+/**
+ * What a client header name is to the gateway. Kinds from HOP on are never sent upstream as
+ * they came: hop-by-hop headers, Host, and the X-Forwarded-* / X-Real-IP / Via the gateway
+ * computes itself. CONSUMER names are the auth plugins' to set.
+ */
+export const REQUEST_HEADER = {
+  PASS: 0, CONTENT_LENGTH: 1, CONSUMER: 2,
+  HOP: 3, HOST: 3, CONNECTION: 4, TRANSFER_ENCODING: 5, X_FORWARDED_FOR: 6, VIA: 7, TE: 8, X_FORWARDED_PROTO: 9,
+  X_FORWARDED_HOST: 10, X_FORWARDED_PORT: 11, X_FORWARDED_PATH: 12, X_FORWARDED_PREFIX: 13, DROP: 14,
+} as const;
+const K = REQUEST_HEADER;
 
+/**
+ * Classifies a lowercase header name: a switch on its length, then at most four string compares
+ * (no hashing: uWS hands over fresh strings, whose hash a Set lookup would compute each time).
+ */
+export function requestHeaderKind(name: string): number {
+  switch (name.length) {
+    case 2: return name === 'te' ? K.TE : K.PASS;
+    case 3: return name === 'via' ? K.VIA : K.PASS;
+    case 4: return name === 'host' ? K.HOST : K.PASS;
+    case 5: return name === 'proxy' ? K.DROP : K.PASS;
+    case 6: return name === 'expect' ? K.DROP : K.PASS;
+    case 7: return name === 'upgrade' || name === 'trailer' ? K.DROP : K.PASS;
+    case 9: return name === 'x-real-ip' ? K.DROP : K.PASS;
+    case 10: return name === 'connection' ? K.CONNECTION : name === 'keep-alive' ? K.DROP : K.PASS;
+    case 14: return name === 'content-length' ? K.CONTENT_LENGTH : consumer(name);
+    case 15: return name === 'x-forwarded-for' ? K.X_FORWARDED_FOR : consumer(name);
+    case 16:
+      if (name === 'proxy-connection') return K.DROP;
+      if (name === 'x-forwarded-host') return K.X_FORWARDED_HOST;
+      if (name === 'x-forwarded-port') return K.X_FORWARDED_PORT;
+      return name === 'x-forwarded-path' ? K.X_FORWARDED_PATH : consumer(name);
+    case 17: return name === 'transfer-encoding' ? K.TRANSFER_ENCODING : name === 'x-forwarded-proto' ? K.X_FORWARDED_PROTO : consumer(name);
+    case 18: return name === 'x-forwarded-prefix' ? K.X_FORWARDED_PREFIX : consumer(name);
+    default: return name.length >= 11 ? consumer(name) : K.PASS;
+  }
+}
+
+function consumer(name: string): number {
+  if (name.charCodeAt(0) !== 120 /* x */ || (name.charCodeAt(2) !== 99 /* c */ && name.charCodeAt(2) !== 97 /* a */)) return K.PASS;
+  return name.startsWith('x-consumer-') || name === 'x-credential-identifier' || name === 'x-anonymous-consumer' ? K.CONSUMER : K.PASS;
+}
+
+/** Bits of RequestContext.hopPairs: pairs past these are classified again (upstreamHeaders). */
+export const HOP_BITS = 32;
 
 /** Names listed in a Connection header, other than the standard tokens; null when none. */
 export function connectionTokens(value: string | null): Set<string> | null {
@@ -32,48 +72,96 @@ export function connectionTokens(value: string | null): Set<string> | null {
   return set;
 }
 
-/** Flat [name, value, …] list for undici's dispatch. */
+/** Entries upstreamHeaders may add after the client's: twelve name/value pairs at most. */
+const ADDED = 24;
+
+/**
+ * Flat [name, value, …] list for undici's dispatch. The client's headers are not classified again
+ * when nothing changed them since the copy: copyRequest marked the pairs that are not passed on
+ * (RequestContext.hopPairs); a route with plugins may have edited the list, so then every name is.
+ */
 export function upstreamHeaders(ctx: RequestContext, hostHeader: string): string[] {
   const h = ctx.headers;
-  const out: string[] = [];
+  const out = new Array<string>(h.length + ADDED);
+  let w = 0;
   const drop = connectionTokens(ctx.connection);
+  const marked = ctx.pipeline === null ? ctx.hopPairs : -1;
+  const trusted = ctx.trusted;
   let xff: string | null = null;
   let via: string | null = null;
   let te = false;
-  const trusted = ctx.trusted;
-  for (let i = 0; i < h.length; i += 2) {
+  let proto: string | null = null;
+  let fwdHost: string | null = null;
+  let port: string | null = null;
+  let path: string | null = null;
+  let prefix: string | null = null;
+  for (let i = 0, pair = 0; i < h.length; i += 2, pair++) {
     const name = h[i];
-    if (HOP_BY_HOP_REQUEST.has(name)) {
-      if (name === 'x-forwarded-for') xff = xff === null ? h[i + 1] : `${xff}, ${h[i + 1]}`;
-      else if (name === 'via') via = via === null ? h[i + 1] : `${via}, ${h[i + 1]}`;
-      else if (name === 'te') te ||= /(^|[\s,])trailers($|[\s,;])/i.test(h[i + 1]);
-      continue;
+    if (pair >= HOP_BITS || (marked & (1 << pair)) !== 0) {
+      const kind = requestHeaderKind(name);
+      if (kind >= K.HOP) {
+        const value = h[i + 1];
+        switch (kind) {
+          case K.X_FORWARDED_FOR: xff = xff === null ? value : `${xff}, ${value}`; break;
+          case K.VIA: via = via === null ? value : `${via}, ${value}`; break;
+          case K.TE: te ||= /(^|[\s,])trailers($|[\s,;])/i.test(value); break;
+          // A trusted client's X-Forwarded-* are believed: the first of each name.
+          case K.X_FORWARDED_PROTO: proto ??= value; break;
+          case K.X_FORWARDED_HOST: fwdHost ??= value; break;
+          case K.X_FORWARDED_PORT: port ??= value; break;
+          case K.X_FORWARDED_PATH: path ??= value; break;
+          case K.X_FORWARDED_PREFIX: prefix ??= value; break;
+        }
+        continue;
+      }
     }
     if (drop !== null && drop.has(name)) continue;
-    out.push(name, h[i + 1]);
+    out[w++] = name;
+    out[w++] = h[i + 1];
   }
   // A plugin's Host (request-transformer) wins over preserve_host and the peer's.
-  out.push('host', ctx.upstreamHost ?? (ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader));
-  if (te) out.push('te', 'trailers');
+  out[w++] = 'host';
+  out[w++] = ctx.upstreamHost ?? (ctx.route !== null && ctx.route.snap.preserveHost && ctx.host !== '' ? ctx.host : hostHeader);
+  if (te) {
+    out[w++] = 'te';
+    out[w++] = 'trailers';
+  }
   // A held chunked upload in a spill file goes out with its length (undici frames a Buffer body itself).
-  if (ctx.body !== null && ctx.body.heldLength >= 0 && ctx.bodyBuffer === null) out.push('content-length', String(ctx.body.heldLength));
+  if (ctx.body !== null && ctx.body.heldLength >= 0 && ctx.bodyBuffer === null) {
+    out[w++] = 'content-length';
+    out[w++] = String(ctx.body.heldLength);
+  }
   // nginx $proxy_add_x_forwarded_for: $remote_addr after real-IP processing.
-  out.push('x-forwarded-for', xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`);
-  out.push('x-forwarded-proto', (trusted && ctx.header('x-forwarded-proto')) || (ctx.tls ? 'https' : 'http'));
-  out.push('x-forwarded-host', (trusted && ctx.header('x-forwarded-host')) || ctx.hostName());
-  out.push('x-forwarded-port', (trusted && ctx.header('x-forwarded-port')) || ctx.listenerPortText);
-  out.push('x-forwarded-path', (trusted && ctx.header('x-forwarded-path')) || ctx.url);
-  const prefix = (trusted && ctx.header('x-forwarded-prefix')) || ctx.forwardedPrefix();
-  if (prefix !== null) out.push('x-forwarded-prefix', prefix);
-  out.push('x-real-ip', ctx.realIp);
-  out.push('via', via === null ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`);
-  if (ctx.runtime.headers.upstreamRequestId) out.push('x-kong-request-id', ctx.requestId);
+  out[w++] = 'x-forwarded-for';
+  out[w++] = xff === null ? ctx.realIp : `${xff}, ${ctx.realIp}`;
+  out[w++] = 'x-forwarded-proto';
+  out[w++] = (trusted && proto) || (ctx.tls ? 'https' : 'http');
+  out[w++] = 'x-forwarded-host';
+  out[w++] = (trusted && fwdHost) || ctx.hostName();
+  out[w++] = 'x-forwarded-port';
+  out[w++] = (trusted && port) || ctx.listenerPortText;
+  out[w++] = 'x-forwarded-path';
+  out[w++] = (trusted && path) || ctx.url;
+  const forwardedPrefix = (trusted && prefix) || ctx.forwardedPrefix();
+  if (forwardedPrefix !== null) {
+    out[w++] = 'x-forwarded-prefix';
+    out[w++] = forwardedPrefix;
+  }
+  out[w++] = 'x-real-ip';
+  out[w++] = ctx.realIp;
+  out[w++] = 'via';
+  out[w++] = via === null ? VIA_TOKEN : `${via}, ${VIA_TOKEN}`;
+  if (ctx.runtime.headers.upstreamRequestId) {
+    out[w++] = 'x-kong-request-id';
+    out[w++] = ctx.requestId;
+  }
+  out.length = w;
   return out;
 }
 
 /**
  * The proxied response's headers: the upstream's, raw, minus hop-by-hop ones (and `drop`, the
- * names its Connection headers list, gathered while the head was scanned), then Kong's: Server (the upstream's, else ours), Via appended,
+ * names its Connection headers list), then Kong's: Server (the upstream's, else ours), Via appended,
  * latencies, request id, upstream status, debug headers. MUST run inside res.cork().
  * Content-Length is not copied: uWS writes its own framing (tryEnd with the total, or chunked).
  */
@@ -86,22 +174,31 @@ export function writeProxiedHeaders(
   upstreamLatency: number,
   proxyLatency: number,
 ): void {
-  let server: Buffer | null = null;
-  let via: string | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
+  scanHead(raw, SCRATCH);
+  writeScannedHeaders(res, ctx, raw, SCRATCH, drop, status, upstreamLatency, proxyLatency);
+}
+// writeProxiedHeaders' scan: used and done with within one synchronous call.
+const SCRATCH: HeadScan = { headSkip: 0, headServer: null, headVia: null, headLength: -1, headHasLength: false, headConnection: null };
+
+/** writeProxiedHeaders over a head already scanned (stream-response.ts scans it once, on arrival). */
+export function writeScannedHeaders(
+  res: HttpResponse,
+  ctx: RequestContext,
+  raw: readonly Buffer[],
+  scan: HeadScan,
+  drop: ReadonlySet<string> | null,
+  status: number,
+  upstreamLatency: number,
+  proxyLatency: number,
+): void {
+  const skip = scan.headSkip;
+  for (let i = 0, pair = 0; i < raw.length; i += 2, pair++) {
+    if (pair < SKIP_BITS ? (skip & (1 << pair)) !== 0 : headerKind(raw[i]) !== KIND.PASS) continue;
     const name = raw[i];
-    switch (headerKind(name)) {
-      case KIND.PASS:
-        if (drop === null || !drop.has(name.toString('latin1').toLowerCase())) res.writeHeader(name, raw[i + 1]);
-        break;
-      case KIND.SERVER:
-        server ??= raw[i + 1];
-        break;
-      case KIND.VIA:
-        via = via === null ? raw[i + 1].toString('latin1') : `${via}, ${raw[i + 1].toString('latin1')}`;
-        break;
-    }
+    if (drop === null || !drop.has(name.toString('latin1').toLowerCase())) res.writeHeader(name, raw[i + 1]);
   }
+  const server = scan.headServer;
+  const via = scan.headVia;
   const switches = ctx.runtime.headers;
   if (server !== null) res.writeHeader('Server', server);
   else if (switches.serverTokens) res.writeHeader('Server', SERVER_TOKEN);

@@ -28,6 +28,66 @@ export function headerKind(name: Buffer): number {
   return KIND.PASS;
 }
 
+/** What one walk over an upstream head found (scanHead): everything framing and writing need. */
+export interface HeadScan {
+  /** Bit i set: name/value pair i is not passed through. Pairs past the 32nd are classified again when written. */
+  headSkip: number;
+  /** The first Server value, or null. */
+  headServer: Buffer | null;
+  /** The Via values joined, or null. */
+  headVia: string | null;
+  /** The (last) Content-Length value, -1 when there is none or it is not a plain decimal. */
+  headLength: number;
+  /** A Content-Length header is present, whatever its value. */
+  headHasLength: boolean;
+  /** The Connection values joined, or null. */
+  headConnection: string | null;
+}
+
+/** The bits of HeadScan.headSkip. */
+export const SKIP_BITS = 32;
+
+/** Classifies every name of `raw` once, into `into`. */
+export function scanHead(raw: readonly Buffer[], into: HeadScan): void {
+  let skip = 0;
+  let server: Buffer | null = null;
+  let via: string | null = null;
+  let length = -1;
+  let hasLength = false;
+  let connection: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const kind = headerKind(raw[i]);
+    if (kind === KIND.PASS) continue;
+    const pair = i >> 1;
+    if (pair < SKIP_BITS) skip |= 1 << pair;
+    switch (kind) {
+      case KIND.CONTENT_LENGTH:
+        hasLength = true;
+        length = parseLength(raw[i + 1]);
+        break;
+      case KIND.CONNECTION: {
+        const v = raw[i + 1].toString('latin1');
+        connection = connection === null ? v : `${connection}, ${v}`;
+        break;
+      }
+      case KIND.SERVER:
+        server ??= raw[i + 1];
+        break;
+      case KIND.VIA: {
+        const v = raw[i + 1].toString('latin1');
+        via = via === null ? v : `${via}, ${v}`;
+        break;
+      }
+    }
+  }
+  into.headSkip = skip;
+  into.headServer = server;
+  into.headVia = via;
+  into.headLength = length;
+  into.headHasLength = hasLength;
+  into.headConnection = connection;
+}
+
 /** A Content-Length value as a number, or -1 when it is not a plain decimal. */
 export function parseLength(value: Buffer): number {
   if (value.length === 0 || value.length > 15) return -1;

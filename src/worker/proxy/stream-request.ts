@@ -31,6 +31,16 @@ interface Collector {
   resolve(body: Buffer): void;
   reject(err: Error): void;
 }
+/** Who fails the try when write_timeout runs out (the Exchange). */
+export interface WriteTimeoutOwner {
+  onWriteTimeout(): void;
+}
+// One timer callback for every body: the owner rides as the timer's argument, no bound function.
+function writeTimedOut(owner: WriteTimeoutOwner): void {
+  owner.onWriteTimeout();
+}
+const BODY_STREAM_OPTIONS = { highWaterMark: 64 * 1024 };
+
 // The exchange ended (answered, or the client left) while a plugin waited for the body.
 const BODY_GONE = Object.assign(new Error('request body no longer available'), { code: 'HW_ERR_BODY_GONE' });
 
@@ -47,7 +57,7 @@ export class RequestBody implements SpillOwner {
   consumed = false;
   received = 0;
   readonly #writeTimeout: number;
-  readonly #onWriteTimeout: () => void;
+  readonly #owner: WriteTimeoutOwner;
   #stallTimer: NodeJS.Timeout | null = null;
   #collector: Collector | null = null;
   /** request_buffering: the exchange waiting for the whole body before its first try. */
@@ -59,10 +69,10 @@ export class RequestBody implements SpillOwner {
   /** The client is paused (backpressure): client_body_timeout's clock stops (client-body-deadline.ts). */
   get readPaused(): boolean { return this.#paused; }
 
-  constructor(res: HttpResponse, writeTimeoutMs: number, onWriteTimeout: () => void) {
+  constructor(res: HttpResponse, writeTimeoutMs: number, owner: WriteTimeoutOwner) {
     this.#res = res;
     this.#writeTimeout = writeTimeoutMs;
-    this.#onWriteTimeout = onWriteTimeout;
+    this.#owner = owner;
   }
 
   /** uWS onData: copy, queue, push if the stream is waiting, pause the client above HIGH_WATER. */
@@ -215,7 +225,7 @@ export class RequestBody implements SpillOwner {
   }
 
   spillStalled(): void {
-    if (this.#stallTimer === null) this.#stallTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout);
+    if (this.#stallTimer === null) this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
   }
 
   /** A new undici body for one try. */
@@ -244,7 +254,7 @@ export class RequestBody implements SpillOwner {
       if (!s.push(c)) {
         s.wanting = false;
         // The upstream is not taking bytes: it has write_timeout to ask for more.
-        this.#stallTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout);
+        this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
         break;
       }
     }
@@ -295,7 +305,7 @@ class BodyStream extends Readable {
   wanting = false;
   readonly #owner: RequestBody;
   constructor(owner: RequestBody) {
-    super({ highWaterMark: 64 * 1024 });
+    super(BODY_STREAM_OPTIONS);
     this.#owner = owner;
   }
   override _read(): void {

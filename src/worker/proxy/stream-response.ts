@@ -8,8 +8,8 @@
  */
 import { RequestContext, RESPONSE_STATE, type PipelineHooks } from '../server/context';
 import { endWithoutBody, statusLine } from '../server/respond';
-import { writeProxiedHeaders, connectionTokens } from './headers';
-import { headerKind, parseLength, KIND } from './raw-headers';
+import { writeScannedHeaders, connectionTokens } from './headers';
+import { scanHead, type HeadScan } from './raw-headers';
 import { stall, progressed, unstall, type Stallable } from './send-deadline';
 
 let corkTarget: StreamedResponse;
@@ -51,13 +51,19 @@ function corkedHeadFlush(): void {
 }
 const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: Buffer[] = [];
-const isContentLength = (name: Buffer, i: number): boolean => i % 2 === 0 && headerKind(name) === KIND.CONTENT_LENGTH;
 
-export class StreamedResponse extends RequestContext implements Stallable {
+export class StreamedResponse extends RequestContext implements Stallable, HeadScan {
   /** The upstream's response headers, raw: [name, value, …] Buffers (see raw-headers.ts). */
   responseHeaders: Buffer[] = NO_HEADERS;
   /** The body length the upstream declared, or -1 (chunked, or until the upstream closes). */
   contentLength = -1;
+  // HeadScan: the response head's names, classified once as it arrives (raw-headers.ts).
+  headSkip = 0;
+  headServer: Buffer | null = null;
+  headVia: string | null = null;
+  headLength = -1;
+  headHasLength = false;
+  headConnection: string | null = null;
   /** performance.now() when the current try was dispatched, and the upstream's answer time (ms). */
   tDispatch = 0;
   upstreamLatency = 0;
@@ -98,19 +104,11 @@ export class StreamedResponse extends RequestContext implements Stallable {
     this.status = status;
     this.proxied = true;
     this.responseHeaders = rawHeaders;
-    // One scan of the head for what decides framing and filtering: Content-Length, Connection.
-    let length = -1;
-    let connection: string | null = null;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const kind = headerKind(rawHeaders[i]);
-      if (kind === KIND.CONTENT_LENGTH) length = parseLength(rawHeaders[i + 1]);
-      else if (kind === KIND.CONNECTION) {
-        const v = rawHeaders[i + 1].toString('latin1');
-        connection = connection === null ? v : `${connection}, ${v}`;
-      }
-    }
+    // The one walk over the head: framing, filtering and what writeHead will skip or add.
+    scanHead(rawHeaders, this);
+    const length = this.headLength;
     this.contentLength = length;
-    this.#dropHeaders = connection === null ? null : connectionTokens(connection);
+    this.#dropHeaders = this.headConnection === null ? null : connectionTokens(this.headConnection);
     this.#headOnly = this.method === 'HEAD' || status === 204 || status === 304;
     if (this.#headOnly || length === 0) {
       corkTarget = this;
@@ -182,7 +180,7 @@ export class StreamedResponse extends RequestContext implements Stallable {
     const pipeline = this.pipeline;
     if (pipeline !== null && pipeline.filtersHead) this.#filterHead(pipeline);
     res.writeStatus(statusLine(this.status));
-    writeProxiedHeaders(res, this, this.responseHeaders, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
+    writeScannedHeaders(res, this, this.responseHeaders, this, this.#dropHeaders, this.status, this.upstreamLatency, Math.round(this.tDispatch - this.t0));
     if (this.balancerCookie !== null) res.writeHeader('set-cookie', this.balancerCookie);
     if (this.#headOnly) {
       this.state = RESPONSE_STATE.ENDING;
@@ -209,7 +207,9 @@ export class StreamedResponse extends RequestContext implements Stallable {
   #filterHead(pipeline: PipelineHooks): void {
     const after = pipeline.filterUpstreamHead(this.responseHeaders);
     this.responseHeaders = after;
-    if (this.contentLength >= 0 && !after.some(isContentLength)) this.contentLength = -1;
+    // The filtered head is what gets written: classify it again (framing stays the upstream's).
+    scanHead(after, this);
+    if (this.contentLength >= 0 && !this.headHasLength) this.contentLength = -1;
   }
 
   /** MUST run corked, right after writeHead: sends the rest of a known-length head now. */

@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, UwsModule } from './uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime } from '../runtime';
 import { Exchange } from '../proxy/forward';
-import type { RequestContext } from './context';
+import { clientAddress, type RequestContext } from './context';
 import { RequestBody } from '../proxy/stream-request';
 import { TimedRequestBody } from '../proxy/client-body-deadline';
 import { RunContext } from '../pipeline/run-context';
@@ -131,7 +131,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   res.onAborted(ctx.onAborted.bind(ctx));
   // keepalive_timeout 0 (nginx): no keep-alive at all.
   if (settings.keepaliveTimeout === 0) ctx.closeAfter = true;
-  ctx.remote = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  ctx.remote = clientAddress(res);
   if (bodyLength < 0 && bodyLength !== REQUEST.CHUNKED) {
     refuse(ctx, bodyLength);
     return;
@@ -178,7 +178,7 @@ function handle(ctx: Exchange, runtime: Runtime, res: HttpResponse, req: HttpReq
   if (bodyLength !== 0) {
     const body = settings.clientBodyTimeout > 0
       ? new TimedRequestBody(res, service.writeTimeout, ctx, settings.clientBodyTimeout)
-      : new RequestBody(res, service.writeTimeout, ctx.onWriteTimeout.bind(ctx));
+      : new RequestBody(res, service.writeTimeout, ctx);
     ctx.body = body;
     res.onData(body.onData.bind(body));
   }

@@ -48,6 +48,16 @@ export interface PipelineHooks {
   afterResponse(): void;
 }
 
+/**
+ * The client's address as uWS spells it (`127.0.0.1`, or all eight groups for IPv6). The text is
+ * ASCII, so UTF-8 decoding is exact, and TextDecoder reads the ArrayBuffer without a Buffer view
+ * or a latin1 copy in between.
+ */
+const ADDRESS_TEXT = new TextDecoder();
+export function clientAddress(res: HttpResponse): string {
+  return ADDRESS_TEXT.decode(res.getRemoteAddressAsText());
+}
+
 export class RequestContext {
   readonly res: HttpResponse;
   readonly runtime: Runtime;
@@ -61,6 +71,11 @@ export class RequestContext {
   host = '';
   /** Client headers, flat [name, value, …], names lowercased by uWS. */
   headers: string[] = [];
+  /**
+   * Bit i set: client header pair i (of the first 32) is not sent upstream as it came (copyRequest
+   * marks them; proxy/headers.ts upstreamHeaders reads the marks while no plugin changed the list).
+   */
+  hopPairs = 0;
   connection: string | null = null;
   /**
    * The client's Connection header lists `close` in a form uWS does not act on (`close, X-Secret`):

@@ -8,6 +8,7 @@
 import type { HttpRequest } from './uws';
 import type { RequestContext } from './context';
 import { DEFAULT_SETTINGS } from '../../shared/settings';
+import { requestHeaderKind, REQUEST_HEADER, HOP_BITS } from '../proxy/headers';
 
 /** RFC 9110 token characters. */
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -48,14 +49,23 @@ function collect(name: string, value: string): void {
   headBytes += line;
   if (line > longestLine) longestLine = line;
   if (CONTROL.test(value)) control = true;
+  const kind = requestHeaderKind(name);
+  const headers = target.headers;
+  if (kind === REQUEST_HEADER.PASS) {
+    headers.push(name, value);
+    return;
+  }
   // Consumer identity headers are the gateway's to set (auth plugins): a client never claims one.
-  if (name.charCodeAt(0) === 120 /* x */ && isConsumerHeader(name)) return;
-  target.headers.push(name, value);
-  switch (name) {
-    case 'content-length': contentLengths++; contentLength = value; break;
-    case 'host': hosts++; target.host = value; break;
-    case 'transfer-encoding': transferEncodings++; transferEncoding = value; break;
-    case 'connection':
+  if (kind === REQUEST_HEADER.CONSUMER) return;
+  // upstreamHeaders skips classifying the pairs not marked here.
+  const pair = headers.length >> 1;
+  if (kind >= REQUEST_HEADER.HOP && pair < HOP_BITS) target.hopPairs |= 1 << pair;
+  headers.push(name, value);
+  switch (kind) {
+    case REQUEST_HEADER.CONTENT_LENGTH: contentLengths++; contentLength = value; break;
+    case REQUEST_HEADER.HOST: hosts++; target.host = value; break;
+    case REQUEST_HEADER.TRANSFER_ENCODING: transferEncodings++; transferEncoding = value; break;
+    case REQUEST_HEADER.CONNECTION:
       // uWS closes by itself when the first Connection value has 5 bytes (`close`); any other
       // list naming `close` is the gateway's to honour.
       if (target.connection === null) {
@@ -67,10 +77,6 @@ function collect(name: string, value: string): void {
       if (!uwsCloses && !target.closeAfter && hasCloseToken(value)) target.closeAfter = true;
       break;
   }
-}
-
-function isConsumerHeader(name: string): boolean {
-  return name.startsWith('x-consumer-') || name === 'x-credential-identifier' || name === 'x-anonymous-consumer';
 }
 
 /** `close` as one element of a Connection list, any case (RFC 9112 §9.6). */

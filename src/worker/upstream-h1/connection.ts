@@ -146,6 +146,7 @@ export class H1Connection implements BodyOwner {
 
   #requestSent(req: H1Request): void {
     req.sent = true;
+    req.handler.onRequestSent?.();
     if (this.#phase === P_HEAD && this.#timerKind === T_NONE) this.#arm(T_HEAD, req.headersTimeout);
   }
 

@@ -14,6 +14,8 @@ export interface DispatchOptions {
 
 export interface DispatchHandler {
   onConnect(abort: (err: Error) => void): void;
+  /** The whole request is written (undici calls it too): the gateway's read_timeout clock starts. */
+  onRequestSent?(): void;
   /** Returns false to pause the upstream until `resume` is called. */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean;
   /** Returns false to pause the upstream until `resume` is called. */
