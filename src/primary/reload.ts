@@ -16,9 +16,10 @@ import { formatProblems, type ConfigError } from '../lib/errors';
 /** Settings a reload cannot change, by the name the operator writes in the file. */
 const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [
   ['proxyListens', 'proxy_listen'], ['proxySslListens', 'proxy_listen'], ['adminListens', 'admin_listen'], ['adminSslListens', 'admin_listen'], ['adminSslCert', 'admin_ssl_cert'], ['adminSslCertKey', 'admin_ssl_cert_key'], ['statusListen', 'status_listen'], ['workers', 'workers'],
-  // Sizes of the shared segment, fixed when it is created.
-  // uWS takes WebSocket limits when a worker creates its apps.
+  // uWS takes WebSocket limits, and the connection filter, when a worker creates its apps.
   ['websocketMaxMessageSize', 'websocket_max_message_size'], ['websocketIdleTimeout', 'websocket_idle_timeout'], ['websocketUpstreamBufferLimit', 'websocket_upstream_buffer_limit'],
+  ['workerConnections', 'nginx_events_worker_connections'],
+  // Sizes of the shared segment, fixed when it is created.
   ['targetSlots', 'target_slots'], ['metricsSeries', 'metrics_series'], ['rateLimitingTableSize', 'rate_limiting_table_size'],
 ];
 
