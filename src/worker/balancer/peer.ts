@@ -1,6 +1,11 @@
-import type { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../server/context';
 import type { Counter } from '../../shared/target-table';
+
+/** What a peer sends through: the one method the Exchange calls. */
+export interface UpstreamDispatcher {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+}
 
 /** One address the gateway can send a request to, resolved once per snapshot. */
 export interface Peer {
@@ -8,7 +13,8 @@ export interface Peer {
   port: number;
   /** Host header sent upstream when preserve_host is off: host, plus `:port` unless it is the scheme default. */
   hostHeader: string;
-  pool: Pool;
+  /** undici's Pool or the own client's (upstream-h1/): both take undici's dispatch contract. */
+  pool: UpstreamDispatcher;
   /** Row in the shared target table (shared/target-table.ts); -1 = untracked (a plain service host). */
   slot: number;
   /**

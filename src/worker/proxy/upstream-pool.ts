@@ -19,6 +19,7 @@ import { isIP } from 'node:net';
 import { Pool } from 'undici';
 import type { Settings } from '../../shared/settings';
 import { H1Pool, type H1PoolOptions } from '../upstream-h1/pool';
+import type { UpstreamDispatcher } from '../balancer/peer';
 
 type DispatchArgs = Parameters<Pool['dispatch']>;
 
@@ -143,7 +144,7 @@ export class UpstreamPools {
     this.#building = new Set();
   }
 
-  get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings, tls: UpstreamTls | null = null): Pool {
+  get(protocol: string, host: string, port: number, connectTimeout: number, settings: Settings, tls: UpstreamTls | null = null): UpstreamDispatcher {
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const origin = `${protocol === 'https' || protocol === 'grpcs' ? 'https' : 'http'}://${hostPart}:${port}`;
     const own = settings.upstreamClient === 'hyperway' && !origin.startsWith('https:');
@@ -182,8 +183,7 @@ export class UpstreamPools {
       holder.add(key);
       entry.refs++;
     }
-    // Peers hold a Pool (balancer/peer.ts); the Exchange only ever calls dispatch() on it.
-    return entry.pool as unknown as Pool;
+    return entry.pool;
   }
 
   /** The build is installed: it becomes the live runtime, and the previous one's references go. */
