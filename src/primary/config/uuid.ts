@@ -10,12 +10,19 @@ function uuidBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ''), 'hex');
 }
 
+const nsBytes = new Map<string, Buffer>();
+
 /** RFC 4122 name-based UUID, SHA-1 (version 5). */
 export function uuidv5(name: string, namespace: string): string {
-  const h = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
+  let ns = nsBytes.get(namespace);
+  if (ns === undefined) {
+    ns = uuidBytes(namespace);
+    if (nsBytes.size < 64) nsBytes.set(namespace, ns);
+  }
+  const h = createHash('sha1').update(ns).update(name, 'utf8').digest();
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
+  const hex = h.toString('hex', 0, 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
