@@ -129,8 +129,13 @@ export class Router {
     let depth = 0;
     let node = this.#root;
     let at = 0;
+    let lowerHost: string | null = null;
     for (;;) {
-      if (node.entries !== null) stack[depth++] = node.entries;
+      if (node.hostIndex !== null) {
+        // Only where many routes have hosts: one lowercase copy of the host per lookup.
+        lowerHost ??= host.slice(0, hostEnd).toLowerCase();
+        depth = node.hostIndex.stack(stack, depth, lowerHost);
+      } else if (node.entries !== null) stack[depth++] = node.entries;
       if (at >= path.length) break;
       const child = node.childFor(path.charCodeAt(at));
       if (child === undefined || !path.startsWith(child.label, at)) break;
