@@ -2,7 +2,7 @@
  * Deterministic ids as Kong's declarative loader makes them (`declarative_config.lua`
  * `generate_uuid`): UUIDv5(UUIDv5(KONG_NAMESPACE, entity), key).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const KONG_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5';
 
@@ -19,7 +19,12 @@ export function uuidv5(name: string, namespace: string): string {
     ns = uuidBytes(namespace);
     if (nsBytes.size < 64) nsBytes.set(namespace, ns);
   }
-  const h = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  // One-shot hash: a Hash object per id cost a third of validating 200,000 entities.
+  const nameLength = Buffer.byteLength(name, 'utf8');
+  const input = Buffer.allocUnsafe(16 + nameLength);
+  ns.copy(input, 0);
+  input.write(name, 16, nameLength, 'utf8');
+  const h = hash('sha1', input, 'buffer');
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
   const hex = h.toString('hex', 0, 16);
