@@ -65,7 +65,9 @@ async function poll<T>(what: string, proc: Spawned, probe: () => Promise<T | und
     if (proc.child.exitCode !== null) throw new Error(`${what}: gateway exited\n${proc.output()}`);
     const v = await probe().catch(() => undefined);
     if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
+    // Not tighter: each GET /status costs the primary a read of /proc/net/tcp (admin/connections.ts),
+    // which at 5 ms took a second of its main thread during a load.
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what}: timed out\n${proc.output()}`);
 }
