@@ -3,13 +3,16 @@
  *
  *   node dist/bench/router-match.js
  *
- * Knobs (environment): ROUTES (default 10000), BENCH_SECONDS per case (default 2),
- * WARMUP_SECONDS per case (default 0.5).
+ * Knobs (environment): ROUTES (default 10000), HOST_ONLY (host-only routes added, default 1000),
+ * BENCH_SECONDS per case (default 2), WARMUP_SECONDS per case (default 0.5).
  *
  * The table: mostly plain prefix routes `/svc<i>/v1/items`, every 10th with a host, every 10th
  * with methods, every 200th a regex `~/r<i>/(?<id>\d+)/detail`. find-my-way gets the equivalent
  * `/svc<i>/v1/items` + `/svc<i>/v1/items/*` (host routes with a host constraint, regexes as a
- * `:id(^\d+)` parameter). Cases: hits on plain prefix routes, hits on regex routes, misses.
+ * `:id(^\d+)` parameter). Besides, HOST_ONLY routes with only a host `ho<i>.example.com` (Kong
+ * ranks them before path-only routes, so they are candidates for every request; find-my-way takes
+ * at most 31 host constraints per path, so it has no row there). Cases: hits on plain prefix routes, hits on regex routes, misses,
+ * hits on host-only routes.
  */
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -19,6 +22,7 @@ import type { RouteSnap } from '../src/shared/snapshot';
 import { Router, normalizePath } from '../src/worker/router';
 
 const ROUTES = Number(process.env.ROUTES ?? 10_000);
+const HOST_ONLY = Number(process.env.HOST_ONLY ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP_SECONDS = Number(process.env.WARMUP_SECONDS ?? 0.5);
 const SAMPLES = 4096;
@@ -62,6 +66,8 @@ for (let i = 0; i < ROUTES; i++) {
   else snaps.push(routeSnap(i, { paths: [`/svc${i}/v1/items`] }));
 }
 
+for (let h = 0; h < HOST_ONLY; h++) snaps.push(routeSnap(ROUTES + h, { hosts: [`ho${h}.example.com`] }));
+
 let t0 = performance.now();
 const hyperway = new Router(snaps);
 const hyperwayBuildMs = performance.now() - t0;
@@ -102,12 +108,15 @@ const prefixPaths = samples((s) => {
 });
 const regexPaths = samples((s) => `/r${regexIds[(s * 31) % regexIds.length]}/${s}/detail`);
 const missPaths = samples((s) => (s % 2 === 0 ? `/nosuch/${s}/items` : `/svc${s}/v2/other`));
+// For the host-only case the samples are Host header values (path `/`).
+const hostOnlyHosts = HOST_ONLY > 0 ? samples((s) => `ho${(s * 7919) % HOST_ONLY}.example.com`) : [];
 
 // Sanity: both routers agree on what is a hit.
 for (let s = 0; s < 64; s++) {
   if (hyperway.match('GET', 'bench.local', prefixPaths[s], [], 8000) === null) throw new Error('prefix miss ' + prefixPaths[s]);
   if (hyperway.match('GET', 'bench.local', regexPaths[s], [], 8000) === null) throw new Error('regex miss ' + regexPaths[s]);
   if (hyperway.match('GET', 'bench.local', missPaths[s], [], 8000) !== null) throw new Error('unexpected hit ' + missPaths[s]);
+  if (HOST_ONLY > 0 && hyperway.match('GET', hostOnlyHosts[s], '/', [], 8000)?.routeIndex !== ROUTES + ((s * 7919) % HOST_ONLY)) throw new Error('host-only miss ' + hostOnlyHosts[s]);
   if (fmw.find('GET', prefixPaths[s]) === null) throw new Error('fmw prefix miss ' + prefixPaths[s]);
   if (fmw.find('GET', regexPaths[s]) === null) throw new Error('fmw regex miss ' + regexPaths[s]);
   if (fmw.find('GET', missPaths[s]) !== null) throw new Error('fmw unexpected hit ' + missPaths[s]);
@@ -169,29 +178,31 @@ const hwNormalized: Lookup = (p) => {
   return n === null ? null : hyperway.match('GET', 'bench.local', n, NO_HEADERS, 8000);
 };
 const fm: Lookup = (p) => fmw.find('GET', p);
+const hwHost: Lookup = (h) => hyperway.match('GET', h, '/', NO_HEADERS, 8000);
 
 async function main(): Promise<void> {
-  console.log(`routes: ${ROUTES}   build: hyperway ${hyperwayBuildMs.toFixed(0)} ms, find-my-way ${fmwBuildMs.toFixed(0)} ms`);
+  console.log(`routes: ${ROUTES} + ${HOST_ONLY} host-only   build: hyperway ${hyperwayBuildMs.toFixed(0)} ms, find-my-way ${fmwBuildMs.toFixed(0)} ms`);
   console.log(`node ${process.version}, ${SECONDS}s per case after ${WARMUP_SECONDS}s warm-up\n`);
 
-  const rows: [string, Lookup, Lookup, string[]][] = [
+  const rows: [string, Lookup, Lookup | null, string[]][] = [
     ['prefix hit', hw, fm, prefixPaths],
     ['prefix hit + normalizePath', hwNormalized, fm, prefixPaths],
     ['regex hit', hw, fm, regexPaths],
     ['miss', hw, fm, missPaths],
+    ...(HOST_ONLY > 0 ? ([['host-only hit', hwHost, null, hostOnlyHosts]] as [string, Lookup, null, string[]][]) : []),
   ];
   const header = ['case', 'hyperway ops/s', 'ns/op', 'find-my-way ops/s', 'ns/op', 'hyperway/fmw'];
   const lines: string[][] = [];
   for (const [name, a, b, paths] of rows) {
     const x = bench(a, paths);
-    const y = bench(b, paths);
+    const y = b === null ? null : bench(b, paths);
     lines.push([
       name,
       Math.round(x.ops).toLocaleString('en-US'),
       x.ns.toFixed(1),
-      Math.round(y.ops).toLocaleString('en-US'),
-      y.ns.toFixed(1),
-      (x.ops / y.ops).toFixed(2) + 'x',
+      y === null ? '—' : Math.round(y.ops).toLocaleString('en-US'),
+      y === null ? '—' : y.ns.toFixed(1),
+      y === null ? '—' : (x.ops / y.ops).toFixed(2) + 'x',
     ]);
   }
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
@@ -205,6 +216,7 @@ async function main(): Promise<void> {
     ['hyperway prefix hit', hw, prefixPaths],
     ['hyperway miss', hw, missPaths],
     ['hyperway regex hit', hw, regexPaths],
+    ...(HOST_ONLY > 0 ? ([['hyperway host-only hit', hwHost, hostOnlyHosts]] as [string, Lookup, string[]][]) : []),
     ['find-my-way prefix hit', fm, prefixPaths],
   ] as [string, Lookup, string[]][]) {
     const { bytes, gcs } = await allocPerOp(lookup, paths);

@@ -209,24 +209,57 @@ function compileTarget({ rec }: Entry): TargetSnap {
 
 /** JSON with object keys sorted at every level: equal configs give equal text. */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const keys = Object.keys(v).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Rec)[k])}`).join(',')}}`;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(v[i]);
+    return out + ']';
   }
-  return JSON.stringify(v ?? null);
+  const keys = Object.keys(v).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${canonicalJson((v as Rec)[keys[i]])}`;
+  return out + '}';
+}
+
+/** canonicalJson of `{ ...rec, id, refs }` without building that object (one per entity). */
+function canonicalEntry(e: Entry): string {
+  const rec = e.rec;
+  const keys = Object.keys(rec);
+  if (!('id' in rec)) keys.push('id');
+  if (!('refs' in rec)) keys.push('refs');
+  keys.sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = k === 'id' ? (e.idGenerated ? null : rec.id) : k === 'refs' ? e.refs : rec[k];
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return out + '}';
 }
 
 /**
  * Kong's configuration_hash role: sha256 of the validated entities (defaults filled in) and the
  * settings. Generated ids are left out, so random ones do not make equal files hash differently.
+ * The text is the canonicalJson of `{ format, entities: { <name>: [{ ...rec, id, refs }] }, settings }`,
+ * written part by part into the hash.
  */
 function configHash(model: Model, settings: Settings): string {
-  const entities: Rec = {};
-  for (const [name, list_] of Object.entries(model.entries)) {
-    if (list_.length === 0) continue;
-    entities[name] = list_.map((e) => ({ ...e.rec, id: e.idGenerated ? null : e.rec.id, refs: e.refs }));
-  }
-  const text = canonicalJson({ format: model.formatVersion, entities, settings });
-  return createHash('sha256').update(text).digest('hex');
+  const hash = createHash('sha256');
+  const names = Object.keys(model.entries).filter((n) => model.entries[n as keyof Model['entries']].length > 0).sort();
+  hash.update(`{"entities":{`);
+  names.forEach((name, n) => {
+    hash.update(`${n === 0 ? '' : ','}${JSON.stringify(name)}:[`);
+    const list_ = model.entries[name as keyof Model['entries']];
+    let chunk = '';
+    for (let i = 0; i < list_.length; i++) {
+      chunk += (i === 0 ? '' : ',') + canonicalEntry(list_[i]);
+      if (chunk.length > 65536) {
+        hash.update(chunk);
+        chunk = '';
+      }
+    }
+    hash.update(chunk + ']');
+  });
+  hash.update(`},"format":${canonicalJson(model.formatVersion)},"settings":${canonicalJson(settings)}}`);
+  return hash.digest('hex');
 }

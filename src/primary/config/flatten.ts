@@ -5,6 +5,7 @@
  */
 import { ENTITY_DEFS, ENTITY_ORDER, type EntityName } from './entities';
 import type { ResolvedEntry } from './references';
+import { clone } from './schema';
 import type { Model } from './validate';
 
 export type EntityRecord = Record<string, unknown> & { id: string };
@@ -17,15 +18,16 @@ export function emptyEntitySet(): EntitySet {
 export function flattenModel(model: Model): EntitySet {
   const out = emptyEntitySet();
   for (const entity of ENTITY_ORDER) {
-    const def = ENTITY_DEFS[entity];
+    const foreign = Object.entries(ENTITY_DEFS[entity].foreign);
+    const list = out[entity];
     for (const e of model.entries[entity] as ResolvedEntry[]) {
-      const rec: Record<string, unknown> = { ...e.rec };
-      for (const [field, target] of Object.entries(def.foreign)) {
+      const rec = clone(e.rec);
+      for (const [field, target] of foreign) {
         const idx = e.resolved?.[field] ?? -1;
         const id = idx >= 0 ? model.entries[target!][idx]?.rec.id : undefined;
         rec[field] = typeof id === 'string' ? { id } : null;
       }
-      out[entity].push(structuredClone(rec) as EntityRecord);
+      list.push(rec as EntityRecord);
     }
   }
   return out;

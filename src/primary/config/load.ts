@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../lib/errors';
+import { fastYaml } from './fast-yaml';
 import { pathToString, type Path, type RawProblem } from './problems';
 
 export interface ParsedConfig {
@@ -26,8 +27,12 @@ export function readConfigText(file: string): string {
   }
 }
 
-/** Throws ConfigError HW_ERR_CONFIG_YAML listing every syntax error. */
-export function parseConfigText(text: string, file: string): ParsedConfig {
+interface Located {
+  doc: Document;
+  pos(offset: number): { line: number; column: number };
+}
+
+function parseLocated(text: string): Located {
   const lineCounter = new LineCounter();
   // Duplicate keys load, the last one winning, as Kong's parser (lyaml) does; each is a warning.
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, merge: true });
@@ -35,6 +40,41 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
     const lp = lineCounter.linePos(offset);
     return { line: lp.line, column: lp.col };
   };
+  return { doc, pos };
+}
+
+function locateIn({ doc, pos }: Located, p: RawProblem): ConfigProblem {
+  const node = p.at === 'none' ? undefined : findNode(doc, p);
+  const out: ConfigProblem = { path: pathToString(p.path), message: p.message };
+  if (node?.range) Object.assign(out, pos(node.range[0]));
+  return out;
+}
+
+function quotedIn({ doc }: Located, path: Path): boolean {
+  // Not found (merge keys, aliases): not known to be quoted.
+  const node = findNode(doc, { path, message: '' }, true);
+  return isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
+}
+
+/**
+ * Throws ConfigError HW_ERR_CONFIG_YAML listing every syntax error. The common subset of YAML
+ * is read by fast-yaml.ts; the yaml package's document (for lines of problems, quoting) is then
+ * only built when a problem or a quoted-scalar question needs it.
+ */
+export function parseConfigText(text: string, file: string): ParsedConfig {
+  const fast = fastYaml(text);
+  if (fast !== undefined) {
+    let located: Located | null = null;
+    const lazy = (): Located => (located ??= parseLocated(text));
+    return {
+      value: fast,
+      warnings: [],
+      isQuotedScalar: (path) => quotedIn(lazy(), path),
+      locate: (p) => locateIn(lazy(), p),
+    };
+  }
+  const located = parseLocated(text);
+  const { doc, pos } = located;
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0], ...pos(e.pos[0]) }));
     throw new ConfigError(file, problems, 'HW_ERR_CONFIG_YAML');
@@ -61,17 +101,8 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   return {
     value,
     warnings,
-    isQuotedScalar(path: Path): boolean {
-      // Not found (merge keys, aliases): not known to be quoted.
-      const node = findNode(doc, { path, message: '' }, true);
-      return isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
-    },
-    locate(p: RawProblem): ConfigProblem {
-      const node = p.at === 'none' ? undefined : findNode(doc, p);
-      const out: ConfigProblem = { path: pathToString(p.path), message: p.message };
-      if (node?.range) Object.assign(out, pos(node.range[0]));
-      return out;
-    },
+    isQuotedScalar: (path) => quotedIn(located, path),
+    locate: (p) => locateIn(located, p),
   };
 }
 

@@ -127,10 +127,10 @@ export function resolveReferences(entries: Entries, pr: Problems): void {
     byKey.set(entity, m);
   }
   for (const entity of ENTITY_ORDER) {
-    const def = ENTITY_DEFS[entity];
+    const foreign = Object.entries(ENTITY_DEFS[entity].foreign);
     for (const e of entries[entity] as ResolvedEntry[]) {
       e.resolved = {};
-      for (const [field, target] of Object.entries(def.foreign)) {
+      for (const [field, target] of foreign) {
         const ref = e.refs[field];
         if (!ref) e.resolved[field] = -1;
         else if ('parent' in ref) e.resolved[field] = ref.parent;

@@ -84,6 +84,7 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
   }
   const def = ENTITY_DEFS[entity];
   const skip = new Set<string>([...def.children, ...Object.keys(def.foreign)]);
+  const foreign = Object.entries(def.foreign);
   arr.forEach((raw: unknown, i) => {
     const itemPath = [...path, i];
     if (!isRecord(raw)) {
@@ -91,7 +92,7 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
       return;
     }
     const refs: Record<string, Ref | null> = {};
-    for (const [field, target] of Object.entries(def.foreign)) {
+    for (const [field, target] of foreign) {
       refs[field] = readRef(field, target!, raw[field], [...itemPath, field], parent, def.requiredForeign?.includes(field) ?? false, pr);
     }
     const rec = def.validate(raw, itemPath, pr, skip) ?? {};

@@ -151,5 +151,6 @@ export function buildRouterTable(routes: readonly RouteSnap[], services?: readon
       }
     }
   }
+  root.indexHosts();
   return { root, stackSize: root.entryDepth(), ordered, skipped };
 }

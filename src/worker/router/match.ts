@@ -39,6 +39,15 @@ function hostMatches(r: CompiledRoute, host: string, hostEnd: number, port: numb
   return false;
 }
 
+/** `host[0, hostEnd)` in lowercase; no new string when it is lowercase ASCII already and has no port. */
+function lowerHostOf(host: string, hostEnd: number): string {
+  for (let i = 0; i < hostEnd; i++) {
+    const c = host.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return host.slice(0, hostEnd).toLowerCase();
+  }
+  return hostEnd === host.length ? host : host.slice(0, hostEnd);
+}
+
 /** Every configured header name must be present with at least one accepted value. */
 function headersMatch(r: CompiledRoute, headers: readonly string[]): boolean {
   const wanted = r.headers!;
@@ -129,8 +138,13 @@ export class Router {
     let depth = 0;
     let node = this.#root;
     let at = 0;
+    let lowerHost: string | null = null;
     for (;;) {
-      if (node.entries !== null) stack[depth++] = node.entries;
+      if (node.hostIndex !== null) {
+        // Only where many routes have hosts: one lowercase copy of the host per lookup.
+        lowerHost ??= lowerHostOf(host, hostEnd);
+        depth = node.hostIndex.stack(stack, depth, lowerHost);
+      } else if (node.entries !== null) stack[depth++] = node.entries;
       if (at >= path.length) break;
       const child = node.childFor(path.charCodeAt(at));
       if (child === undefined || !path.startsWith(child.label, at)) break;

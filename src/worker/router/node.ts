@@ -5,6 +5,7 @@
  * beats hashing; a node switches to a Map once it has many children.
  */
 import type { CompiledRoute, RouteMatch } from './types';
+import { HostIndex } from './host-index';
 
 /**
  * One path of a sub-route, stored at the node where its prefix ends. A prefix path is stored at
@@ -31,6 +32,8 @@ export class RadixNode {
   label: string;
   /** Entries stored here, sorted by key (best first); null when none. */
   entries: TreeEntry[] | null = null;
+  /** `entries` split by host when many of them have hosts (host-index.ts); null otherwise. */
+  hostIndex: HostIndex | null = null;
   #codes: number[] = [];
   #kids: RadixNode[] = [];
   #map: Map<number, RadixNode> | null = null;
@@ -112,10 +115,16 @@ export class RadixNode {
     list.splice(at, 0, entry);
   }
 
-  /** Largest number of nodes with entries on any root-to-leaf walk: the match stack's size. */
+  /** Builds the host index of this node and every node below (once the tree is complete). */
+  indexHosts(): void {
+    if (this.entries !== null) this.hostIndex = HostIndex.build(this.entries);
+    for (const c of this.children()) c.indexHosts();
+  }
+
+  /** Largest number of lists stacked on any root-to-leaf walk: the match stack's size. */
   entryDepth(): number {
     let deepest = 0;
     for (const c of this.children()) deepest = Math.max(deepest, c.entryDepth());
-    return deepest + (this.entries !== null ? 1 : 0);
+    return deepest + (this.hostIndex !== null ? this.hostIndex.width : this.entries !== null ? 1 : 0);
   }
 }
