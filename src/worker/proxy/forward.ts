@@ -26,6 +26,12 @@ import { upstreamReads, type ReadWatch } from './read-deadline';
 
 // One reason object for every abort: the client went away; nobody reads its stack.
 const CLIENT_ABORTED = new Error('client aborted');
+/**
+ * undici runs timeouts up to 1 s on node's timers. An abort from the gateway's sweep leaves undici
+ * reconnecting once for the aborted request (its socket closes as "informational"): below this the
+ * clients time out themselves.
+ */
+const NATIVE_TIMER_MS = 1000;
 const WRITE_TIMEOUT = Object.assign(new Error('write_timeout: the upstream took no request bytes'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
 const READ_TIMEOUT = Object.assign(new Error('read_timeout: the upstream sent nothing'), { code: 'HW_ERR_UPSTREAM_TIMEOUT' });
 
@@ -133,7 +139,12 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     const headers = this.#headersFor(peer);
     let o = this.#options;
     if (o === null) {
-      o = { path: this.upstreamPath, method: this.upstreamMethod ?? this.method, headers, body, headersTimeout: 0, bodyTimeout: 0 } as Dispatcher.DispatchOptions;
+      // Up to NATIVE_TIMER_MS the client's own timers are exact (undici's are node timers there,
+      // the own client's always are) and a timeout closes the connection cleanly; above it the
+      // worker's sweep keeps read_timeout (undici's coarse fast timers fire up to ~1 s late).
+      const rt = ((this.route as RouteRuntime).service as ServiceRuntime).snap.readTimeout;
+      const own = rt <= NATIVE_TIMER_MS ? rt : 0;
+      o = { path: this.upstreamPath, method: this.upstreamMethod ?? this.method, headers, body, headersTimeout: own, bodyTimeout: own } as Dispatcher.DispatchOptions;
       this.#options = o;
     } else {
       o.body = body;
@@ -163,7 +174,8 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
 
   /** The whole request is written: read_timeout runs from here, as nginx's proxy_read_timeout. */
   onRequestSent(): void {
-    if (this.readLimit === 0) upstreamReads.watch(this, ((this.route as RouteRuntime).service as ServiceRuntime).snap.readTimeout);
+    const rt = ((this.route as RouteRuntime).service as ServiceRuntime).snap.readTimeout;
+    if (this.readLimit === 0 && rt > NATIVE_TIMER_MS) upstreamReads.watch(this, rt);
   }
 
   /** Returns false to pause the upstream (undici's contract); `resume` continues it. */
