@@ -1,24 +1,9 @@
 /** What the latency bench reads out of one constant-rate run. */
-import type { SparseHistogram } from './latency-histogram';
 import type { RateOutcome } from './rate-gen';
 
-/**
- * The p-th percentile (ms) of a sparse µs histogram: the smallest value with at least p% of the
- * samples at or below it. Like latency-histogram's percentileMs, but the rank is taken with a
- * float guard: (99.9 / 100) × 1000 is 999.0000000000001 in binary, which would round up a rank.
- */
-export function percentile(hist: SparseHistogram, p: number): number {
-  let total = 0;
-  for (const [, n] of hist) total += n;
-  if (total === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p * total) / 100 - 1e-9));
-  let seen = 0;
-  for (const [us, n] of hist) {
-    seen += n;
-    if (seen >= rank) return us / 1000;
-  }
-  return hist[hist.length - 1][0] / 1000;
-}
+/** The p-th percentile (ms) of a sparse µs histogram (latency-histogram's, p99.9-safe rank). */
+import { percentileMs as percentile } from './latency-histogram';
+export { percentile };
 
 export interface LatencySummary {
   rate: number;

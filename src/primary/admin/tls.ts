@@ -9,10 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Settings } from '../../shared/settings';
-import { keyMatchesCert } from '../config/entities/certificates';
 import { log } from '../../lib/log';
+import { readCertPair } from '../tls/files';
 
 export interface AdminTls {
   cert: string;
@@ -22,20 +21,7 @@ export interface AdminTls {
 /** The certificate to serve; throws, naming the file, when it cannot be used (the start fails). */
 export function adminTlsMaterial(settings: Settings): AdminTls {
   if (settings.adminSslCert.length === 0) return selfSigned();
-  const certFile = settings.adminSslCert[0];
-  const keyFile = settings.adminSslCertKey[0];
-  let cert: string;
-  let key: string;
-  try {
-    cert = fs.readFileSync(certFile, 'utf8');
-    key = fs.readFileSync(keyFile, 'utf8');
-    new X509Certificate(cert);
-    createPrivateKey(key);
-  } catch (e) {
-    throw new Error(`admin_ssl_cert ${certFile} / admin_ssl_cert_key ${keyFile}: ${(e as Error).message}`);
-  }
-  if (!keyMatchesCert(cert, key)) throw new Error(`admin_ssl_cert_key ${keyFile} is not the private key of admin_ssl_cert ${certFile}`);
-  return { cert, key };
+  return readCertPair(settings.adminSslCert[0], settings.adminSslCertKey[0], 'admin_ssl_cert', 'admin_ssl_cert_key');
 }
 
 function selfSigned(): AdminTls {

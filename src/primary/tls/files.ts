@@ -54,8 +54,11 @@ function defaultCertificate(): { cert: string; key: string } {
   return generated;
 }
 
-/** ssl_cert / ssl_cert_key must be readable and belong together: said at start, not by a client. */
-function checkDefault(certFile: string, keyFile: string): void {
+/**
+ * A certificate file and its key file, read and checked to belong together: said at start, naming
+ * both files and the settings they came from, not by a client's failed handshake.
+ */
+export function readCertPair(certFile: string, keyFile: string, certSetting: string, keySetting: string): { cert: string; key: string } {
   let cert: string;
   let key: string;
   try {
@@ -64,9 +67,14 @@ function checkDefault(certFile: string, keyFile: string): void {
     new X509Certificate(cert);
     createPrivateKey(key);
   } catch (e) {
-    throw new Error(`ssl_cert ${certFile} / ssl_cert_key ${keyFile}: ${(e as Error).message}`);
+    throw new Error(`${certSetting} ${certFile} / ${keySetting} ${keyFile}: ${(e as Error).message}`);
   }
-  if (!keyMatchesCert(cert, key)) throw new Error(`ssl_cert_key ${keyFile} is not the private key of ssl_cert ${certFile}`);
+  if (!keyMatchesCert(cert, key)) throw new Error(`${keySetting} ${keyFile} is not the private key of ${certSetting} ${certFile}`);
+  return { cert, key };
+}
+
+function checkDefault(certFile: string, keyFile: string): void {
+  readCertPair(certFile, keyFile, 'ssl_cert', 'ssl_cert_key');
 }
 
 /** Fills in file paths (and the default certificate) before workers see the snapshot. */
