@@ -101,3 +101,24 @@ export function dechunk(buf: Buffer): { body: Buffer; complete: boolean; consume
   }
   return { body: Buffer.concat(parts), complete: false, consumed: 0 };
 }
+
+/** A raw connection whose replies are read when the test decides: an absent answer has no event to await. */
+export interface RawConn {
+  data(): Buffer;
+  closed(): boolean;
+  destroy(): void;
+}
+
+export function openRaw(port: number, payload: string): Promise<RawConn> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const sock = connect({ port, host: '127.0.0.1' }, () => {
+      sock.write(payload, () => resolve({ data: () => Buffer.concat(chunks), closed: () => closed, destroy: () => sock.destroy() }));
+    });
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', () => undefined);
+    sock.on('close', () => (closed = true));
+    sock.once('error', reject);
+  });
+}

@@ -4,10 +4,9 @@
 // never reach the upstream and the worker MUST keep serving; where the request reaches the
 // gateway's handler, the answer is Kong's 400 with the connection closed.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
-import { rawExchange, type RawResponse } from '../helpers/raw-http';
+import { openRaw, rawExchange, type RawResponse } from '../helpers/raw-http';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { waitFor } from '../helpers/wait';
 import { startRawEchoServer, type RawEchoServer } from '../helpers/upstream';
@@ -43,26 +42,6 @@ function assertOutcome(res: RawResponse, outcome: Outcome): void {
   }
 }
 
-/** A raw connection whose replies are read when the test decides: an absent answer has no event to await. */
-interface RawConn {
-  data(): Buffer;
-  closed(): boolean;
-  destroy(): void;
-}
-
-function openRaw(port: number, payload: string): Promise<RawConn> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let closed = false;
-    const sock = connect({ port, host: '127.0.0.1' }, () => {
-      sock.write(payload, () => resolve({ data: () => Buffer.concat(chunks), closed: () => closed, destroy: () => sock.destroy() }));
-    });
-    sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('error', () => undefined);
-    sock.on('close', () => (closed = true));
-    sock.once('error', reject);
-  });
-}
 
 describe('request parsing on raw sockets', () => {
   let upstream: RawEchoServer;

@@ -5,10 +5,10 @@
 // uWS's own drop (closed, no answer) or silence (no answer, connection left open). On any build:
 // never a success, never a byte at the upstream, no worker lost.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
+import { openRaw } from '../helpers/raw-http';
 import { waitFor } from '../helpers/wait';
 import { startRawEchoServer, type RawEchoServer } from '../helpers/upstream';
 
@@ -40,25 +40,6 @@ const BATTERY: Array<[string, string, Outcome]> = [
   ['Content-Length: 5x', 'POST /eb/clx HTTP/1.1\r\nHost: a\r\nContent-Length: 5x\r\n\r\nhello', 'dropped'],
 ];
 
-interface RawConn {
-  data(): Buffer;
-  closed(): boolean;
-  destroy(): void;
-}
-
-function openRaw(port: number, payload: string): Promise<RawConn> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let closed = false;
-    const sock = connect({ port, host: '127.0.0.1' }, () => {
-      sock.write(payload, () => resolve({ data: () => Buffer.concat(chunks), closed: () => closed, destroy: () => sock.destroy() }));
-    });
-    sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('close', () => (closed = true));
-    sock.on('error', () => undefined);
-    sock.once('error', reject);
-  });
-}
 
 describe('edge battery: ambiguous framing per uWS build', () => {
   let upstream: RawEchoServer;
