@@ -1,8 +1,28 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { listenLocal as listen } from './ports';
 
 /** 64 KiB where byte i is i & 0xff; repeating it keeps that true for the whole stream. */
 export const PATTERN = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => i & 0xff));
+
+/**
+ * Writes `total` bytes of `chunk` repeated (the last one cut to fit) with backpressure, then ends.
+ * `progress.downloadSent` counts the bytes handed to `res` so far (a test reads it while a peer stalls).
+ */
+export function streamRepeated(res: ServerResponse, total: number, chunk: Buffer, progress: { downloadSent: number } = { downloadSent: 0 }): { downloadSent: number } {
+  const pump = (): void => {
+    while (progress.downloadSent < total) {
+      const n = Math.min(chunk.length, total - progress.downloadSent);
+      progress.downloadSent += n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+  return progress;
+}
 
 export interface LargeBodyServer {
   port: number;
@@ -24,19 +44,8 @@ export async function startLargeBodyServer(): Promise<LargeBodyServer> {
       const total = Number(url.searchParams.get('bytes') ?? 0);
       stats.downloadSent = 0;
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
-      const pump = (): void => {
-        while (stats.downloadSent < total) {
-          const n = Math.min(PATTERN.length, total - stats.downloadSent);
-          stats.downloadSent += n;
-          if (!res.write(n === PATTERN.length ? PATTERN : PATTERN.subarray(0, n))) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
       res.on('error', () => undefined);
-      pump();
+      streamRepeated(res, total, PATTERN, stats);
       return;
     }
     if (url.pathname.endsWith('/upload')) {

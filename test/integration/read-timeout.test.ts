@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { listenLocal } from '../helpers/ports';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
+import { streamRepeated } from '../helpers/upstream-large';
 
 const READ_TIMEOUT = 1500;
 /** Gaps of the dripping upstream: each under read_timeout, together far over it. */
@@ -35,18 +36,7 @@ describe('read_timeout: millisecond deadlines between two reads', () => {
       if (req.url === '/hang') return; // never answers
       if (req.url === '/big') {
         res.writeHead(200, { 'content-length': BIG });
-        let sent = 0;
-        const pump = (): void => {
-          while (sent < BIG) {
-            sent += CHUNK.length;
-            if (!res.write(CHUNK)) {
-              res.once('drain', pump);
-              return;
-            }
-          }
-          res.end();
-        };
-        pump();
+        streamRepeated(res, BIG, CHUNK);
         return;
       }
       // /drip: the head after GAP, then DRIPS chunks GAP apart.

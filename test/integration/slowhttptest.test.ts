@@ -19,6 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { listenLocal } from '../helpers/ports';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
+import { streamRepeated } from '../helpers/upstream-large';
 
 const BINARY = 'slowhttptest';
 const available = spawnSync(BINARY, ['-h'], { stdio: 'ignore' }).error === undefined;
@@ -85,21 +86,11 @@ describe('slowhttptest: slow clients are cut within their deadlines while others
       }
       // Streamed with backpressure: a stalled client stalls it, and a cut aborts it.
       res.writeHead(200, { 'content-length': BIG });
-      let sent = 0;
+      const progress = { downloadSent: 0 };
       res.on('close', () => {
-        if (sent < BIG) bigAborted.push(Date.now());
+        if (progress.downloadSent < BIG) bigAborted.push(Date.now());
       });
-      const pump = (): void => {
-        while (sent < BIG) {
-          sent += CHUNK.length;
-          if (!res.write(CHUNK)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
+      streamRepeated(res, BIG, CHUNK, progress);
     });
     const port = await listenLocal(upstream);
     gw = await startGateway({
