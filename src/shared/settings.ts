@@ -122,8 +122,8 @@ export interface Settings {
    */
   proxyBufferSize: number;
   /**
-   * `upstream_client` (Hyperway's own, default undici): the HTTP/1.1 client for plain http and
-   * grpc upstreams, `undici` or `hyperway` (worker/upstream-h1/); https and grpcs stay on undici.
+   * `upstream_client` (Hyperway's own, default hyperway): the HTTP/1.1 client for plain http and
+   * grpc upstreams, `hyperway` (worker/upstream-h1/) or `undici`; https and grpcs stay on undici.
    */
   upstreamClient: 'undici' | 'hyperway';
   /** `dns_resolver`: nameservers as `ip[:port]` (Consul: 127.0.0.1:8600); empty = those of /etc/resolv.conf. */
@@ -214,7 +214,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   workerConnections: 0,
   clientBodyBufferSize: 8192,
   proxyBufferSize: 160 * 1024,
-  upstreamClient: 'undici',
+  upstreamClient: 'hyperway',
   dnsResolver: [],
   dnsOrder: ['LAST', 'SRV', 'A', 'CNAME'],
   dnsStaleTtl: 3600,

@@ -37,11 +37,15 @@ function rssMiB(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
-interface Upstream { server: Server; port: number; arrived: number; stalled: Set<number>; finished: number }
+interface Upstream { server: Server; port: number; arrived: number; stalled: Set<number>; finished: number; open: number }
 
 /** Each response: TOTAL bytes with Content-Length, written only as the gateway takes them. */
 function startUpstream(): Promise<Upstream> {
-  const up: Upstream = { server: createServer(), port: 0, arrived: 0, stalled: new Set(), finished: 0 };
+  const up: Upstream = { server: createServer(), port: 0, arrived: 0, stalled: new Set(), finished: 0, open: 0 };
+  up.server.on('connection', (sock) => {
+    up.open++;
+    sock.on('close', () => up.open--);
+  });
   up.server.on('request', (_req, res) => {
     const id = up.arrived++;
     res.writeHead(200, { 'content-length': TOTAL });
@@ -131,11 +135,16 @@ describe('1,000 slow readers', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const grown = peak - idle;
-    // The workers still serve: with the others gone (their responses held in the kernel put it
-    // under TCP memory pressure, which slows every transfer), three clients read theirs in full.
-    for (const c of clients.slice(3)) c.destroy();
-    const first = clients.slice(0, 3);
-    const read = await Promise.all(first.map((s) => new Promise<number>((resolve) => {
+    // The workers still serve. The stalled clients are all closed first: with their responses
+    // held in socket buffers the kernel sits at tcp_mem's ceiling, where it aborts connections
+    // itself (TCPAbortOnMemory, "TCP: out of memory" in dmesg) whichever client the gateway uses,
+    // so a resumed stalled client could be cut by the kernel, not the gateway. Three new
+    // clients then read a whole response each.
+    for (const c of clients) c.destroy();
+    await waitFor('every upstream connection closed', () => up.open === 0, { timeoutMs: 10_000, intervalMs: 50 });
+    const fresh = await Promise.all([0, 1, 2].map((i) => stalledClient(gw.proxyPort, CLIENTS + i)));
+    clients.push(...fresh);
+    const read = await Promise.all(fresh.map((s) => new Promise<number>((resolve) => {
       let n = 0;
       s.on('data', (d: Buffer) => {
         n += d.length;
@@ -144,7 +153,7 @@ describe('1,000 slow readers', () => {
       s.on('close', () => resolve(n));
       s.resume();
     })));
-    for (const n of read) assert.ok(n >= TOTAL, `a resumed client read ${n} bytes`);
+    for (const n of read) assert.ok(n >= TOTAL, `a new client read ${n} bytes after the slow readers`);
     t.diagnostic(`worker RSS grew by ${grown.toFixed(1)} MiB with ${CLIENTS} slow readers (${up.stalled.size} stalled at the upstream)`);
   });
 });

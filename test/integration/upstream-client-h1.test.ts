@@ -298,9 +298,10 @@ describe('upstream_client across a reload', () => {
   /** Responses the upstream holds until the test releases them. */
   const held: Socket[] = [];
 
-  const config = (client: string): object => ({
+  /** No client named: the default, which is the own one. */
+  const config = (client?: string): object => ({
     _format_version: '3.0',
-    hyperway: { upstream_client: client },
+    ...(client === undefined ? {} : { hyperway: { upstream_client: client } }),
     services: [{ name: 'up', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'up', paths: ['/'] }] }],
   });
 
@@ -322,7 +323,7 @@ describe('upstream_client across a reload', () => {
       if (req.url === '/held') held.push(sock);
       else okJson(sock, { connection: req.headers.connection ?? null });
     });
-    gw = await startGateway({ config: config('hyperway') });
+    gw = await startGateway({ config: config() });
   });
 
   after(async () => {
@@ -330,8 +331,8 @@ describe('upstream_client across a reload', () => {
     await up?.close();
   });
 
-  it('a reload switches the client; a request in flight on the retired pool completes', async () => {
-    assert.equal(await connectionHeader(), null);
+  it('the own client is the default; a reload switches the client; a request in flight on the retired pool completes', async () => {
+    assert.equal(await connectionHeader(), null, 'no upstream_client set: the own client (no Connection header)');
     const inFlight = request(`${gw.proxyUrl}/held`, { timeoutMs: 15_000 });
     await waitFor('the held request at the upstream', () => held.length === 1);
     await reloadTo('undici');
