@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTool } from './lib/apt-tool';
 import { stackVersions } from './lib/bench-versions';
+import { CHAIN_HEADERS, chainConfig } from './lib/chain-config';
 import { cpuCount, hasTaskset, planCpus, upstreamCpu } from './lib/cpu-plan';
 import { numberEnv } from './lib/knobs';
 import { added, ratesFor, summarize, type LatencySummary } from './lib/latency-stats';
@@ -29,31 +30,7 @@ import { nginxPath, startNginx } from './lib/target-nginx';
 import { measureStackRow } from './lib/stack-row';
 import { BODY } from './upstream';
 
-const CHAIN_HEADERS = { apikey: 'bench-key', Origin: 'https://app.example.com' };
-
-function config(upstreamPort: number): string {
-  return `_format_version: "3.0"
-consumers:
-  - username: bench
-    keyauth_credentials: [{ key: bench-key }]
-    acls: [{ group: bench }]
-services:
-  - name: bench-upstream
-    url: http://127.0.0.1:${upstreamPort}
-    routes:
-      - { name: bare, paths: [/] }
-      - name: chain
-        paths: [/chain]
-        strip_path: true
-        plugins:
-          - { name: key-auth }
-          - { name: acl, config: { allow: [bench] } }
-          - { name: cors, config: { origins: ["https://app.example.com"], credentials: true } }
-          - { name: correlation-id, config: { echo_downstream: true } }
-`;
-}
-
-interface Route { key: 'bare' | 'chain'; path: string; headers: Record<string, string> }
+interface Route { key: 'bare' | 'chain'; path: string; headers: Readonly<Record<string, string>> }
 const ROUTES: Route[] = [
   { key: 'bare', path: '/', headers: {} },
   { key: 'chain', path: '/chain', headers: CHAIN_HEADERS },
@@ -99,7 +76,7 @@ async function main(): Promise<number> {
   const peaks: Record<string, number> = {};
   const skipped: string[] = [];
   try {
-    const hyperway = await startHyperway({ key: 'hyperway', name: 'Hyperway 1 worker', upstreamPort: upstream.port, workers: 1, plan, scratchDir, expectBody: BODY, config: config(upstream.port) });
+    const hyperway = await startHyperway({ key: 'hyperway', name: 'Hyperway 1 worker', upstreamPort: upstream.port, workers: 1, plan, scratchDir, expectBody: BODY, config: chainConfig(upstream.port) });
     targets.push(hyperway);
     let nginx: Target | null = null;
     if (nginxPath()) {
@@ -124,7 +101,7 @@ async function main(): Promise<number> {
       const rates = ratesFor(peak, loads);
       for (let i = 0; i < rates.length; i++) {
         const direct = async (): Promise<Run> => measure('direct', null, upstream.port, '/', {});
-        const measure = async (name: string, target: Target | null, port: number, path: string, headers: Record<string, string>): Promise<Run> => {
+        const measure = async (name: string, target: Target | null, port: number, path: string, headers: Readonly<Record<string, string>>): Promise<Run> => {
           const before = target ? sampleCpu(target.pids()) : null;
           const o = await runRatePinned({ host: '127.0.0.1', port, path, headers, rate: rates[i], durationS, warmupS, connections }, plan.loadgen);
           const proxyShare = target && before ? cpuMsBetween(before, sampleCpu(target.pids())) / o.wallMs : NaN;

@@ -24,13 +24,12 @@ import { stackVersions } from './lib/bench-versions';
 import { runMain, sleep } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { median, sameRoundRatio } from './lib/rounds';
-import { extraHyperwayRows, measureStackRow, withEnv, type StackSample } from './lib/stack-row';
+import { extraHyperwayRows, measureStackRow, type StackSample } from './lib/stack-row';
 import { REPO_ROOT, type Target } from './lib/target';
 import { startBare } from './lib/target-bare';
 import { startHaproxy } from './lib/target-haproxy';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
-import { nginxPath } from './lib/target-nginx';
-import { startNginxWithBodyBuffer } from './lib/target-nginx-body';
+import { nginxPath, startNginx } from './lib/target-nginx';
 import { startPayloadUpstream } from './lib/payload-upstream';
 import { uploadScript } from './lib/wrk-script';
 import { BODY } from './upstream';
@@ -108,12 +107,12 @@ async function main(): Promise<number> {
     };
     const bodyBuffer = process.env.BENCH_NGINX_BODY_BUFFER ?? '128k';
     const nginxName = `nginx 1 worker, client_body_buffer_size ${bodyBuffer || 'default (16k: uploads through a temp file)'}`;
-    if (nginxPath()) await start('nginx', () => startNginxWithBodyBuffer({ ...common, key: 'nginx', name: nginxName, workers: '1' }, bodyBuffer));
+    if (nginxPath()) await start('nginx', () => startNginx({ ...common, key: 'nginx', name: nginxName, workers: '1', bodyBuffer }));
     if ('path' in haproxy) await start('haproxy', () => startHaproxy({ ...common, key: 'haproxy', name: 'HAProxy 1 thread' }));
     await start('bare', () => startBare({ ...common, key: 'bare', name: 'bare uWS + undici' }));
     await start('hyperway', () => startHyperway({ ...common, key: 'hyperway', name: 'Hyperway 1 worker', workers: 1 }));
     for (const x of extras) {
-      await start(x.key, () => withEnv(x.env, () => startHyperway({ ...common, key: x.key, name: `Hyperway 1 worker, ${Object.entries(x.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, workers: 1 })));
+      await start(x.key, () => startHyperway({ ...common, key: x.key, name: `Hyperway 1 worker, ${Object.entries(x.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, workers: 1, env: x.env }));
     }
     if (baseEntry) await start('base', () => startHyperway({ ...common, key: 'base', name: `Hyperway 1 worker (${baseEntry})`, workers: 1, entry: baseEntry }));
     for (const t of targets) {

@@ -5,10 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinned, which, type CpuPlan } from './cpu-plan';
-import { freePort, spawnCaptured, stopProcess, waitForBody } from './processes';
-import { processTree } from './proc-stat';
-import type { Target } from './target';
+import { pinned, which } from './cpu-plan';
+import { freePort, spawnCaptured, waitForBody } from './processes';
+import { targetWhenReady, type Target, type TargetLabel } from './target';
 
 export function haproxyPath(): string | null {
   return which('haproxy');
@@ -35,7 +34,7 @@ backend upstream
 `;
 }
 
-export async function startHaproxy(opts: { key: string; name: string; upstreamPort: number; plan: CpuPlan; scratchDir: string; expectBody: string }): Promise<Target> {
+export async function startHaproxy(opts: TargetLabel & { upstreamPort: number; scratchDir: string; expectBody: string }): Promise<Target> {
   const bin = haproxyPath();
   if (!bin) throw new Error('haproxy not installed');
   const dir = join(opts.scratchDir, opts.key);
@@ -46,12 +45,8 @@ export async function startHaproxy(opts: { key: string; name: string; upstreamPo
   const [cmd, args] = pinned(opts.plan.target, bin, ['-db', '-f', conf]);
   const proc = spawnCaptured(cmd, args);
   const url = `http://127.0.0.1:${port}/`;
-  try {
+  return targetWhenReady(proc, opts, url, async () => {
     await waitForBody('haproxy', proc, url, opts.expectBody);
-  } catch (err) {
-    await stopProcess(proc.child);
-    throw err;
-  }
-  const root = proc.child.pid!;
-  return { key: opts.key, name: opts.name, url, plan: opts.plan, workers: 1, rootPid: root, pids: () => processTree(root), stop: () => stopProcess(proc.child) };
+    return 1;
+  });
 }

@@ -1,6 +1,8 @@
 /** What every benchmarked server looks like to the harness. */
 import { resolve } from 'node:path';
 import type { CpuPlan } from './cpu-plan';
+import { processTree } from './proc-stat';
+import { stopProcess, type Spawned } from './processes';
 
 /** Repository root, from dist/bench/lib/*.js. */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -19,4 +21,35 @@ export interface Target {
   /** Worker-process count actually running (Hyperway from /status, nginx from the process tree). */
   workers: number;
   stop(): Promise<void>;
+}
+
+/** What a starter is told about the target it starts. */
+export interface TargetLabel {
+  key: string;
+  name: string;
+  plan: CpuPlan;
+}
+
+/**
+ * `proc`, just spawned and serving `url`, as a Target once `ready` resolves to its worker count;
+ * one that never gets ready is stopped before the error goes on. `stopGraceMs`: SIGTERM to SIGKILL.
+ */
+export async function targetWhenReady(proc: Spawned, label: TargetLabel, url: string, ready: () => Promise<number>, stopGraceMs?: number): Promise<Target> {
+  try {
+    const workers = await ready();
+    const root = proc.child.pid!;
+    return {
+      key: label.key,
+      name: label.name,
+      url,
+      plan: label.plan,
+      workers,
+      rootPid: root,
+      pids: () => processTree(root),
+      stop: () => stopProcess(proc.child, stopGraceMs),
+    };
+  } catch (err) {
+    await stopProcess(proc.child);
+    throw err;
+  }
 }
