@@ -8,7 +8,7 @@ import { busyShare, readCores } from './core-busy';
 import { cpuMsBetween, sampleCpu } from './proc-stat';
 import type { WrkSample } from './rounds';
 import type { Target } from './target';
-import { runWrkScripted, type WrkRun } from './wrk-script';
+import { runWrkScripted, type WrkRun } from './load-wrk';
 
 export interface StackSample extends WrkSample {
   payload: string;
