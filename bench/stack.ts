@@ -12,26 +12,27 @@
  * Prints each run as it lands, then per payload the medians over rounds and the same-round ratios
  * against nginx and against bare. BENCH_RECORD=1 writes bench/results/<date>-<machine>-stack.{md,json}.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuCount, hasTaskset, planCpus, upstreamCpu } from './lib/cpu-plan';
 import { ensureTool } from './lib/apt-tool';
 import { numberEnv } from './lib/knobs';
-import { describeMachine, machineTag } from './lib/machine';
+import { describeMachine } from './lib/machine';
 import { stackVersions } from './lib/bench-versions';
+import { writeStackRecord } from './lib/stack-record';
 import { runMain, sleep } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { median, sameRoundRatio } from './lib/rounds';
 import { extraHyperwayRows, measureStackRow, type StackSample } from './lib/stack-row';
-import { REPO_ROOT, type Target } from './lib/target';
+import type { Target } from './lib/target';
 import { startBare } from './lib/target-bare';
 import { startHaproxy } from './lib/target-haproxy';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
 import { nginxPath, startNginx } from './lib/target-nginx';
 import { startPayloadUpstream } from './lib/payload-upstream';
-import { uploadScript } from './lib/wrk-script';
+import { uploadScript } from './lib/load-wrk';
 import { BODY } from './upstream';
 
 interface Payload { key: string; path: string; bytes: number; upload: boolean }
@@ -196,44 +197,38 @@ async function main(): Promise<number> {
   if (skipped.length) console.log(`skipped: ${skipped.join('; ')}`);
 
   if (process.env.BENCH_RECORD === '1') {
-    const date = new Date();
-    const base = join(REPO_ROOT, 'bench', 'results', `${date.toISOString().slice(0, 10)}-${machineTag(machine)}-stack`);
-    mkdirSync(join(base, '..'), { recursive: true });
-    const versions = stackVersions(wrk.path, nginxPath(), 'path' in haproxy ? haproxy.path : null);
     const knobs = { durationS, warmupS, connections, rounds, threshold, payloads: payloads.map((p) => p.key) };
     const layout = { proxy: plan.target, upstream: upCpu, wrk: plan.loadgen, taskset: hasTaskset() };
-    writeFileSync(`${base}.json`, JSON.stringify({ date: date.toISOString(), machine, versions, knobs, layout, upstream: upstream.impl, rows: targets.map((t) => ({ key: t.key, name: t.name })), skipped, samples }, null, 1) + '\n');
     const raw = markdownTable(
       ['round', 'payload', 'row', 'RPS', 'p50 ms', 'p99 ms', 'proxy µs/req', 'wrk µs/req', 'upstream µs/req', 'proxy core %', 'load core %', 'errors', 'flag'],
       samples.map((s) => [String(s.round), s.payload, s.row, f(s.rps, 0), f(s.p50Ms, 2), f(s.p99Ms, 2), f(s.cpuUsPerReq, 1), f(s.loadCpuUsPerReq, 1), f(s.upstreamCpuUsPerReq, 1), f(s.proxyCoreBusy * 100, 0), f(s.loadCoreBusy * 100, 0), String(s.errors + s.non2xx), s.flag]),
     );
-    writeFileSync(`${base}.md`, [
-      `# Stack bench, ${date.toISOString()}`,
-      '',
-      `Recorded by \`BENCH_RECORD=1 npm run bench:stack\` (bench/stack.ts). ${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
-      '',
-      markdownTable(['', ''], Object.entries(versions).map(([k, v]) => [k, v ?? 'n/a'])),
-      '',
-      `Each proxy pinned to cpu ${plan.target}; upstream (${upstream.impl}) on cpu ${upCpu}, wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
-        `${rounds} interleaved rounds of ${durationS} s after ${warmupS} s of warm-up per run; ratios are medians of same-round ratios; proxy CPU is the whole process tree's. ` +
-        `A run is flagged when wrk, the upstream or the load core was ≥ ${threshold * 100}% busy: its RPS is then a lower bound for the proxy.`,
-      '',
-      '## Rows',
-      '',
-      ...targets.map((t) => `- \`${t.key}\`: ${t.name}`),
-      ...skipped.map((s) => `- skipped: ${s}`),
-      '',
-      '## Medians',
-      '',
-      summary,
-      '',
-      ...(flags.length ? ['## Flagged runs', '', ...flags, ''] : []),
-      '## Every run',
-      '',
+    writeStackRecord({
+      bench: 'stack',
+      title: 'Stack bench',
+      date: new Date(),
+      machine,
+      machineLine: `${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
+      versions: stackVersions(wrk.path, nginxPath(), 'path' in haproxy ? haproxy.path : null),
+      json: { knobs, layout, upstream: upstream.impl, rows: targets.map((t) => ({ key: t.key, name: t.name })), skipped, samples },
+      body: [
+        `Each proxy pinned to cpu ${plan.target}; upstream (${upstream.impl}) on cpu ${upCpu}, wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
+          `${rounds} interleaved rounds of ${durationS} s after ${warmupS} s of warm-up per run; ratios are medians of same-round ratios; proxy CPU is the whole process tree's. ` +
+          `A run is flagged when wrk, the upstream or the load core was ≥ ${threshold * 100}% busy: its RPS is then a lower bound for the proxy.`,
+        '',
+        '## Rows',
+        '',
+        ...targets.map((t) => `- \`${t.key}\`: ${t.name}`),
+        ...skipped.map((s) => `- skipped: ${s}`),
+        '',
+        '## Medians',
+        '',
+        summary,
+        '',
+        ...(flags.length ? ['## Flagged runs', '', ...flags, ''] : []),
+      ],
       raw,
-      '',
-    ].join('\n'));
-    console.log(`recorded ${base}.md and .json`);
+    });
   }
   return samples.some((s) => s.errors + s.non2xx > 0) ? 1 : 0;
 }
