@@ -5,12 +5,11 @@
  * One config builder serves every bench; its options are the settings some benches need and
  * the throughput rows do not (a WebSocket proxy, a larger body buffer, connection limits).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinned, which } from './cpu-plan';
-import { freePort, spawnCaptured, waitForBody } from './processes';
+import { spawnCaptured, waitForBody } from './processes';
 import { processTree } from './proc-stat';
-import { targetWhenReady, type Target, type TargetLabel } from './target';
+import { scratchConfig, targetWhenReady, type Target, type TargetLabel } from './target';
 
 export function nginxPath(): string | null {
   return which('nginx');
@@ -103,11 +102,7 @@ export interface NginxOptions extends TargetLabel, NginxConfigOptions {
 export async function startNginx(opts: NginxOptions): Promise<Target> {
   const bin = nginxPath();
   if (!bin) throw new Error('nginx not installed');
-  const dir = join(opts.scratchDir, opts.key);
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(dir, port, opts.upstreamPort, opts));
+  const { dir, port, conf } = await scratchConfig(opts.scratchDir, opts.key, 'nginx.conf', (d, p) => nginxConfig(d, p, opts.upstreamPort, opts));
   const [cmd, args] = pinned(opts.plan.target, bin, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')]);
   const proc = spawnCaptured(cmd, args);
   const url = `http://127.0.0.1:${port}/`;

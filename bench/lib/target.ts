@@ -1,8 +1,9 @@
 /** What every benchmarked server looks like to the harness. */
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CpuPlan } from './cpu-plan';
 import { processTree } from './proc-stat';
-import { stopProcess, type Spawned } from './processes';
+import { freePort, stopProcess, type Spawned } from './processes';
 
 /** Repository root, from dist/bench/lib/*.js. */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -52,4 +53,14 @@ export async function targetWhenReady(proc: Spawned, label: TargetLabel, url: st
     await stopProcess(proc.child);
     throw err;
   }
+}
+
+/** A scratch folder <scratchDir>/<key>, a free port, and the file `fileName` there holding `render(dir, port)`. */
+export async function scratchConfig(scratchDir: string, key: string, fileName: string, render: (dir: string, port: number) => string): Promise<{ dir: string; port: number; conf: string }> {
+  const dir = join(scratchDir, key);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, fileName);
+  writeFileSync(conf, render(dir, port));
+  return { dir, port, conf };
 }
