@@ -23,6 +23,20 @@ import { REPO_ROOT } from './lib/target';
 const MIB = 1024 * 1024;
 const CHUNK = Buffer.alloc(256 * 1024, 0x61);
 
+/** Writes `bytes` bytes of CHUNK to `out`, waiting for 'drain' whenever it pushes back, then ends it. */
+function writeRepeated(out: http.ServerResponse | http.ClientRequest, bytes: number): void {
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < bytes) {
+      const n = Math.min(CHUNK.length, bytes - sent);
+      sent += n;
+      if (!out.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void out.once('drain', pump);
+    }
+    out.end();
+  };
+  pump();
+}
+
 function startUpstream(port: number): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method === 'POST') {
@@ -34,16 +48,7 @@ function startUpstream(port: number): Promise<http.Server> {
     const bytes = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('bytes') ?? 0);
     if (bytes === 0) return void res.end('ok');
     res.writeHead(200, { 'content-length': String(bytes) });
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < bytes) {
-        const n = Math.min(CHUNK.length, bytes - sent);
-        sent += n;
-        if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
+    writeRepeated(res, bytes);
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
@@ -88,16 +93,7 @@ function upload(url: string, bytes: number, chunked: boolean): Promise<number> {
       res.on('end', () => (Number(body) === bytes ? resolve(bytes) : reject(new Error(`upstream counted ${body} of ${bytes} bytes`))));
     });
     req.on('error', reject);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < bytes) {
-        const n = Math.min(CHUNK.length, bytes - sent);
-        sent += n;
-        if (!req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    writeRepeated(req, bytes);
   });
 }
 

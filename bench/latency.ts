@@ -9,51 +9,29 @@
  * BENCH_PEAK_DURATION (5), BENCH_LOADS (0.25,0.5,0.75), BENCH_CONNECTIONS (50), BENCH_RECORD=1
  * (bench/results/<date>-<machine>-latency.{md,json}).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTool } from './lib/apt-tool';
 import { stackVersions } from './lib/bench-versions';
+import { writeStackRecord } from './lib/stack-record';
+import { CHAIN_HEADERS, chainConfig } from './lib/chain-config';
 import { cpuCount, hasTaskset, planCpus, upstreamCpu } from './lib/cpu-plan';
 import { numberEnv } from './lib/knobs';
 import { added, ratesFor, summarize, type LatencySummary } from './lib/latency-stats';
-import { describeMachine, machineTag } from './lib/machine';
+import { describeMachine } from './lib/machine';
 import { startPayloadUpstream } from './lib/payload-upstream';
 import { cpuMsBetween, sampleCpu } from './lib/proc-stat';
 import { runMain, sleep } from './lib/processes';
 import { runRatePinned, type RateOutcome } from './lib/rate-gen';
 import { markdownTable } from './lib/report';
-import { REPO_ROOT, type Target } from './lib/target';
+import type { Target } from './lib/target';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
 import { nginxPath, startNginx } from './lib/target-nginx';
 import { measureStackRow } from './lib/stack-row';
 import { BODY } from './upstream';
 
-const CHAIN_HEADERS = { apikey: 'bench-key', Origin: 'https://app.example.com' };
-
-function config(upstreamPort: number): string {
-  return `_format_version: "3.0"
-consumers:
-  - username: bench
-    keyauth_credentials: [{ key: bench-key }]
-    acls: [{ group: bench }]
-services:
-  - name: bench-upstream
-    url: http://127.0.0.1:${upstreamPort}
-    routes:
-      - { name: bare, paths: [/] }
-      - name: chain
-        paths: [/chain]
-        strip_path: true
-        plugins:
-          - { name: key-auth }
-          - { name: acl, config: { allow: [bench] } }
-          - { name: cors, config: { origins: ["https://app.example.com"], credentials: true } }
-          - { name: correlation-id, config: { echo_downstream: true } }
-`;
-}
-
-interface Route { key: 'bare' | 'chain'; path: string; headers: Record<string, string> }
+interface Route { key: 'bare' | 'chain'; path: string; headers: Readonly<Record<string, string>> }
 const ROUTES: Route[] = [
   { key: 'bare', path: '/', headers: {} },
   { key: 'chain', path: '/chain', headers: CHAIN_HEADERS },
@@ -99,7 +77,7 @@ async function main(): Promise<number> {
   const peaks: Record<string, number> = {};
   const skipped: string[] = [];
   try {
-    const hyperway = await startHyperway({ key: 'hyperway', name: 'Hyperway 1 worker', upstreamPort: upstream.port, workers: 1, plan, scratchDir, expectBody: BODY, config: config(upstream.port) });
+    const hyperway = await startHyperway({ key: 'hyperway', name: 'Hyperway 1 worker', upstreamPort: upstream.port, workers: 1, plan, scratchDir, expectBody: BODY, config: chainConfig(upstream.port) });
     targets.push(hyperway);
     let nginx: Target | null = null;
     if (nginxPath()) {
@@ -124,7 +102,7 @@ async function main(): Promise<number> {
       const rates = ratesFor(peak, loads);
       for (let i = 0; i < rates.length; i++) {
         const direct = async (): Promise<Run> => measure('direct', null, upstream.port, '/', {});
-        const measure = async (name: string, target: Target | null, port: number, path: string, headers: Record<string, string>): Promise<Run> => {
+        const measure = async (name: string, target: Target | null, port: number, path: string, headers: Readonly<Record<string, string>>): Promise<Run> => {
           const before = target ? sampleCpu(target.pids()) : null;
           const o = await runRatePinned({ host: '127.0.0.1', port, path, headers, rate: rates[i], durationS, warmupS, connections }, plan.loadgen);
           const proxyShare = target && before ? cpuMsBetween(before, sampleCpu(target.pids())) / o.wallMs : NaN;
@@ -182,37 +160,31 @@ async function main(): Promise<number> {
   console.log(`\n${table}\n`);
   if (skipped.length) console.log(`skipped: ${skipped.join('; ')}`);
   if (process.env.BENCH_RECORD === '1') {
-    const date = new Date();
-    const base = join(REPO_ROOT, 'bench', 'results', `${date.toISOString().slice(0, 10)}-${machineTag(machine)}-latency`);
-    mkdirSync(join(base, '..'), { recursive: true });
-    const versions = stackVersions(wrk.path, nginxPath(), null);
     const knobs = { durationS, warmupS, peakS, connections, loads };
-    writeFileSync(`${base}.json`, JSON.stringify({ date: date.toISOString(), machine, versions, knobs, layout: { proxy: plan.target, upstream: upCpu, generator: plan.loadgen }, upstream: upstream.impl, peaks, skipped, runs }, null, 1) + '\n');
     const raw = markdownTable(
       ['route', 'load', 'target', 'rate', 'achieved', 'p50', 'p99', 'p99.9', 'p99 from due', 'lag p99', 'waited %', 'generator CPU', 'proxy CPU', 'errors'],
       runs.map((r) => [r.route, f(r.load, 2), r.target, String(r.rate), f(r.achievedRate, 0), f(r.p50, 3), f(r.p99, 3), f(r.p999, 3), f(r.correctedP99, 3), f(r.lagP99, 3), f(r.queuedShare * 100, 1), `${f(r.genShare * 100, 0)}%`, Number.isFinite(r.proxyShare) ? `${f(r.proxyShare * 100, 0)}%` : '-', String(r.errors)]),
     );
-    writeFileSync(`${base}.md`, [
-      `# Added latency, ${date.toISOString()}`,
-      '',
-      `Recorded by \`BENCH_RECORD=1 npm run bench:latency\` (bench/latency.ts). ${machine.nproc} cpu ${machine.cpuModel}, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
-      '',
-      markdownTable(['', ''], Object.entries(versions).map(([k, v]) => [k, v ?? 'n/a'])),
-      '',
-      `One Hyperway worker and nginx (1 worker) pinned to cpu ${plan.target}; upstream (${upstream.impl}) and the constant-rate generator (bench/lib/rate-gen.ts, ${connections} keep-alive connections) on cpu ${plan.loadgen}. ` +
-        `Peaks (wrk, ${peakS} s): ${Object.entries(peaks).map(([k, v]) => `${k} ${f(v, 0)} req/s`).join(', ')}. Each run: ${warmupS} s at the rate, then ${durationS} s measured. ` +
-        'Latency is from the request write to the last response byte; "from due time" adds the wait for the scheduled send (wrk2\'s corrected latency, which includes the generator\'s 1 ms timer batching). ' +
-        '"Rate kept": ≥ 99% of the due requests completed and the generator\'s own send lag (requests that found an idle connection) stayed under 5 ms at p99; "waited" counts requests that found all connections busy (the target fell behind). ' +
-        'Added = the hop\'s percentile − the direct upstream\'s at the same rate.',
-      '',
-      table,
-      '',
-      '## Every run',
-      '',
+    writeStackRecord({
+      bench: 'latency',
+      title: 'Added latency',
+      date: new Date(),
+      machine,
+      machineLine: `${machine.nproc} cpu ${machine.cpuModel}, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
+      versions: stackVersions(wrk.path, nginxPath(), null),
+      json: { knobs, layout: { proxy: plan.target, upstream: upCpu, generator: plan.loadgen }, upstream: upstream.impl, peaks, skipped, runs },
+      body: [
+        `One Hyperway worker and nginx (1 worker) pinned to cpu ${plan.target}; upstream (${upstream.impl}) and the constant-rate generator (bench/lib/rate-gen.ts, ${connections} keep-alive connections) on cpu ${plan.loadgen}. ` +
+          `Peaks (wrk, ${peakS} s): ${Object.entries(peaks).map(([k, v]) => `${k} ${f(v, 0)} req/s`).join(', ')}. Each run: ${warmupS} s at the rate, then ${durationS} s measured. ` +
+          'Latency is from the request write to the last response byte; "from due time" adds the wait for the scheduled send (wrk2\'s corrected latency, which includes the generator\'s 1 ms timer batching). ' +
+          '"Rate kept": ≥ 99% of the due requests completed and the generator\'s own send lag (requests that found an idle connection) stayed under 5 ms at p99; "waited" counts requests that found all connections busy (the target fell behind). ' +
+          'Added = the hop\'s percentile − the direct upstream\'s at the same rate.',
+        '',
+        table,
+        '',
+      ],
       raw,
-      '',
-    ].join('\n'));
-    console.log(`recorded ${base}.md and .json`);
+    });
   }
   return runs.some((r) => r.errors > 0) ? 1 : 0;
 }

@@ -21,12 +21,11 @@ import { planCpus } from './lib/cpu-plan';
 import { IdleConnections } from './lib/idle-connections';
 import { numberEnv } from './lib/knobs';
 import { describeMachine, machineTag } from './lib/machine';
-import { startNginxEdited } from './lib/nginx-custom';
 import { fdLimit, heapReport, rssBytes } from './lib/proc-memory';
 import { sleep } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { REPO_ROOT, type Target } from './lib/target';
-import { nginxPath } from './lib/target-nginx';
+import { nginxPath, startNginx } from './lib/target-nginx';
 import { startHyperway } from './lib/target-hyperway';
 import { startUpstream } from './lib/upstream-process';
 import { BODY } from './upstream';
@@ -141,10 +140,6 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'hyperway-memory-'));
   const probeDir = join(scratch, 'heap');
   mkdirSync(probeDir);
-  process.env.BENCH_HEAP_PROBE_DIR = probeDir;
-  process.env.BENCH_HEAP_PROBE_MS = '1000';
-  // Live heap, not live + garbage an idle process has no reason to collect.
-  process.env.BENCH_HEAP_PROBE_GC = '1';
   const plan = planCpus('all');
   const upstream = await startUpstream(plan.upstream);
   const rows: ProcRow[] = [];
@@ -155,6 +150,8 @@ async function main(): Promise<number> {
     const gw = await startHyperway({
       key: 'hyperway', name: `hyperway ${k.workers} workers`, upstreamPort: upstream.port, workers: k.workers, plan, scratchDir: scratch,
       expectBody: BODY, nodeArgs: ['--expose-gc', '--require', join(__dirname, 'lib', 'heap-probe.js')],
+      // heap-probe.ts reads these in every gateway process; live heap, not live + garbage an idle process has no reason to collect.
+      env: { BENCH_HEAP_PROBE_DIR: probeDir, BENCH_HEAP_PROBE_MS: '1000', BENCH_HEAP_PROBE_GC: '1' },
     });
     try {
       const workerLimit = Math.min(...gw.pids().filter((p) => p !== gw.rootPid).map((p) => fdLimit(p) ?? Infinity));
@@ -166,8 +163,10 @@ async function main(): Promise<number> {
       await gw.stop();
     }
     if (nginxPath()) {
-      const ngx = await startNginxEdited({ key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY },
-        { workers: k.workers, workerConnections: k.connections + 1024, keepaliveTimeoutS: 300, reuseport: true, keepaliveRequests: 1_000_000 });
+      const ngx = await startNginx({
+        key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY,
+        workers: k.workers, workerConnections: k.connections + 1024, keepaliveTimeoutS: 300, reuseport: true, keepaliveRequests: 1_000_000,
+      });
       try {
         const r = await measure(ngx, k, null);
         rows.push(...r.rows);

@@ -25,22 +25,18 @@
  * BENCH_ROWS (comma-separated row keys to run, e.g. `bare,prom,flog,otel1,otel01`; default all).
  */
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { rmSync, truncateSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHAIN_HEADERS, chainConfig } from './lib/chain-config';
 import { hasTaskset, pinned, planCpus, upstreamCpu, cpuCount, which } from './lib/cpu-plan';
-import { numberEnv } from './lib/knobs';
-import { wrkPath } from './lib/load-wrk';
-import { describeMachine, machineTag, toolVersions } from './lib/machine';
-import { freePort, runMain, sleep, spawnCaptured, stopProcess, waitFor } from './lib/processes';
-import { markdownTable } from './lib/report';
-import { median, measureRow, sameRoundRatio, type WrkSample } from './lib/rounds';
-import { REPO_ROOT, type Target } from './lib/target';
+import { freePort, runMain, spawnCaptured, stopProcess, waitFor } from './lib/processes';
+import { sameRoundRatio, type WrkSample } from './lib/rounds';
+import type { Target } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
-import { nginxPath } from './lib/target-nginx';
 import { BODY } from './upstream';
 import { startUpstream } from './lib/upstream-process';
+import { measureCases, reportWrkRows, startWrkRows, wrkRowsTable, type WrkCase } from './lib/wrk-rows';
 
 const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
 const JWT_SECRET = 'bench-secret-bench-secret-bench!';
@@ -62,26 +58,9 @@ function config(upstreamPort: number, redisPort: number | null, accessLog: strin
         strip_path: true
         plugins:
           - { name: rate-limiting, config: { second: 10000000, policy: redis, limit_by: ip, redis: { host: 127.0.0.1, port: ${redisPort} } } }`;
-  return `_format_version: "3.0"
-consumers:
-  - username: bench
-    keyauth_credentials: [{ key: bench-key }]
-    acls: [{ group: bench }]
-    jwt_secrets: [{ key: bench-key, secret: "${JWT_SECRET}" }]
-services:
-  - name: bench-upstream
-    url: http://127.0.0.1:${upstreamPort}
-    routes:
-      - { name: bare, paths: [/] }
-      - name: chain
-        paths: [/chain]
-        strip_path: true
-        plugins:
-          - { name: key-auth }
-          - { name: acl, config: { allow: [bench] } }
-          - { name: cors, config: { origins: ["https://app.example.com"], credentials: true } }
-          - { name: correlation-id, config: { echo_downstream: true } }
-      - name: jwt
+  return chainConfig(upstreamPort, {
+    consumer: [`jwt_secrets: [{ key: bench-key, secret: "${JWT_SECRET}" }]`],
+    routes: `      - name: jwt
         paths: [/jwt]
         strip_path: true
         plugins:
@@ -117,18 +96,18 @@ services:
         strip_path: true
         plugins:
           - { name: opentelemetry, config: { traces_endpoint: "http://127.0.0.1:${otlpPort}/v1/traces", sampling_rate: 0.01 } }${redis}
-`;
+`,
+  });
 }
 
-interface Case { key: string; target: 'current' | 'base' | 'h1'; path: string; headers: Record<string, string> }
-type Sample = WrkSample;
+type Case = WrkCase<'current' | 'base' | 'h1'>;
 
 const CASES: Case[] = [
   { key: 'base', target: 'base', path: '/', headers: {} },
   { key: 'bare', target: 'current', path: '/', headers: {} },
   { key: 'h1', target: 'h1', path: '/', headers: {} },
-  { key: 'chain', target: 'current', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
-  { key: 'h1chain', target: 'h1', path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
+  { key: 'chain', target: 'current', path: '/chain', headers: CHAIN_HEADERS },
+  { key: 'h1chain', target: 'h1', path: '/chain', headers: CHAIN_HEADERS },
   { key: 'jwt', target: 'current', path: '/jwt', headers: { Authorization: `Bearer ${TOKEN}` } },
   { key: 'rl', target: 'current', path: '/rl', headers: {} },
   { key: 'prom', target: 'current', path: '/prom', headers: {} },
@@ -177,21 +156,13 @@ async function startOtlpSink(): Promise<{ port: number; exports: () => number; b
 }
 
 async function main(): Promise<number> {
-  const wrk = wrkPath();
-  if (!wrk) {
-    console.error('wrk is required (apt-get install wrk)');
-    return 1;
-  }
-  const durationS = numberEnv('BENCH_DURATION', 10, 1);
-  const connections = numberEnv('BENCH_CONNECTIONS', 64, 1);
-  const rounds = numberEnv('BENCH_ROUNDS', 3, 1);
+  const run = startWrkRows();
+  if (!run) return 1;
+  const { durationS, connections, rounds, scratchDir } = run;
   const baseEntry = process.env.BENCH_BASE_ENTRY ?? null;
   const only = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((r) => r.trim())) : null;
-  const machine = describeMachine();
   const n = cpuCount();
   const plan = planCpus('one', n);
-  const scratchDir = mkdtempSync(join(tmpdir(), 'hyperway-bench-'));
-  console.log(`machine: ${machine.nproc} cpu ${machine.cpuModel}, node ${machine.node}, uWS ${machine.uws}, load ${machine.loadAvg1.toFixed(2)}`);
   console.log(`hyperway on cpu ${plan.target}, upstream and wrk on cpu ${plan.loadgen}${hasTaskset() ? '' : ' (taskset missing: not pinned)'}; ${rounds} rounds of ${durationS}s, ${connections} connections`);
   const upstream = await startUpstream(String(upstreamCpu(n)));
   const redis = await startRedis(String(upstreamCpu(n)));
@@ -199,7 +170,7 @@ async function main(): Promise<number> {
   const otlp = await startOtlpSink();
   const accessLog = join(scratchDir, 'access.log');
   const targets = new Map<string, Target>();
-  const samples: Sample[] = [];
+  let samples: WrkSample[] = [];
   try {
     const common = { upstreamPort: upstream.port, scratchDir, expectBody: BODY, workers: 1, plan, config: config(upstream.port, redis?.port ?? null, accessLog, otlp.port) };
     targets.set('current', await startHyperway({ ...common, key: 'current', name: 'hyperway (this build)' }));
@@ -208,17 +179,15 @@ async function main(): Promise<number> {
     }
     if (baseEntry) targets.set('base', await startHyperway({ ...common, key: 'base', name: 'hyperway (before the pipeline)', entry: baseEntry, config: undefined }));
     else console.log('base row skipped: set BENCH_BASE_ENTRY to a build of the commit before the pipeline');
-    for (let round = 1; round <= rounds; round++) {
-      for (const c of CASES) {
-        const target = targets.get(c.target);
-        if (!target || (only !== null && !only.has(c.key)) || (c.key.startsWith('rlr') && redis === null)) continue;
-        const s = await measureRow({ key: c.key, round, url: new URL(c.path, target.url).toString(), headers: c.headers, connections, durationS, warmupS: 2 }, target, plan.loadgen, scratchDir);
-        samples.push(s);
-        // The access log would grow by gigabytes over a run: each row starts from an empty file.
+    samples = await measureCases(run, CASES, targets, {
+      warmupS: 2,
+      loadCpu: plan.loadgen,
+      skip: (c) => (only !== null && !only.has(c.key)) || (c.key.startsWith('rlr') && redis === null),
+      // The access log would grow by gigabytes over a run: each row starts from an empty file.
+      after: (c) => {
         if (c.key === 'flog') truncateSync(accessLog);
-        await sleep(200);
-      }
-    }
+      },
+    });
   } finally {
     for (const t of targets.values()) await t.stop();
     await upstream.stop();
@@ -227,24 +196,8 @@ async function main(): Promise<number> {
     await otlp.stop();
     rmSync(scratchDir, { recursive: true, force: true });
   }
-  const keys = CASES.map((c) => c.key).filter((k) => samples.some((s) => s.key === k));
-  const ratio = (a: string, b: string, f: (s: Sample) => number): number => sameRoundRatio(samples, rounds, a, b, f);
-  const results = markdownTable(
-    ['route', 'median RPS', 'p50 ms', 'p99 ms', 'CPU-µs/req', 'RPS × bare', 'CPU × bare', 'non-2xx'],
-    keys.map((k) => {
-      const mine = samples.filter((s) => s.key === k);
-      return [
-        k,
-        median(mine.map((s) => s.rps)).toFixed(0),
-        median(mine.map((s) => s.p50Ms)).toFixed(2),
-        median(mine.map((s) => s.p99Ms)).toFixed(2),
-        median(mine.map((s) => s.cpuUsPerReq)).toFixed(1),
-        ratio(k, 'bare', (s) => s.rps).toFixed(3),
-        ratio(k, 'bare', (s) => s.cpuUsPerReq).toFixed(3),
-        String(mine.reduce((a, s) => a + s.non2xx + s.errors, 0)),
-      ];
-    }),
-  );
+  const ratio = (a: string, b: string, f: (s: WrkSample) => number): number => sameRoundRatio(samples, rounds, a, b, f);
+  const table = wrkRowsTable(run, CASES, samples, 'bare', () => 'bare');
   const goals = [
     `chain RPS ≥ 0.85 × bare: ${ratio('chain', 'bare', (s) => s.rps).toFixed(3)}`,
     `jwt RPS ≥ 0.90 × bare: ${ratio('jwt', 'bare', (s) => s.rps).toFixed(3)}`,
@@ -259,22 +212,14 @@ async function main(): Promise<number> {
     `own upstream client (upstream_client: hyperway) CPU/request ≤ 0.85 × bare (issue 21): ${ratio('h1', 'bare', (s) => s.cpuUsPerReq).toFixed(3)}; RPS ${ratio('h1', 'bare', (s) => s.rps).toFixed(3)} × bare; chain ${ratio('h1chain', 'chain', (s) => s.cpuUsPerReq).toFixed(3)} × chain's CPU/request`,
     baseEntry ? `bare CPU/request within 2% of the build before the pipeline: ${ratio('bare', 'base', (s) => s.cpuUsPerReq).toFixed(3)}× base` : 'base: not measured',
   ];
-  console.log(`\n${results}\n\n${goals.join('\n')}`);
-  if (process.env.BENCH_RECORD === '1') {
-    const day = new Date().toISOString().slice(0, 10);
-    const dir = join(REPO_ROOT, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${day}-${machineTag(machine)}-plugins.md`);
-    const tools = toolVersions(wrk, nginxPath(), hasTaskset());
-    const raw = markdownTable(['round', 'route', 'RPS', 'p50 ms', 'p99 ms', 'CPU-µs/req', 'non-2xx', 'errors'],
-      samples.map((s) => [String(s.round), s.key, s.rps.toFixed(0), s.p50Ms.toFixed(2), s.p99Ms.toFixed(2), s.cpuUsPerReq.toFixed(1), String(s.non2xx), String(s.errors)]));
-    writeFileSync(file, `# Plugin pipeline bench, ${new Date().toISOString()}\n\n` +
-      `Machine: ${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, node ${machine.node}, uWS ${machine.uws}; wrk ${tools.wrk ?? 'n/a'}.\n` +
-      `One Hyperway worker pinned to cpu ${plan.target}; upstream (${upstream.impl}) and wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
-      `${rounds} interleaved rounds of ${durationS}s after 2s of warm-up each; ratios are medians of same-round ratios. \`npm run bench:plugins\`.\n\n` +
-      `${results}\n\n${goals.map((g) => `- ${g}`).join('\n')}\n\n## Every run\n\n${raw}\n`);
-    console.log(`\nrecorded ${file}`);
-  }
+  reportWrkRows(run, {
+    bench: 'plugins',
+    title: 'Plugin pipeline bench',
+    layout: `One Hyperway worker pinned to cpu ${plan.target}; upstream (${upstream.impl}) and wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}.`,
+    table,
+    goals,
+    samples,
+  });
   return 0;
 }
 

@@ -104,15 +104,14 @@ async function main(): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'hyperway-soak-'));
   const probeDir = join(scratch, 'heap');
   mkdirSync(probeDir);
-  // heap-probe.ts reads these in every gateway process (startHyperway passes process.env on).
-  process.env.BENCH_HEAP_PROBE_DIR = probeDir;
-  process.env.BENCH_HEAP_PROBE_MS = String(Math.max(500, Math.round((k.sampleS * 1000) / 2)));
   const upstreamPort = await freePort();
   const upstream = await startMixedUpstream(upstreamPort);
   const gw = await startHyperway({
     key: 'hyperway-soak', name: `hyperway ${k.workers} workers`, upstreamPort, workers: k.workers, plan: planCpus('all'),
     scratchDir: scratch, expectBody: SMALL_BODY, config: soakConfig(upstreamPort),
     nodeArgs: ['--require', join(__dirname, 'lib', 'heap-probe.js')],
+    // heap-probe.ts reads these in every gateway process.
+    env: { BENCH_HEAP_PROBE_DIR: probeDir, BENCH_HEAP_PROBE_MS: String(Math.max(500, Math.round((k.sampleS * 1000) / 2))) },
   });
   console.log(`soak: ${k.minutes} min at ${k.rate} req/s over ${k.connections} connections, ${gw.workers} workers, ` +
     `sample every ${k.sampleS} s, slope after ${k.warmupS} s; load average ${machine.loadAvg1.toFixed(2)}`);

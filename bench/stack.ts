@@ -12,27 +12,27 @@
  * Prints each run as it lands, then per payload the medians over rounds and the same-round ratios
  * against nginx and against bare. BENCH_RECORD=1 writes bench/results/<date>-<machine>-stack.{md,json}.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuCount, hasTaskset, planCpus, upstreamCpu } from './lib/cpu-plan';
 import { ensureTool } from './lib/apt-tool';
 import { numberEnv } from './lib/knobs';
-import { describeMachine, machineTag } from './lib/machine';
+import { describeMachine } from './lib/machine';
 import { stackVersions } from './lib/bench-versions';
+import { writeStackRecord } from './lib/stack-record';
 import { runMain, sleep } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { median, sameRoundRatio } from './lib/rounds';
-import { extraHyperwayRows, measureStackRow, withEnv, type StackSample } from './lib/stack-row';
-import { REPO_ROOT, type Target } from './lib/target';
+import { extraHyperwayRows, measureStackRow, type StackSample } from './lib/stack-row';
+import type { Target } from './lib/target';
 import { startBare } from './lib/target-bare';
 import { startHaproxy } from './lib/target-haproxy';
 import { hyperwayEntry, startHyperway } from './lib/target-hyperway';
-import { nginxPath } from './lib/target-nginx';
-import { startNginxWithBodyBuffer } from './lib/target-nginx-body';
+import { nginxPath, startNginx } from './lib/target-nginx';
 import { startPayloadUpstream } from './lib/payload-upstream';
-import { uploadScript } from './lib/wrk-script';
+import { uploadScript } from './lib/load-wrk';
 import { BODY } from './upstream';
 
 interface Payload { key: string; path: string; bytes: number; upload: boolean }
@@ -108,12 +108,12 @@ async function main(): Promise<number> {
     };
     const bodyBuffer = process.env.BENCH_NGINX_BODY_BUFFER ?? '128k';
     const nginxName = `nginx 1 worker, client_body_buffer_size ${bodyBuffer || 'default (16k: uploads through a temp file)'}`;
-    if (nginxPath()) await start('nginx', () => startNginxWithBodyBuffer({ ...common, key: 'nginx', name: nginxName, workers: '1' }, bodyBuffer));
+    if (nginxPath()) await start('nginx', () => startNginx({ ...common, key: 'nginx', name: nginxName, workers: '1', bodyBuffer }));
     if ('path' in haproxy) await start('haproxy', () => startHaproxy({ ...common, key: 'haproxy', name: 'HAProxy 1 thread' }));
     await start('bare', () => startBare({ ...common, key: 'bare', name: 'bare uWS + undici' }));
     await start('hyperway', () => startHyperway({ ...common, key: 'hyperway', name: 'Hyperway 1 worker', workers: 1 }));
     for (const x of extras) {
-      await start(x.key, () => withEnv(x.env, () => startHyperway({ ...common, key: x.key, name: `Hyperway 1 worker, ${Object.entries(x.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, workers: 1 })));
+      await start(x.key, () => startHyperway({ ...common, key: x.key, name: `Hyperway 1 worker, ${Object.entries(x.env).map(([k, v]) => `${k}=${v}`).join(' ')}`, workers: 1, env: x.env }));
     }
     if (baseEntry) await start('base', () => startHyperway({ ...common, key: 'base', name: `Hyperway 1 worker (${baseEntry})`, workers: 1, entry: baseEntry }));
     for (const t of targets) {
@@ -197,44 +197,38 @@ async function main(): Promise<number> {
   if (skipped.length) console.log(`skipped: ${skipped.join('; ')}`);
 
   if (process.env.BENCH_RECORD === '1') {
-    const date = new Date();
-    const base = join(REPO_ROOT, 'bench', 'results', `${date.toISOString().slice(0, 10)}-${machineTag(machine)}-stack`);
-    mkdirSync(join(base, '..'), { recursive: true });
-    const versions = stackVersions(wrk.path, nginxPath(), 'path' in haproxy ? haproxy.path : null);
     const knobs = { durationS, warmupS, connections, rounds, threshold, payloads: payloads.map((p) => p.key) };
     const layout = { proxy: plan.target, upstream: upCpu, wrk: plan.loadgen, taskset: hasTaskset() };
-    writeFileSync(`${base}.json`, JSON.stringify({ date: date.toISOString(), machine, versions, knobs, layout, upstream: upstream.impl, rows: targets.map((t) => ({ key: t.key, name: t.name })), skipped, samples }, null, 1) + '\n');
     const raw = markdownTable(
       ['round', 'payload', 'row', 'RPS', 'p50 ms', 'p99 ms', 'proxy µs/req', 'wrk µs/req', 'upstream µs/req', 'proxy core %', 'load core %', 'errors', 'flag'],
       samples.map((s) => [String(s.round), s.payload, s.row, f(s.rps, 0), f(s.p50Ms, 2), f(s.p99Ms, 2), f(s.cpuUsPerReq, 1), f(s.loadCpuUsPerReq, 1), f(s.upstreamCpuUsPerReq, 1), f(s.proxyCoreBusy * 100, 0), f(s.loadCoreBusy * 100, 0), String(s.errors + s.non2xx), s.flag]),
     );
-    writeFileSync(`${base}.md`, [
-      `# Stack bench, ${date.toISOString()}`,
-      '',
-      `Recorded by \`BENCH_RECORD=1 npm run bench:stack\` (bench/stack.ts). ${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
-      '',
-      markdownTable(['', ''], Object.entries(versions).map(([k, v]) => [k, v ?? 'n/a'])),
-      '',
-      `Each proxy pinned to cpu ${plan.target}; upstream (${upstream.impl}) on cpu ${upCpu}, wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
-        `${rounds} interleaved rounds of ${durationS} s after ${warmupS} s of warm-up per run; ratios are medians of same-round ratios; proxy CPU is the whole process tree's. ` +
-        `A run is flagged when wrk, the upstream or the load core was ≥ ${threshold * 100}% busy: its RPS is then a lower bound for the proxy.`,
-      '',
-      '## Rows',
-      '',
-      ...targets.map((t) => `- \`${t.key}\`: ${t.name}`),
-      ...skipped.map((s) => `- skipped: ${s}`),
-      '',
-      '## Medians',
-      '',
-      summary,
-      '',
-      ...(flags.length ? ['## Flagged runs', '', ...flags, ''] : []),
-      '## Every run',
-      '',
+    writeStackRecord({
+      bench: 'stack',
+      title: 'Stack bench',
+      date: new Date(),
+      machine,
+      machineLine: `${machine.nproc} cpu ${machine.cpuModel}, ${machine.memoryGiB} GiB, kernel ${machine.kernel}, load average ${machine.loadAvg1.toFixed(2)} at start.`,
+      versions: stackVersions(wrk.path, nginxPath(), 'path' in haproxy ? haproxy.path : null),
+      json: { knobs, layout, upstream: upstream.impl, rows: targets.map((t) => ({ key: t.key, name: t.name })), skipped, samples },
+      body: [
+        `Each proxy pinned to cpu ${plan.target}; upstream (${upstream.impl}) on cpu ${upCpu}, wrk (1 thread, ${connections} connections) on cpu ${plan.loadgen}. ` +
+          `${rounds} interleaved rounds of ${durationS} s after ${warmupS} s of warm-up per run; ratios are medians of same-round ratios; proxy CPU is the whole process tree's. ` +
+          `A run is flagged when wrk, the upstream or the load core was ≥ ${threshold * 100}% busy: its RPS is then a lower bound for the proxy.`,
+        '',
+        '## Rows',
+        '',
+        ...targets.map((t) => `- \`${t.key}\`: ${t.name}`),
+        ...skipped.map((s) => `- skipped: ${s}`),
+        '',
+        '## Medians',
+        '',
+        summary,
+        '',
+        ...(flags.length ? ['## Flagged runs', '', ...flags, ''] : []),
+      ],
       raw,
-      '',
-    ].join('\n'));
-    console.log(`recorded ${base}.md and .json`);
+    });
   }
   return samples.some((s) => s.errors + s.non2xx > 0) ? 1 : 0;
 }

@@ -26,13 +26,12 @@ import { planCpus } from './lib/cpu-plan';
 import { numberEnv } from './lib/knobs';
 import { pidsListeningOn } from './lib/listeners';
 import { describeMachine, machineTag } from './lib/machine';
-import { startNginxEdited } from './lib/nginx-custom';
 import { sleep } from './lib/processes';
 import { RateLoad, reasonsText } from './lib/rate-load';
 import { median } from './lib/rounds';
 import { markdownTable } from './lib/report';
 import { REPO_ROOT, type Target } from './lib/target';
-import { nginxPath } from './lib/target-nginx';
+import { nginxPath, startNginx } from './lib/target-nginx';
 import { startHyperway } from './lib/target-hyperway';
 import { startUpstream } from './lib/upstream-process';
 import { BODY } from './upstream';
@@ -216,8 +215,10 @@ async function main(): Promise<number> {
       }
     }
     if (nginxPath()) {
-      const ngx = await startNginxEdited({ key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY },
-        { workers: k.workers, workerConnections: 4096, keepaliveTimeoutS: 75, reuseport: false, keepaliveRequests: k.nginxKeepaliveRequests || undefined });
+      const ngx = await startNginx({
+        key: 'nginx', name: `nginx ${k.workers} workers`, upstreamPort: upstream.port, plan, scratchDir: scratch, expectBody: BODY,
+        workers: k.workers, workerConnections: 4096, keepaliveTimeoutS: 75, reuseport: false, keepaliveRequests: k.nginxKeepaliveRequests || undefined,
+      });
       try {
         for (const mode of MODES) results.push(await runRow(`nginx ${k.workers} workers${k.nginxKeepaliveRequests ? `, keepalive_requests ${k.nginxKeepaliveRequests}` : ''}`, mode, found ?? 'absent', ngx, k));
       } finally {

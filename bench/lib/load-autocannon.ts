@@ -1,7 +1,6 @@
 /** Runs autocannon in its own pinned process (bench/load-worker.ts) and reads its JSON outcome. */
 import { join } from 'node:path';
-import { pinned } from './cpu-plan';
-import { spawnCaptured } from './processes';
+import { runJsonChild } from './processes';
 import { percentileMs } from './latency-histogram';
 import { REPO_ROOT } from './target';
 import type { LoadOutcome, LoadSpec } from '../load-worker';
@@ -19,18 +18,7 @@ export interface LoadResult {
 }
 
 export function runLoadWorker(spec: LoadSpec, cpu: string): Promise<LoadOutcome> {
-  const [cmd, args] = pinned(cpu, process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'load-worker.js'), JSON.stringify(spec)]);
-  const proc = spawnCaptured(cmd, args);
-  let stdout = '';
-  proc.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    proc.child.once('error', reject);
-    proc.child.once('exit', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`load-worker exited ${code}: ${proc.output()}`));
-      resolve(JSON.parse(line) as LoadOutcome);
-    });
-  });
+  return runJsonChild<LoadOutcome>('load-worker', cpu, join(REPO_ROOT, 'dist', 'bench', 'load-worker.js'), spec);
 }
 
 export async function runAutocannon(spec: LoadSpec, cpu: string): Promise<LoadResult> {

@@ -1,7 +1,12 @@
-/** Runs wrk (one thread, pinned) and parses its --latency report. */
+/**
+ * Runs wrk (one thread, pinned) and parses its --latency report, with its own CPU: wrk runs as a
+ * child of this process, so its utime + stime are added to ours (cutime/cstime) when it exits
+ * and is reaped. Lua scripts for pipelining and for a POST body.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinned, which } from './cpu-plan';
+import { reapedChildrenCpuMs } from './core-busy';
 import { spawnCaptured } from './processes';
 import type { LoadResult, LoadSpec } from './load-autocannon';
 
@@ -45,23 +50,53 @@ export function parseWrk(out: string): LoadResult {
   };
 }
 
-export function runWrk(spec: LoadSpec, cpu: string, scratchDir: string): Promise<LoadResult> {
+export interface WrkRun {
+  url: string;
+  connections: number;
+  durationS: number;
+  headers?: Record<string, string>;
+  /** A Lua script file for wrk -s. */
+  script?: string;
+}
+
+/** A wrk script that POSTs `bytes` bytes with every request. */
+export function uploadScript(dir: string, bytes: number): string {
+  const file = join(dir, `upload-${bytes}.lua`);
+  writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("u", ${bytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  return file;
+}
+
+export interface WrkOutcome extends LoadResult {
+  /** wrk's own CPU (user + system) over its whole run, ms. */
+  loadCpuMs: number;
+}
+
+export function runWrkScripted(spec: WrkRun, cpu: string): Promise<WrkOutcome> {
   const bin = wrkPath();
   if (!bin) return Promise.reject(new Error('wrk not installed'));
   const args = ['-t1', `-c${spec.connections}`, `-d${spec.durationS}s`, '--latency', '--timeout', '10s'];
-  if (spec.pipelining > 1) args.push('-s', pipelineScript(scratchDir, spec.pipelining));
+  if (spec.script) args.push('-s', spec.script);
   for (const [name, value] of Object.entries(spec.headers ?? {})) args.push('-H', `${name}: ${value}`);
   const [cmd, full] = pinned(cpu, bin, [...args, spec.url]);
+  const cpu0 = reapedChildrenCpuMs();
   const proc = spawnCaptured(cmd, full);
   return new Promise((resolve, reject) => {
     proc.child.once('error', reject);
     proc.child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`wrk exited ${code}: ${proc.output()}`));
       try {
-        resolve(parseWrk(proc.output()));
+        // 'exit' fires after libuv reaped the child, so its CPU is in cutime by now.
+        resolve({ ...parseWrk(proc.output()), loadCpuMs: reapedChildrenCpuMs() - cpu0 });
       } catch (err) {
         reject(err);
       }
     });
   });
+}
+
+/** A LoadSpec run (pipelining through pipelineScript), wrk's own CPU left out. */
+export async function runWrk(spec: LoadSpec, cpu: string, scratchDir: string): Promise<LoadResult> {
+  const script = spec.pipelining > 1 ? pipelineScript(scratchDir, spec.pipelining) : undefined;
+  const { loadCpuMs: _cpu, ...result } = await runWrkScripted({ url: spec.url, connections: spec.connections, durationS: spec.durationS, headers: spec.headers, script }, cpu);
+  return result;
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { pinned } from './cpu-plan';
 
 export interface Spawned {
   child: ChildProcess;
@@ -20,6 +21,26 @@ export function spawnCaptured(cmd: string, args: string[], env?: NodeJS.ProcessE
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   return { child, output: () => tail };
+}
+
+/**
+ * Runs `node <script> <JSON of arg>` pinned to `cpu` and resolves to the last
+ * stdout line parsed as JSON; a non-zero exit or no JSON line rejects with `what` and the output's
+ * last `tailChars` characters (all that was kept when absent).
+ */
+export function runJsonChild<T>(what: string, cpu: string, script: string, arg: unknown, tailChars?: number): Promise<T> {
+  const [cmd, args] = pinned(cpu, process.execPath, [script, JSON.stringify(arg)]);
+  const proc = spawnCaptured(cmd, args);
+  let stdout = '';
+  proc.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    proc.child.once('error', reject);
+    proc.child.once('exit', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`${what} exited ${code}: ${tailChars === undefined ? proc.output() : proc.output().slice(-tailChars)}`));
+      resolve(JSON.parse(line) as T);
+    });
+  });
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ResponseReader } from './http-response-reader';
 import { LatencyHistogram, type SparseHistogram } from './latency-histogram';
-import { pinned } from './cpu-plan';
-import { spawnCaptured } from './processes';
+import { runJsonChild } from './processes';
 import { REPO_ROOT } from './target';
 
 export interface RateSpec {
@@ -208,16 +207,5 @@ if (require.main === module) {
 
 /** Runs the generator as its own process pinned to `cpu` (so its CPU is its own and it never shares the proxy's core). */
 export function runRatePinned(spec: RateSpec, cpu: string): Promise<RateOutcome> {
-  const [cmd, args] = pinned(cpu, process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'lib', 'rate-gen.js'), JSON.stringify(spec)]);
-  const proc = spawnCaptured(cmd, args);
-  let stdout = '';
-  proc.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    proc.child.once('error', reject);
-    proc.child.once('exit', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`rate-gen exited ${code}: ${proc.output().slice(-500)}`));
-      resolve(JSON.parse(line) as RateOutcome);
-    });
-  });
+  return runJsonChild<RateOutcome>('rate-gen', cpu, join(REPO_ROOT, 'dist', 'bench', 'lib', 'rate-gen.js'), spec, 500);
 }

@@ -11,9 +11,12 @@ export interface RoundSample {
   round: number;
 }
 
+/** The middle value; for an even count, the mean of the two middle ones; NaN for none. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Median over rounds of f(row a) / f(row b) in the same round; NaN when no round has both. */

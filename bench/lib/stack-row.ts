@@ -8,7 +8,7 @@ import { busyShare, readCores } from './core-busy';
 import { cpuMsBetween, sampleCpu } from './proc-stat';
 import type { WrkSample } from './rounds';
 import type { Target } from './target';
-import { runWrkScripted, type WrkRun } from './wrk-script';
+import { runWrkScripted, type WrkRun } from './load-wrk';
 
 export interface StackSample extends WrkSample {
   payload: string;
@@ -115,7 +115,8 @@ export async function measureStackRow(run: StackRun, target: Pick<Target, 'pids'
 
 /**
  * Extra Hyperway rows from the environment: BENCH_HYPERWAY_ENV_<NAME>="K=V K2=V2" adds a row
- * `hyperway-<name>` (lower case, `_` → `-`) started with those variables on top of the run's.
+ * `hyperway-<name>` (lower case, `_` → `-`) started with those variables on top of the run's
+ * (startHyperway's `env`).
  */
 export function extraHyperwayRows(env: NodeJS.ProcessEnv): Array<{ key: string; env: Record<string, string> }> {
   const out: Array<{ key: string; env: Record<string, string> }> = [];
@@ -131,18 +132,4 @@ export function extraHyperwayRows(env: NodeJS.ProcessEnv): Array<{ key: string; 
     out.push({ key: `hyperway-${m[1].toLowerCase().replace(/_/g, '-')}`, env: vars });
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
-}
-
-/** Runs `fn` with `extra` set in process.env (children spawned meanwhile inherit it), then restores it. */
-export async function withEnv<T>(extra: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = new Map(Object.keys(extra).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, extra);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }

@@ -3,12 +3,9 @@
  * always` (upstream connections shared between client connections, as nginx's keepalive pool).
  * Runs in the foreground (-db) from a scratch config; never touches /etc/haproxy.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pinned, which, type CpuPlan } from './cpu-plan';
-import { freePort, spawnCaptured, stopProcess, waitForBody } from './processes';
-import { processTree } from './proc-stat';
-import type { Target } from './target';
+import { pinned, which } from './cpu-plan';
+import { spawnCaptured, waitForBody } from './processes';
+import { scratchConfig, targetWhenReady, type Target, type TargetLabel } from './target';
 
 export function haproxyPath(): string | null {
   return which('haproxy');
@@ -35,23 +32,15 @@ backend upstream
 `;
 }
 
-export async function startHaproxy(opts: { key: string; name: string; upstreamPort: number; plan: CpuPlan; scratchDir: string; expectBody: string }): Promise<Target> {
+export async function startHaproxy(opts: TargetLabel & { upstreamPort: number; scratchDir: string; expectBody: string }): Promise<Target> {
   const bin = haproxyPath();
   if (!bin) throw new Error('haproxy not installed');
-  const dir = join(opts.scratchDir, opts.key);
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const conf = join(dir, 'haproxy.cfg');
-  writeFileSync(conf, haproxyConfig(port, opts.upstreamPort));
+  const { port, conf } = await scratchConfig(opts.scratchDir, opts.key, 'haproxy.cfg', (_dir, p) => haproxyConfig(p, opts.upstreamPort));
   const [cmd, args] = pinned(opts.plan.target, bin, ['-db', '-f', conf]);
   const proc = spawnCaptured(cmd, args);
   const url = `http://127.0.0.1:${port}/`;
-  try {
+  return targetWhenReady(proc, opts, url, async () => {
     await waitForBody('haproxy', proc, url, opts.expectBody);
-  } catch (err) {
-    await stopProcess(proc.child);
-    throw err;
-  }
-  const root = proc.child.pid!;
-  return { key: opts.key, name: opts.name, url, plan: opts.plan, workers: 1, rootPid: root, pids: () => processTree(root), stop: () => stopProcess(proc.child) };
+    return 1;
+  });
 }

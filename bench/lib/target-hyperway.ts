@@ -5,10 +5,9 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinned, type CpuPlan } from './cpu-plan';
-import { freePort, httpGet, spawnCaptured, stopProcess, waitFor, waitForBody } from './processes';
-import { processTree } from './proc-stat';
-import { REPO_ROOT, type Target } from './target';
+import { pinned } from './cpu-plan';
+import { freePort, httpGet, spawnCaptured, waitFor, waitForBody } from './processes';
+import { REPO_ROOT, targetWhenReady, type Target, type TargetLabel } from './target';
 
 /** The CLI entry: BENCH_HYPERWAY_ENTRY, else dist/src/main.js (package.json's bin). */
 export function hyperwayEntry(): string | null {
@@ -37,12 +36,9 @@ interface StatusBody {
   workers?: Array<{ pid?: number }>;
 }
 
-export interface HyperwayOptions {
-  key: string;
-  name: string;
+export interface HyperwayOptions extends TargetLabel {
   upstreamPort: number;
   workers: number;
-  plan: CpuPlan;
   scratchDir: string;
   /** The body the upstream returns, to prove requests really go through the proxy. */
   expectBody: string;
@@ -73,7 +69,7 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
   const [cmd, args] = pinned(opts.plan.target, process.execPath, [...(opts.nodeArgs ?? []), entry, 'start', '--config', configFile]);
   const proc = spawnCaptured(cmd, args, env);
   const url = `http://127.0.0.1:${proxyPort}/`;
-  try {
+  return targetWhenReady(proc, opts, url, async () => {
     const status = await waitFor('hyperway /status', proc, async () => {
       const reply = await httpGet(`http://127.0.0.1:${adminPort}/status`);
       if (reply.status !== 200) return undefined;
@@ -82,19 +78,6 @@ export async function startHyperway(opts: HyperwayOptions): Promise<Target> {
       return (body.workers?.length ?? 0) >= opts.workers ? body : undefined;
     });
     await waitForBody('hyperway proxy', proc, url, opts.expectBody);
-    const root = proc.child.pid!;
-    return {
-      key: opts.key,
-      name: opts.name,
-      url,
-      plan: opts.plan,
-      workers: status.workers?.length ?? 0,
-      rootPid: root,
-      pids: () => processTree(root),
-      stop: () => stopProcess(proc.child, 15000),
-    };
-  } catch (err) {
-    await stopProcess(proc.child);
-    throw err;
-  }
+    return status.workers?.length ?? 0;
+  }, 15000);
 }

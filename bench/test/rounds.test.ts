@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { median, sameRoundRatio } from '../lib/rounds';
 
-test('median of an odd and an even count (the upper middle), NaN for none', () => {
+test('median of an odd count is the middle, of an even count the mean of the two middles, NaN for none', () => {
   assert.equal(median([3, 1, 2]), 2);
-  assert.equal(median([4, 1, 3, 2]), 3);
+  assert.equal(median([7]), 7);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([10, 2]), 6);
+  // Sorted as numbers, not as strings, and the input is left as it was.
+  const xs = [100, 9, 20, 3];
+  assert.equal(median(xs), 14.5);
+  assert.deepEqual(xs, [100, 9, 20, 3]);
   assert.ok(Number.isNaN(median([])));
 });
 

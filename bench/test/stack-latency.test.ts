@@ -6,8 +6,8 @@ import { ResponseReader } from '../lib/http-response-reader';
 import { LatencyHistogram } from '../lib/latency-histogram';
 import { added, percentile, ratesFor, summarize } from '../lib/latency-stats';
 import type { RateOutcome } from '../lib/rate-gen';
-import { extraHyperwayRows, saturationFlag, withEnv } from '../lib/stack-row';
-import { nginxConfigWithBodyBuffer } from '../lib/target-nginx-body';
+import { extraHyperwayRows, saturationFlag } from '../lib/stack-row';
+import { nginxConfig } from '../lib/target-nginx';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello';
 const GONE = 'HTTP/1.1 404 Not Found\r\ncontent-length:3\r\n\r\nno!';
@@ -65,17 +65,13 @@ test('saturationFlag names what was saturated, and says when the proxy core was 
   assert.equal(saturationFlag({ proxyShare: 0.72, proxyCoreTasks: 0.75, loadShare: 0.3, upstreamShare: 0.3, loadCoreBusy: 0.6, proxyCoreBusy: 1 }), '');
 });
 
-test('extraHyperwayRows: one row per BENCH_HYPERWAY_ENV_<NAME>, variables split on whitespace', async () => {
+test('extraHyperwayRows: one row per BENCH_HYPERWAY_ENV_<NAME>, variables split on whitespace', () => {
   const rows = extraHyperwayRows({ BENCH_HYPERWAY_ENV_OWN_CLIENT: ' HYPERWAY_UPSTREAM_CLIENT=hyperway  X=a=b ', BENCH_HYPERWAY_ENV_B: '', OTHER: 'Y=1' });
   assert.deepEqual(rows, [
     { key: 'hyperway-b', env: {} },
     { key: 'hyperway-own-client', env: { HYPERWAY_UPSTREAM_CLIENT: 'hyperway', X: 'a=b' } },
   ]);
   assert.throws(() => extraHyperwayRows({ BENCH_HYPERWAY_ENV_X: 'novalue' }), /NAME=value/);
-  const before = process.env.BENCH_TEST_WITH_ENV;
-  const seen = await withEnv({ BENCH_TEST_WITH_ENV: 'on' }, async () => process.env.BENCH_TEST_WITH_ENV);
-  assert.equal(seen, 'on');
-  assert.equal(process.env.BENCH_TEST_WITH_ENV, before);
 });
 
 function outcome(serviceMs: number[], lagMs: number[], extra: Partial<RateOutcome> = {}): RateOutcome {
@@ -113,9 +109,26 @@ test('percentile: exact ranks, p99.9 of 1000 samples is the 999th', () => {
   assert.ok(Number.isNaN(percentile([], 50)));
 });
 
-test('nginxConfigWithBodyBuffer adds client_body_buffer_size at http level, or nothing for nginx\'s default', () => {
-  const conf = nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', '128k');
+test('nginxConfig bodyBuffer adds client_body_buffer_size at http level, or nothing for nginx\'s default', () => {
+  const conf = nginxConfig('/tmp/x', 8001, 8002, { workers: '1', bodyBuffer: '128k' });
   assert.match(conf, /http \{\n  access_log off;\n  client_body_buffer_size 128k;\n/);
-  assert.doesNotMatch(nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', ''), /client_body_buffer_size/);
-  assert.throws(() => nginxConfigWithBodyBuffer('/tmp/x', 8001, 8002, '1', '1;evil'), /expected a size/);
+  assert.doesNotMatch(nginxConfig('/tmp/x', 8001, 8002, { workers: '1', bodyBuffer: '' }), /client_body_buffer_size/);
+  assert.throws(() => nginxConfig('/tmp/x', 8001, 8002, { workers: '1', bodyBuffer: '1;evil' }), /expected a size/);
+});
+
+test('nginxConfig: connection limits, keep-alive and reuseport only where asked; the WebSocket proxy maps Upgrade', () => {
+  const plain = nginxConfig('/tmp/x', 8001, 8002, { workers: 'auto' });
+  assert.match(plain, /^worker_processes auto;\ndaemon off;$/m);
+  assert.match(plain, /events \{ worker_connections 4096; \}/);
+  assert.match(plain, /listen 127\.0\.0\.1:8001;/);
+  assert.match(plain, /proxy_pass http:\/\/bench_upstream;/);
+  assert.doesNotMatch(plain, /keepalive_timeout|keepalive_requests|worker_rlimit_nofile|Upgrade/);
+  const edited = nginxConfig('/tmp/x', 8001, 8002, { workers: 4, workerConnections: 11024, keepaliveTimeoutS: 300, keepaliveRequests: 1000000, reuseport: true });
+  assert.match(edited, /^worker_processes 4;\nworker_rlimit_nofile 23072;\n/m);
+  assert.match(edited, /events \{ worker_connections 11024; \}/);
+  assert.match(edited, /access_log off;\n  keepalive_timeout 300s;\n  keepalive_requests 1000000;\n/);
+  assert.match(edited, /listen 127\.0\.0\.1:8001 reuseport;/);
+  const ws = nginxConfig('/tmp/x', 8001, 8002, { workers: '1', websocket: true });
+  assert.match(ws, /proxy_pass http:\/\/127\.0\.0\.1:8002;\n      proxy_http_version 1\.1;\n      proxy_set_header Upgrade \$http_upgrade;/);
+  assert.doesNotMatch(ws, /bench_upstream/);
 });

@@ -54,6 +54,19 @@ export function rawExchange(
   });
 }
 
+/** `Name: value` lines as a record: names lowercased, repeated names joined with ', ', lines without a name skipped. */
+export function headerFields(lines: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    const value = line.slice(i + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
+}
+
 export function parseRawResponse(data: Buffer): Omit<RawResponse, 'closed'> {
   const empty = { data, status: null, headers: {}, body: Buffer.alloc(0), complete: false };
   const headEnd = data.indexOf('\r\n\r\n');
@@ -63,14 +76,7 @@ export function parseRawResponse(data: Buffer): Omit<RawResponse, 'closed'> {
   }
   const lines = data.subarray(0, headEnd).toString('latin1').split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim().toLowerCase();
-    const value = line.slice(i + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-  }
+  const headers = headerFields(lines.slice(1));
   const rest = data.subarray(headEnd + 4);
   if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
     const { body, complete } = dechunk(rest);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { dechunk } from './raw-http';
+import { dechunk, headerFields } from './raw-http';
 import { startRawServer } from './raw-server';
 
 /** One upstream connection as the upstream saw it. */
@@ -90,14 +90,7 @@ function parseRequest(buf: Buffer): { req: ScriptedRequest; consumed: number } |
   if (headEnd < 0) return null;
   const lines = buf.subarray(0, headEnd).toString('latin1').split('\r\n');
   const [method = '', url = ''] = (lines[0] ?? '').split(' ');
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim().toLowerCase();
-    const value = line.slice(i + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-  }
+  const headers = headerFields(lines.slice(1));
   const rest = buf.subarray(headEnd + 4);
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
     const d = dechunk(rest);
