@@ -35,7 +35,7 @@ export const PHASE_LABEL: Record<Phase, string> = {
   validate: 'validate (schema, references, settings)',
   entities: 'entity store (flatten)',
   handoffPack: 'compile thread → primary: msgpackr pack (thread)',
-  handoffUnpack: 'compile thread → primary: msgpackr unpack (primary)',
+  handoffUnpack: 'compile thread → primary: msgpackr unpack (primary; entities later)',
   compile: 'compile (snapshot, config hash)',
   pack: 'msgpackr pack (primary)',
   unpack: 'msgpackr unpack (worker)',
