@@ -1,6 +1,7 @@
 /**
  * The config pipeline's phases timed one by one, in this process, on the same code the gateway
- * runs: parse → validate → compile (snapshot) → msgpackr pack/unpack (the IPC payload a worker
+ * runs: parse → validate → compile (snapshot) → entity store → the compile thread's hand-off to
+ * the primary (msgpackr, moved) → msgpackr pack/unpack (the IPC payload a worker
  * receives) → the worker's Runtime build (router, balancers, plugin env, chains).
  */
 import { performance } from 'node:perf_hooks';
@@ -10,13 +11,14 @@ import { resolveSettingsInto } from '../../src/primary/config/settings';
 import { validateDeclarative } from '../../src/primary/config/validate';
 import { compileSnapshot } from '../../src/primary/config/compile';
 import { flattenModel } from '../../src/primary/config/flatten';
+import { packLoaded, unpackLoaded } from '../../src/primary/config/compile-task';
 import { decodeMessage, encodeMessage, type PrimaryMessage } from '../../src/shared/protocol';
 import { Router } from '../../src/worker/router';
 import { Runtime } from '../../src/worker/runtime';
 import { UpstreamPools } from '../../src/worker/proxy/upstream-pool';
 import { buildPluginEnv } from '../../src/plugins/env';
 
-export const PHASES = ['parse', 'validate', 'entities', 'compile', 'pack', 'unpack', 'router', 'pluginEnv', 'runtime'] as const;
+export const PHASES = ['parse', 'validate', 'compile', 'entities', 'handoffPack', 'handoffUnpack', 'pack', 'unpack', 'router', 'pluginEnv', 'runtime'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface PhaseTimes {
@@ -32,6 +34,8 @@ export const PHASE_LABEL: Record<Phase, string> = {
   parse: 'parse (YAML → JS)',
   validate: 'validate (schema, references, settings)',
   entities: 'entity store (flatten)',
+  handoffPack: 'compile thread → primary: msgpackr pack (thread)',
+  handoffUnpack: 'compile thread → primary: msgpackr unpack (primary; entities later)',
   compile: 'compile (snapshot, config hash)',
   pack: 'msgpackr pack (primary)',
   unpack: 'msgpackr unpack (worker)',
@@ -63,9 +67,15 @@ export function timePhases(text: string): PhaseTimes {
   const settings = resolveSettingsInto(undefined, {}, pr);
   if (model === undefined || pr.count > 0) throw new Error(`invalid config: ${JSON.stringify(pr.errors.slice(0, 3))}`);
   lap();
-  flattenModel(model);
-  lap();
+  // In the gateway's order (load-config.ts): the entity store takes the model over once compiled.
   const snapshot = compileSnapshot(model, settings, 1);
+  lap();
+  const entities = flattenModel(model);
+  lap();
+  // What a large file's compile thread hands the primary (compile-task.ts), moved, not copied.
+  const handoff = packLoaded({ snapshot, warnings: [], file: 'scale.yml', entities, settingsBlock: undefined });
+  lap();
+  unpackLoaded(handoff);
   lap();
   const payload = encodeMessage({ kind: 'config:apply', snapshot });
   lap();

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { closeCompilePool } from './config';
-import { loadSource, settingsBlockOfSource } from './store/source';
+import { loadSource } from './store/source';
 import { FileStore } from './store/file-store';
 import { ConfigWriter } from './store/writer';
 import { Supervisor } from './supervisor/supervisor';
@@ -48,12 +48,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     if (reloadNow !== null) reloadNow();
     else hupWhileLoading = true;
   });
-  // Large files compile on a piscina thread so the primary's loop (Admin API, heartbeats) keeps turning.
   // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
-  const fromFile = await loadSource(opts.configFile, opts.env, 1);
+  // Compiled on this thread: before the first load there is no Admin API, worker or heartbeat
+  // whose turn it would delay, and a large file's trip through the compile thread cost seconds.
+  const fromFile = await loadSource(opts.configFile, opts.env, 1, true);
   const source = fromFile.source;
   // database = postgres: entities from Postgres (or its local cache while it is down), settings from kong.yml.
-  const db = fromFile.loaded.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile.loaded, settingsBlockOfSource(source), opts.env) : null;
+  const db = fromFile.loaded.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile.loaded, fromFile.loaded.settingsBlock, opts.env) : null;
   const loaded = db?.loaded ?? fromFile.loaded;
   const { snapshot, warnings } = loaded;
   const file = opts.configFile;
@@ -75,7 +76,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   const supervisor = new Supervisor(segment, prepare(snapshot), count);
   const collector = new MetricsCollector(segment, count);
   supervisor.on('spawning', (id: number) => collector.retire(id));
-  const store = new FileStore(loaded.entities, settingsBlockOfSource(source), file, source.configSha);
+  const store = new FileStore(loaded.entities, fromFile.loaded.settingsBlock, file, source.configSha);
   const writer = new ConfigWriter(db?.store ?? store, supervisor, opts.env, prepare);
   discovery.attach(supervisor, (fn) => writer.serial(fn));
   db?.start(writer, supervisor, prepare);
@@ -114,7 +115,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
-  const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, settingsBlockOfSource(src), src.configSha));
+  const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, next.settingsBlock, src.configSha));
   const reload = (): void => {
     // Through the writer queue: a reload never interleaves with an Admin API change.
     if (stopping) return;

@@ -94,7 +94,7 @@ describe('reload edge cases', () => {
     assert.equal(await get(`http://127.0.0.1:${p1}/b`), 200);
   });
 
-  it(`a config above ${LARGE_CONFIG_BYTES / 1024} KiB (compiled on the pool thread) loads at start and on reload; a bad one is rejected with its line`, { timeout: 90_000 }, async () => {
+  it(`a config above ${LARGE_CONFIG_BYTES / 1024} KiB (compiled on the pool thread on reload) loads at start and on reload; a bad one is rejected with its line`, { timeout: 90_000 }, async () => {
     const first = bigConfig(echo.port, 'l1', 3000);
     assert.ok(Buffer.byteLength(first) > LARGE_CONFIG_BYTES, `${Buffer.byteLength(first)} bytes`);
     const gw = await start(first);

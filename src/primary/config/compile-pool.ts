@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import Piscina from 'piscina';
 import { ConfigError } from '../../lib/errors';
-import type { CompileResult, CompileTask } from './compile-task';
+import { unpackLoaded, type CompileResult, type CompileTask } from './compile-task';
 import { loadConfigText, type LoadedConfig } from './load-config';
 
 export const LARGE_CONFIG_BYTES = 256 * 1024;
@@ -22,8 +22,9 @@ function getPool(): Piscina<CompileTask, CompileResult> {
 /** Compiles on the pool thread; resolves like loadConfigText, rejects with ConfigError. */
 export async function compileInPool(text: string, file: string, env: NodeJS.ProcessEnv, version: number): Promise<LoadedConfig> {
   const r = await getPool().run({ text, file, env: { ...env }, version });
-  if (!r.ok) throw new ConfigError(file, r.problems, r.code);
-  return { snapshot: r.snapshot, warnings: r.warnings, file, entities: r.entities };
+  if (!(r instanceof Uint8Array)) throw new ConfigError(file, r.problems, r.code);
+  const loaded = unpackLoaded(r);
+  return loaded;
 }
 
 /** loadConfigFile for the primary: inline for small files, on the pool above LARGE_CONFIG_BYTES. */

@@ -221,18 +221,49 @@ export function canonicalJson(v: unknown): string {
   return out + '}';
 }
 
+/**
+ * The sorted keys of one record shape and their `"key":` text: records of an entity mostly share
+ * a few shapes, so each shape is sorted and quoted once, not once per record.
+ */
+interface ShapeText {
+  keys: string[];
+  sorted: string[];
+  /** `"key":` (with the leading comma from the second key on), per sorted key. */
+  prefix: string[];
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** canonicalJson of `{ ...rec, id, refs }` without building that object (one per entity). */
-function canonicalEntry(e: Entry): string {
+function canonicalEntry(e: Entry, shapes: ShapeText[]): string {
   const rec = e.rec;
   const keys = Object.keys(rec);
-  if (!('id' in rec)) keys.push('id');
-  if (!('refs' in rec)) keys.push('refs');
-  keys.sort();
+  let shape: ShapeText | undefined;
+  for (const s of shapes) {
+    if (sameKeys(s.keys, keys)) {
+      shape = s;
+      break;
+    }
+  }
+  if (shape === undefined) {
+    const sorted = keys.slice();
+    if (!('id' in rec)) sorted.push('id');
+    if (!('refs' in rec)) sorted.push('refs');
+    sorted.sort();
+    shape = { keys, sorted, prefix: sorted.map((k, i) => `${i === 0 ? '' : ','}${JSON.stringify(k)}:`) };
+    // A handful of shapes per entity; a file of all-different records just sorts each one.
+    if (shapes.length < 16) shapes.push(shape);
+  }
+  const { sorted, prefix } = shape;
   let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i];
     const v = k === 'id' ? (e.idGenerated ? null : rec.id) : k === 'refs' ? e.refs : rec[k];
-    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    out += prefix[i] + canonicalJson(v);
   }
   return out + '}';
 }
@@ -250,9 +281,10 @@ function configHash(model: Model, settings: Settings): string {
   names.forEach((name, n) => {
     hash.update(`${n === 0 ? '' : ','}${JSON.stringify(name)}:[`);
     const list_ = model.entries[name as keyof Model['entries']];
+    const shapes: ShapeText[] = [];
     let chunk = '';
     for (let i = 0; i < list_.length; i++) {
-      chunk += (i === 0 ? '' : ',') + canonicalEntry(list_[i]);
+      chunk += (i === 0 ? '' : ',') + canonicalEntry(list_[i], shapes);
       if (chunk.length > 65536) {
         hash.update(chunk);
         chunk = '';

@@ -10,6 +10,7 @@ import { isRecord, Problems } from './problems';
 import { resolveSettingsInto } from './settings';
 import { validateDeclarative } from './validate';
 import { flattenModel, type EntitySet } from './flatten';
+import { clone } from './schema';
 
 export interface LoadedConfig {
   snapshot: Snapshot;
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   file: string;
   /** The validated entities (Kong's shape) the snapshot was compiled from: the Admin API's store. */
   entities: EntitySet;
+  /** The document's `hyperway:` block as written (the entity store keeps it with the entities). */
+  settingsBlock: unknown;
 }
 
 /** Problems from the environment (no line) first, then in file order. */
@@ -31,6 +34,7 @@ interface Checked {
   code: ErrorCode;
   build?: (version: number) => Snapshot;
   entities?: () => EntitySet;
+  settingsBlock: unknown;
 }
 
 function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
@@ -52,6 +56,7 @@ function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
     code: settingsOnly ? 'HW_ERR_SETTINGS_INVALID' : 'HW_ERR_CONFIG_INVALID',
     build: ok ? (version) => compileSnapshot(model, settings, version) : undefined,
     entities: ok ? () => flattenModel(model) : undefined,
+    settingsBlock: block,
   };
 }
 
@@ -59,9 +64,10 @@ function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
 export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
   const c = check(text, file, env);
   if (!c.build) throw new ConfigError(file, c.problems, c.code);
-  // Taken before compile, which owns the model from then on.
+  // Compile first: flattenModel then takes the model's records over (compile only reads them).
+  const snapshot = c.build(version);
   const entities = c.entities!();
-  return { snapshot: c.build(version), warnings: c.warnings, file, entities };
+  return { snapshot, warnings: c.warnings, file, entities, settingsBlock: clone(c.settingsBlock) };
 }
 
 /** Read + parse + validate + compile. Throws ConfigError listing EVERY problem, never a half config. */

@@ -42,19 +42,19 @@ function uuidKey(entries: Entries, e: Entry): string | null {
     return key;
   }
   if (!def.cacheKey) return null;
-  const ck: string[] = [e.entity];
+  let ck: string = e.entity;
   for (const k of def.cacheKey) {
     if (k in def.foreign) {
       const part = refKeyPart(entries, e, k);
       if (part === null) return null;
-      ck.push(part);
+      ck += `:${part}`;
     } else if (typeof e.rec[k] === 'string') {
-      ck.push(e.rec[k] as string);
+      ck += `:${e.rec[k] as string}`;
     } else {
       return null;
     }
   }
-  return ck.join(':');
+  return ck;
 }
 
 export function assignIds(entries: Entries): void {
@@ -109,33 +109,45 @@ function describe(entity: EntityName, value: string, entries: Entries): string {
   return '';
 }
 
-export function resolveReferences(entries: Entries, pr: Problems): void {
-  const byKey = new Map<EntityName, Map<string, number>>();
-  for (const entity of ENTITY_ORDER) {
-    const def = ENTITY_DEFS[entity];
-    const m = new Map<string, number>();
-    for (const e of entries[entity]) {
-      if (typeof e.rec.id === 'string') m.set(e.rec.id.toLowerCase(), e.index);
-    }
-    // Endpoint keys win over ids, as in Kong's find_entity.
-    if (def.endpointKey && def.endpointKeyUnique) {
-      for (const e of entries[entity]) {
-        const k = e.rec[def.endpointKey];
-        if (typeof k === 'string') m.set(k, e.index);
-      }
-    }
-    byKey.set(entity, m);
+/** id (lowercase) or unique endpoint key → index, for references written as values. */
+function keyIndex(entity: EntityName, entries: Entries): Map<string, number> {
+  const def = ENTITY_DEFS[entity];
+  const m = new Map<string, number>();
+  for (const e of entries[entity]) {
+    if (typeof e.rec.id === 'string') m.set(e.rec.id.toLowerCase(), e.index);
   }
+  // Endpoint keys win over ids, as in Kong's find_entity.
+  if (def.endpointKey && def.endpointKeyUnique) {
+    for (const e of entries[entity]) {
+      const k = e.rec[def.endpointKey];
+      if (typeof k === 'string') m.set(k, e.index);
+    }
+  }
+  return m;
+}
+
+/** Entries of entities without foreign keys all carry this one (never written to). */
+const NONE_RESOLVED: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+export function resolveReferences(entries: Entries, pr: Problems): void {
+  // Built for an entity only once a reference names one of its entries by value: nested entries
+  // (the bulk of a large file) refer to their parent by index.
+  const byKey = new Map<EntityName, Map<string, number>>();
   for (const entity of ENTITY_ORDER) {
     const foreign = Object.entries(ENTITY_DEFS[entity].foreign);
     for (const e of entries[entity] as ResolvedEntry[]) {
+      if (foreign.length === 0) {
+        e.resolved = NONE_RESOLVED;
+        continue;
+      }
       e.resolved = {};
       for (const [field, target] of foreign) {
         const ref = e.refs[field];
         if (!ref) e.resolved[field] = -1;
         else if ('parent' in ref) e.resolved[field] = ref.parent;
         else {
-          const m = byKey.get(target!)!;
+          let m = byKey.get(target!);
+          if (m === undefined) byKey.set(target!, (m = keyIndex(target!, entries)));
           const idx = m.get(ref.value) ?? m.get(ref.value.toLowerCase());
           if (idx === undefined) {
             pr.err(ref.path, `invalid reference '${field}: ${ref.value}' (no such entry in '${target}')${describe(target!, ref.value, entries)}`);

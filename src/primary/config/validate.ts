@@ -37,7 +37,7 @@ export function validateDeclarative(input: unknown, pr: Problems): Model | undef
   for (const [key, v] of Object.entries(value)) {
     if (TOP_LEVEL.has(key)) continue;
     if (Object.prototype.hasOwnProperty.call(ENTITY_DEFS, key)) {
-      walk(key as EntityName, v, [key], undefined, entries, pr);
+      if (v !== null && v !== undefined) walk(key as EntityName, v, [key], undefined, entries, pr);
     } else if (UNSUPPORTED_ENTITIES.includes(key)) {
       if (v === null || (Array.isArray(v) && v.length === 0)) continue;
       pr.err([key], `'${key}' entities are not supported by Hyperway yet`, 'key');
@@ -74,47 +74,85 @@ function checkFormatVersion(value: Record<string, unknown>, pr: Problems): strin
 interface Parent {
   entity: EntityName;
   index: number;
+  /** The reference every child of this entry carries (one object, shared: refs are only read). */
+  ref: Ref;
 }
 
+/** What the walk needs of an entity's definition, computed once per entity, not once per array. */
+interface WalkPlan {
+  skip: ReadonlySet<string>;
+  foreign: ReadonlyArray<[string, EntityName]>;
+  required: ReadonlySet<string>;
+}
+
+const plans = new Map<EntityName, WalkPlan>();
+
+function planOf(entity: EntityName): WalkPlan {
+  let plan = plans.get(entity);
+  if (plan === undefined) {
+    const def = ENTITY_DEFS[entity];
+    plan = {
+      skip: new Set<string>([...def.children, ...Object.keys(def.foreign)]),
+      foreign: Object.entries(def.foreign) as Array<[string, EntityName]>,
+      required: new Set(def.requiredForeign ?? []),
+    };
+    plans.set(entity, plan);
+  }
+  return plan;
+}
+
+/** Entries of entities without foreign keys all carry this one (never written to). */
+const NO_REFS: Record<string, Ref | null> = Object.freeze({}) as Record<string, Ref | null>;
+
+/**
+ * No path array is built per field: an entry's own path (kept in the Entry, for later problems)
+ * is the only one per entity; field paths are built by schema.ts only when one is reported.
+ */
 function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | undefined, entries: Record<EntityName, Entry[]>, pr: Problems): void {
-  if (arr === null || arr === undefined) return;
   if (!Array.isArray(arr)) {
     pr.err(path, 'expected an array');
     return;
   }
   const def = ENTITY_DEFS[entity];
-  const skip = new Set<string>([...def.children, ...Object.keys(def.foreign)]);
-  const foreign = Object.entries(def.foreign);
-  arr.forEach((raw: unknown, i) => {
+  const { skip, foreign, required } = planOf(entity);
+  const list = entries[entity];
+  for (let i = 0; i < arr.length; i++) {
+    const raw: unknown = arr[i];
     const itemPath = [...path, i];
     if (!isRecord(raw)) {
       pr.err(itemPath, 'expected a record');
-      return;
+      continue;
     }
-    const refs: Record<string, Ref | null> = {};
-    for (const [field, target] of foreign) {
-      refs[field] = readRef(field, target!, raw[field], [...itemPath, field], parent, def.requiredForeign?.includes(field) ?? false, pr);
+    let refs = NO_REFS;
+    if (foreign.length > 0) {
+      refs = {};
+      for (const [field, target] of foreign) refs[field] = readRef(field, target, raw[field], itemPath, parent, required.has(field), pr);
     }
     const rec = def.validate(raw, itemPath, pr, skip) ?? {};
-    const entry: Entry = { entity, index: entries[entity].length, path: itemPath, rec, refs };
-    entries[entity].push(entry);
+    const entry: Entry = { entity, index: list.length, path: itemPath, rec, refs };
+    list.push(entry);
+    let asParent: Parent | undefined;
     for (const child of def.children) {
-      walk(child, raw[child], [...itemPath, child], { entity, index: entry.index }, entries, pr);
+      const v = raw[child];
+      if (v === null || v === undefined) continue;
+      asParent ??= { entity, index: entry.index, ref: { parent: entry.index } };
+      walk(child, v, [...itemPath, child], asParent, entries, pr);
     }
-  });
+  }
 }
 
-function readRef(field: string, target: EntityName, v: unknown, path: Path, parent: Parent | undefined, required: boolean, pr: Problems): Ref | null {
+function readRef(field: string, target: EntityName, v: unknown, itemPath: Path, parent: Parent | undefined, required: boolean, pr: Problems): Ref | null {
   if (parent && parent.entity === target) {
     if (v !== undefined && v !== null) {
-      pr.err(path, `value must be null (nested under a ${ENTITY_DEFS[target].singular}, it takes its ${field} from there)`, 'key');
+      pr.err([...itemPath, field], `value must be null (nested under a ${ENTITY_DEFS[target].singular}, it takes its ${field} from there)`, 'key');
     }
-    return { parent: parent.index };
+    return parent.ref;
   }
   if (v === undefined || v === null) {
-    if (required) pr.err(path, `required field missing (set ${field} to the id or ${ENTITY_DEFS[target].endpointKey ?? 'id'} of ${withArticle(ENTITY_DEFS[target].singular)}, or nest this entry under it)`);
+    if (required) pr.err([...itemPath, field], `required field missing (set ${field} to the id or ${ENTITY_DEFS[target].endpointKey ?? 'id'} of ${withArticle(ENTITY_DEFS[target].singular)}, or nest this entry under it)`);
     return null;
   }
+  const path = [...itemPath, field];
   if (typeof v === 'string' && v !== '') return { value: v, path };
   if (isRecord(v) && typeof v.id === 'string') return { value: v.id, path };
   pr.err(path, `expected a string (the id or ${ENTITY_DEFS[target].endpointKey ?? 'id'} of ${withArticle(ENTITY_DEFS[target].singular)})`);

@@ -41,31 +41,31 @@ export function readSource(configFile: string): Source {
     notices.push(`hyperway: warning: ${configFile} changed after the Admin API wrote ${stateFile}; loading ${stateFile} (it wins; remove it to load ${configFile} alone)`);
   }
   const doc: Record<string, unknown> = { ...state.config };
-  const block = settingsBlock(kongText, false);
+  const block = settingsBlock(kongText);
   if (block !== undefined) doc.hyperway = block;
   // The state keeps naming the kong.yml its entities came from: a later write must not make an
   // edit of kong.yml that was never loaded look as if it had been.
   return { text: JSON.stringify(doc), file: stateFile, configSha: typeof state.config_sha256 === 'string' ? state.config_sha256 : '', fromState: true, notices };
 }
 
-/** readSource, then the same validation + compile as a file (large ones on the compile pool). */
-export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number): Promise<{ loaded: LoadedConfig; source: Source }> {
+/**
+ * readSource, then the same validation + compile as a file: large ones on the compile pool, so
+ * the primary's loop keeps turning, unless `inline` (at start, when nothing else runs on that
+ * loop yet: the thread's start and its hand-off are then pure cost).
+ */
+export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number, inline = false): Promise<{ loaded: LoadedConfig; source: Source }> {
   const source = readSource(configFile);
-  const loaded = Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
+  const loaded = !inline && Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
     ? await compileInPool(source.text, source.file, env, version)
     : loadConfigText(source.text, source.file, env, version);
   return { loaded, source };
 }
 
-/** The `hyperway:` block a source carries (kept by the store, never changed by the API). */
-export function settingsBlockOfSource(source: Source): unknown {
-  return settingsBlock(source.text, source.fromState);
-}
-
-function settingsBlock(text: string, json: boolean): unknown {
+/** kong.yml's `hyperway:` block (a loaded config carries its own: LoadedConfig.settingsBlock). */
+function settingsBlock(text: string): unknown {
   try {
     // fastYaml first: the yaml package took seconds on the main thread for a 100,000-consumer file.
-    const v = (json ? JSON.parse(text) : (fastYaml(text) ?? parse(text, { merge: true, uniqueKeys: false }))) as unknown;
+    const v = (fastYaml(text) ?? parse(text, { merge: true, uniqueKeys: false })) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
   } catch {
     return undefined; // the loader reports the syntax error with its line

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import compileTask from '../../../src/primary/config/compile-task';
-import { closeCompilePool, compileInPool } from '../../../src/primary/config';
+import { compileToBytes, unpackLoaded } from '../../../src/primary/config/compile-task';
+import { closeCompilePool, compileInPool, loadConfigText } from '../../../src/primary/config';
 import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
 
@@ -45,14 +45,14 @@ test('hash: equal for equal configs, different when anything changes', () => {
   assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
 });
 
-test('compile-task: ok result, or problems instead of a throw', () => {
-  const ok = compileTask({ text: TEXT, file: 'x.yml', env: {}, version: 3 });
-  assert.ok(ok.ok);
-  assert.equal(ok.ok && ok.snapshot.version, 3);
-  const bad = compileTask({ text: 'services: []\n', file: 'x.yml', env: {}, version: 3 });
+test('compile-task: a packed config, or problems instead of a throw', () => {
+  const ok = compileToBytes({ text: TEXT, file: 'x.yml', env: {}, version: 3 });
+  assert.ok(ok instanceof Uint8Array);
+  assert.equal(unpackLoaded(ok).snapshot.version, 3);
+  const bad = compileToBytes({ text: 'services: []\n', file: 'x.yml', env: {}, version: 3 });
   assert.deepEqual(bad, { ok: false, code: 'HW_ERR_CONFIG_INVALID', problems: [{ path: '_format_version', message: 'required field missing (a declarative config starts with _format_version: "3.0")', line: 1, column: 1 }] });
-  const yamlBad = compileTask({ text: 'a: [', file: 'x.yml', env: {}, version: 3 });
-  assert.equal(!yamlBad.ok && yamlBad.code, 'HW_ERR_CONFIG_YAML');
+  const yamlBad = compileToBytes({ text: 'a: [', file: 'x.yml', env: {}, version: 3 });
+  assert.equal(!(yamlBad instanceof Uint8Array) && yamlBad.code, 'HW_ERR_CONFIG_YAML');
 });
 
 test('compileInPool gives the same snapshot as inline, and ConfigError on bad input', async () => {
@@ -60,6 +60,29 @@ test('compileInPool gives the same snapshot as inline, and ConfigError on bad in
     const inline = load(TEXT, {}, 5).snapshot;
     const pooled = await compileInPool(TEXT, 'x.yml', {}, 5);
     assert.deepEqual(pooled.snapshot, inline);
+    // Entities, warnings and the settings block too (the thread sends them packed, not cloned).
+    const rich = `${TEXT}  - username: bob
+    custom_id: b-1
+    tags: [vip]
+    keyauth_credentials: [{ key: k-1 }]
+    acls: [{ group: gold }]
+    plugins:
+      - name: rate-limiting
+        config: { minute: 5, limit_by: consumer }
+plugins:
+  - name: cors
+    config: { origins: ['*'], max_age: 3600 }
+hyperway:
+  workers: 2
+  log_level: warn
+`;
+    const richInline = loadConfigText(rich, 'x.yml', {}, 7);
+    const richPooled = await compileInPool(rich, 'x.yml', {}, 7);
+    assert.deepEqual(richPooled.snapshot, richInline.snapshot);
+    assert.deepEqual(richPooled.entities, richInline.entities);
+    assert.deepEqual(richPooled.warnings, richInline.warnings);
+    assert.deepEqual(richPooled.settingsBlock, { workers: 2, log_level: 'warn' });
+    assert.deepEqual(richInline.settingsBlock, { workers: 2, log_level: 'warn' });
     await assert.rejects(compileInPool('services: []\n', 'x.yml', {}, 6), (e: { code: string; problems: unknown[] }) => e.code === 'HW_ERR_CONFIG_INVALID' && e.problems.length === 1);
   } finally {
     await closeCompilePool();

@@ -108,32 +108,56 @@ function nonEmpty(v: unknown): boolean {
   return Array.isArray(v) ? v.length > 0 : v !== null && typeof v === 'object' && Object.keys(v).length > 0;
 }
 
+const at = (path: Path, f: string): Path => [...path, f];
+const HTTP_MATCHERS = ['methods', 'hosts', 'headers', 'paths'];
+const WS_MATCHERS = ['hosts', 'headers', 'paths'];
+const STREAM_ONLY = ['sources', 'destinations'];
+const NOT_ON_WS = ['sources', 'destinations', 'methods'];
+
+/** Whether one of `fields` is set (or was given and is invalid, already reported). */
+function hasMatcher(rec: Record<string, unknown>, raw: Record<string, unknown>, fields: readonly string[]): boolean {
+  for (const f of fields) if (nonEmpty(rec[f]) || (raw[f] != null && rec[f] === undefined)) return true;
+  return false;
+}
+
+/** How many of the mutually exclusive groups the protocols touch. */
+function exclusiveGroups(protocols: readonly string[]): number {
+  let n = 0;
+  for (const g of MUTUALLY_EXCLUSIVE) {
+    for (const p of protocols) {
+      if (g.includes(p)) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: ReadonlySet<string>): Record<string, unknown> | undefined {
   const rec = validateRecord(fields, raw, path, pr, HINTS, { skip });
   if (!rec) return undefined;
   const protocols = rec.protocols as string[] | undefined;
   if (!protocols) return rec;
-  const at = (f: string): Path => [...path, f];
-  const groups = MUTUALLY_EXCLUSIVE.filter((g) => protocols.some((p) => g.includes(p)));
-  if (groups.length > 1) {
+  if (exclusiveGroups(protocols) > 1) {
     const ws = protocols.includes('ws') || protocols.includes('wss');
-    pr.err(at('protocols'), ws ? `${EXCLUSIVE_MESSAGE}, ('ws', 'wss')` : EXCLUSIVE_MESSAGE);
+    pr.err(at(path, 'protocols'), ws ? `${EXCLUSIVE_MESSAGE}, ('ws', 'wss')` : EXCLUSIVE_MESSAGE);
     return rec;
   }
   if (protocols.includes('ws') || protocols.includes('wss')) return validateWebSocket(rec, raw, path, pr, protocols);
-  const unsupported = protocols.filter((p) => !t.HTTP_PROTOCOLS.has(p));
-  if (unsupported.length > 0) {
-    pr.err(at('protocols'), `Hyperway supports only 'http' and 'https' routes (got '${unsupported.join("', '")}')`);
+  let unsupported: string[] | null = null;
+  for (const p of protocols) if (!t.HTTP_PROTOCOLS.has(p)) (unsupported ??= []).push(p);
+  if (unsupported !== null) {
+    pr.err(at(path, 'protocols'), `Hyperway supports only 'http' and 'https' routes (got '${unsupported.join("', '")}')`);
     return rec;
   }
   if (nonEmpty(rec.snis) && !protocols.includes('https')) {
-    pr.err(at('snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
+    pr.err(at(path, 'snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
   }
-  for (const f of ['sources', 'destinations']) {
-    if (nonEmpty(rec[f])) pr.err(at(f), `'${f}' can only be set when 'protocols' is 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough' or 'udp'`);
+  for (const f of STREAM_ONLY) {
+    if (nonEmpty(rec[f])) pr.err(at(path, f), `'${f}' can only be set when 'protocols' is 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough' or 'udp'`);
   }
-  const matchers = ['methods', 'hosts', 'headers', 'paths'].some((f) => nonEmpty(rec[f]) || (raw[f] != null && rec[f] === undefined));
-  if (!matchers) {
+  if (!hasMatcher(rec, raw, HTTP_MATCHERS)) {
     if (protocols.includes('http')) {
       pr.err(path, "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'");
     } else if (!nonEmpty(rec.snis)) {
@@ -141,7 +165,7 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
     }
   }
   if (rec.path_handling === 'v1') {
-    pr.warn(at('path_handling'), "path_handling 'v1' is ignored by the traditional_compatible router (Kong 3.x default): this route behaves as 'v0'");
+    pr.warn(at(path, 'path_handling'), "path_handling 'v1' is ignored by the traditional_compatible router (Kong 3.x default): this route behaves as 'v0'");
   }
   return rec;
 }
@@ -152,14 +176,12 @@ function validate(raw: Record<string, unknown>, path: Path, pr: Problems, skip: 
  * only WebSocket handshakes to these routes (server/websocket-routing.ts).
  */
 function validateWebSocket(rec: Record<string, unknown>, raw: Record<string, unknown>, path: Path, pr: Problems, protocols: string[]): Record<string, unknown> {
-  const at = (f: string): Path => [...path, f];
-  for (const f of ['sources', 'destinations', 'methods']) {
-    if (nonEmpty(rec[f])) pr.err(at(f), `cannot set '${f}' when 'protocols' is 'ws' or 'wss'`);
+  for (const f of NOT_ON_WS) {
+    if (nonEmpty(rec[f])) pr.err(at(path, f), `cannot set '${f}' when 'protocols' is 'ws' or 'wss'`);
   }
   const wss = protocols.includes('wss');
-  if (nonEmpty(rec.snis) && !wss) pr.err(at('snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls', 'tls_passthrough' or 'wss'");
-  const matchers = ['hosts', 'headers', 'paths'].some((f) => nonEmpty(rec[f]) || (raw[f] != null && rec[f] === undefined));
-  if (!matchers && !(wss && nonEmpty(rec.snis))) {
+  if (nonEmpty(rec.snis) && !wss) pr.err(at(path, 'snis'), "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls', 'tls_passthrough' or 'wss'");
+  if (!hasMatcher(rec, raw, WS_MATCHERS) && !(wss && nonEmpty(rec.snis))) {
     pr.err(path, wss
       ? "must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'wss'"
       : "must set one of 'hosts', 'headers', 'paths' when 'protocols' is 'ws'");
