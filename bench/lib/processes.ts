@@ -35,7 +35,7 @@ export function runJsonChild<T>(what: string, cpu: string, script: string, arg: 
   proc.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   return new Promise((resolve, reject) => {
     proc.child.once('error', reject);
-    proc.child.once('exit', (code) => {
+    proc.child.once('close', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       if (code !== 0 || !line.startsWith('{')) return reject(new Error(`${what} exited ${code}: ${tailChars === undefined ? proc.output() : proc.output().slice(-tailChars)}`));
       resolve(JSON.parse(line) as T);
