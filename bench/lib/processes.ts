@@ -38,7 +38,12 @@ export function runJsonChild<T>(what: string, cpu: string, script: string, arg: 
     proc.child.once('close', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       if (code !== 0 || !line.startsWith('{')) return reject(new Error(`${what} exited ${code}: ${tailChars === undefined ? proc.output() : proc.output().slice(-tailChars)}`));
-      resolve(JSON.parse(line) as T);
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch (e) {
+        // A throw here would be uncaught (an event handler) and skip the caller's cleanup.
+        reject(new Error(`${what}: its last stdout line is not JSON (${(e as Error).message})`));
+      }
     });
   });
 }
