@@ -195,8 +195,9 @@ if (require.main === module) {
   const spec = JSON.parse(process.argv[2] ?? '{}') as RateSpec;
   runRate(spec).then(
     (out) => {
-      process.stdout.write(JSON.stringify(out) + '\n');
-      process.exit(0);
+      // stdout is a pipe (asynchronous on POSIX): exit only once the whole line has been taken,
+      // or a long histogram is cut.
+      process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
     },
     (err: unknown) => {
       process.stderr.write(`rate-gen: ${String(err)}\n`);
