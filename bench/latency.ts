@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     targets.push(hyperway);
     let nginx: Target | null = null;
     if (nginxPath()) {
-      nginx = await startNginx({ key: 'nginx', name: 'nginx 1 worker', upstreamPort: upstream.port, workers: '1', plan, scratchDir, expectBody: BODY });
+      nginx = await startNginx({ key: 'nginx', name: 'nginx 1 worker', upstreamPort: upstream.port, workers: '1', plan, scratchDir, expectBody: BODY, keepaliveRequests: 1_000_000 });
       targets.push(nginx);
     } else skipped.push('nginx: not installed (apt-get install nginx-light)');
     for (const route of ROUTES) {
@@ -111,7 +111,7 @@ async function main(): Promise<number> {
           runs.push(run);
           console.log(
             `${route.key.padEnd(5)} ${f(loads[i] * 100, 0).padStart(3)}% ${String(rates[i]).padStart(6)}/s ${name.padEnd(8)} p50/p99/p99.9 ${trio(run)} ms  ` +
-              `achieved ${f(run.achievedRate, 0)}/s, lag p99 ${f(run.lagP99, 2)} ms, generator ${f(run.genShare * 100, 0)}% cpu${run.queuedShare > 0 ? `, ${f(run.queuedShare * 100, 1)}% waited for a connection` : ''}${Number.isFinite(proxyShare) ? `, proxy ${f(proxyShare * 100, 0)}%` : ''}` +
+              `achieved ${f(run.achievedRate, 0)}/s, lag p99 ${f(run.lagP99, 2)} ms, generator ${f(run.genShare * 100, 0)}% cpu${run.queuedShare > 0 ? `, ${f(run.queuedShare * 100, 1)}% waited for a connection` : ''}${run.reconnects > 0 ? `, ${run.reconnects} reconnects` : ''}${Number.isFinite(proxyShare) ? `, proxy ${f(proxyShare * 100, 0)}%` : ''}` +
               `${run.kept ? '' : '  [rate NOT kept]'}${run.errors ? `  ERRORS ${run.errors}` : ''}`,
           );
           await sleep(200);

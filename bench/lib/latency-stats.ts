@@ -19,6 +19,8 @@ export interface LatencySummary {
   errors: number;
   /** Share of the due requests that found every connection busy (the target fell behind). */
   queuedShare: number;
+  /** Connections the target closed mid-run (replaced by the generator). */
+  reconnects: number;
   /** The generator kept the rate: ≥ 99% of the due requests completed and p99 lag under `maxLagMs`. */
   kept: boolean;
 }
@@ -36,6 +38,7 @@ export function summarize(o: RateOutcome, maxLagMs = 5): LatencySummary {
     genShare: o.wallMs > 0 ? o.cpuMs / o.wallMs : NaN,
     errors: o.errors + o.non2xx,
     queuedShare: o.due > 0 ? o.queued / o.due : 0,
+    reconnects: o.reconnects,
     kept: o.completed >= 0.99 * o.due && lagP99 < maxLagMs,
   };
 }

@@ -40,6 +40,8 @@ export interface RateOutcome {
   non2xx: number;
   /** Requests that found no idle connection when due. */
   queued: number;
+  /** Connections the target closed mid-run, each replaced by a new one. */
+  reconnects: number;
   /** Completed measured requests / measured window. */
   achievedRate: number;
   /** The generator's own CPU over the whole run (warm-up included), ms, and the run's wall time. */
@@ -85,9 +87,12 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
 
   return new Promise((resolve, reject) => {
     let finished = false;
+    let reconnects = 0;
+    let giveUp: NodeJS.Timeout | undefined;
     const finish = (): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(giveUp);
       for (const c of conns) c.socket.destroy();
       const cpu = process.cpuUsage(cpu0);
       const due = totalN - warmupN;
@@ -98,6 +103,7 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
         errors,
         non2xx,
         queued,
+        reconnects,
         achievedRate: completed / spec.durationS,
         cpuMs: (cpu.user + cpu.system) / 1000,
         wallMs: performance.now() - wall0,
@@ -151,7 +157,7 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
     };
     const conns: Conn[] = [];
     let open = 0;
-    for (let i = 0; i < spec.connections; i++) {
+    const connectOne = (): void => {
       const socket = connect({ host: spec.host, port: spec.port, noDelay: true });
       const c: Conn = { socket, reader: new ResponseReader(), due: 0, sent: 0, measured: false, busy: false };
       conns.push(c);
@@ -173,21 +179,33 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
           settle();
         }
         if (open < spec.connections) return reject(new Error(`cannot connect to ${spec.host}:${spec.port}`));
-        // A connection lost mid-run: what waits for one is still served by the others.
-      });
-      socket.once('connect', () => {
-        idle.push(c);
-        if (++open === spec.connections) {
-          t0 = performance.now();
-          tick();
+        // A connection lost mid-run is replaced, so that what waits for one is served (and the
+        // event loop never runs dry with requests still due: the process would exit without a result).
+        if (!finished) {
+          reconnects++;
+          connectOne();
         }
       });
-    }
+      socket.once('connect', () => {
+        if (open < spec.connections) {
+          idle.push(c);
+          if (++open === spec.connections) {
+            t0 = performance.now();
+            tick();
+          }
+          return;
+        }
+        const w = waiting.shift();
+        if (w) send(c, w.due, w.measured, performance.now());
+        else idle.push(c);
+      });
+    };
+    for (let i = 0; i < spec.connections; i++) connectOne();
     // Everything due has had its chance: give up on the stragglers 10 s after the last due time.
-    setTimeout(() => {
+    giveUp = setTimeout(() => {
       errors += totalN - settled;
       finish();
-    }, (spec.warmupS + spec.durationS + 10) * 1000 + 2000).unref();
+    }, (spec.warmupS + spec.durationS + 10) * 1000 + 2000);
   });
 }
 

@@ -1,6 +1,7 @@
 // The bare prototype proxies every payload the stack bench sends, and the constant-rate generator completes what it schedules.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { planCpus } from '../lib/cpu-plan';
 import { startPayloadUpstream } from '../lib/payload-upstream';
@@ -68,4 +69,37 @@ test('rate generator: every request due in the measured window completes, none c
   const count = (h: Array<[number, number]>): number => h.reduce((a, [, n]) => a + n, 0);
   assert.equal(count(o.service), 200);
   assert.equal(count(o.lag) + o.queued, 200, "each request either found a connection (its lag recorded) or waited for one");
+});
+
+test('rate generator: connections the target closes mid-run are replaced, and the run still ends with a result', async () => {
+  // nginx's keepalive_requests in small: every connection is closed after its 5th response.
+  const server = createServer((socket) => {
+    let answered = 0;
+    let pending = '';
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      let end: number;
+      while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
+        pending = pending.slice(end + 4);
+        answered++;
+        if (answered < 5) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        else {
+          socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+          return;
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const o = await runRate({ host: '127.0.0.1', port, path: '/', rate: 400, durationS: 0.5, warmupS: 0.25, connections: 4 });
+    assert.ok(o.reconnects >= 20, `${o.reconnects} reconnects for ~300 requests at 5 per connection`);
+    assert.equal(o.due, 200);
+    assert.ok(o.completed >= 180, `${o.completed} of 200 completed (a request sent just as its connection closed is an error)`);
+    assert.ok(o.wallMs < 5000, `the run ended on its own after ${Math.round(o.wallMs)} ms, not at the give-up timer`);
+  } finally {
+    server.close();
+  }
 });

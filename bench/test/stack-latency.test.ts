@@ -79,7 +79,7 @@ function outcome(serviceMs: number[], lagMs: number[], extra: Partial<RateOutcom
   const l = new LatencyHistogram();
   serviceMs.forEach((x) => s.record(x));
   lagMs.forEach((x) => l.record(x));
-  return { rate: 100, due: serviceMs.length, completed: serviceMs.length, errors: 0, non2xx: 0, queued: 0, achievedRate: 100, cpuMs: 250, wallMs: 1000, service: s.toSparse(), corrected: s.toSparse(), lag: l.toSparse(), ...extra };
+  return { rate: 100, due: serviceMs.length, completed: serviceMs.length, errors: 0, non2xx: 0, queued: 0, reconnects: 0, achievedRate: 100, cpuMs: 250, wallMs: 1000, service: s.toSparse(), corrected: s.toSparse(), lag: l.toSparse(), ...extra };
 }
 
 test('summarize: percentiles, generator share, and whether the rate was kept; added subtracts per percentile', () => {
