@@ -11,9 +11,41 @@ import type { Readable } from 'node:stream';
 
 export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const BAD_PATH = /[^\u0021-\u00ff]/;
+/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed), for codes below 128. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** A method or header name: one or more tchars. */
+export function isToken(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** A header value: HTAB, SP to `~`, and obs-text 0x80-0xff; no other control byte, nothing above 0xff. */
+export function isHeaderValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+/** A request target's characters: 0x21-0xff (no space, no control byte below it, nothing above 0xff). */
+export function isPathText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0xff) return false;
+  }
+  return true;
+}
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /** What the last buildRequestHead() decided (one module slot instead of a result object per request). */
@@ -29,15 +61,15 @@ function isContentLength(name: string): boolean {
 
 /** The head, or null when a part of it is invalid (lastHead.invalid says which). */
 export function buildRequestHead(method: string, path: string, headers: readonly string[], body: Buffer | Readable | null): string | null {
-  if (!TOKEN.test(method)) return invalid('method');
-  if (path.length === 0 || BAD_PATH.test(path)) return invalid('path');
+  if (!isToken(method)) return invalid('method');
+  if (path.length === 0 || !isPathText(path)) return invalid('path');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let declared = -1;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     const value = headers[i + 1];
-    if (!TOKEN.test(name)) return invalid(`header name ${JSON.stringify(name)}`);
-    if (BAD_VALUE.test(value)) return invalid(`value of header ${name}`);
+    if (!isToken(name)) return invalid(`header name ${JSON.stringify(name)}`);
+    if (!isHeaderValue(value)) return invalid(`value of header ${name}`);
     if (isContentLength(name)) {
       declared = Number(value);
       if (!Number.isSafeInteger(declared) || declared < 0 || value.length === 0) return invalid('content-length');
