@@ -8,6 +8,7 @@
  * plugin's header must never split the head (request smuggling). A violation is a dispatch error.
  */
 import type { Readable } from 'node:stream';
+import type { ChunkSource } from './types';
 
 export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
 
@@ -60,7 +61,7 @@ function isContentLength(name: string): boolean {
 }
 
 /** The head, or null when a part of it is invalid (lastHead.invalid says which). */
-export function buildRequestHead(method: string, path: string, headers: readonly string[], body: Buffer | Readable | null): string | null {
+export function buildRequestHead(method: string, path: string, headers: readonly string[], body: Buffer | Readable | ChunkSource | null): string | null {
   if (!isToken(method)) return invalid('method');
   if (path.length === 0 || !isPathText(path)) return invalid('path');
   let head = `${method} ${path} HTTP/1.1\r\n`;
