@@ -142,12 +142,14 @@ export class H1Connection implements BodyOwner {
         return;
       }
       // The head goes with the first body bytes (one writev): now when some are queued, else at
-      // the latest on the next tick.
+      // the latest at the end of this loop turn. A client's first body bytes usually come in the
+      // same read as its head, but uWS hands them over after this handler returns (and after the
+      // ticks that follow it): a next-tick uncork would send the head in a write of its own.
       s.cork();
       s.write(req.head, 'latin1');
       w.pump();
       if (w.taken > 0) s.uncork();
-      else process.nextTick(uncork, s);
+      else setImmediate(uncork, s);
     } else {
       if (body.destroyed || body.readableEnded) {
         this.fail(req, h1Error('HW_ERR_UPSTREAM_DISPATCH', 'the request body stream is no longer readable'));
