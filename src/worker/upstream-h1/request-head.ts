@@ -9,44 +9,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { ChunkSource } from './types';
+import { isToken, isHeaderValue, isPathText } from '../../lib/http-chars';
 
 export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
 
-/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed), for codes below 128. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
-
-/** A method or header name: one or more tchars. */
-export function isToken(s: string): boolean {
-  const n = s.length;
-  if (n === 0) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127 || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-
-/** A header value: HTAB, SP to `~`, and obs-text 0x80-0xff; no other control byte, nothing above 0xff. */
-export function isHeaderValue(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 ? c !== 0x09 : c === 0x7f || c > 0xff) return false;
-  }
-  return true;
-}
-
-/** A request target's characters: 0x21-0xff (no space, no control byte below it, nothing above 0xff). */
-export function isPathText(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x21 || c > 0xff) return false;
-  }
-  return true;
-}
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /** What the last buildRequestHead() decided (one module slot instead of a result object per request). */
