@@ -41,7 +41,7 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-/** Once a connection has received `afterBytes`, it stops reading for `ms` (the sender's buffers fill), then reads on. */
+/** Once a request has brought `afterBytes` (its head included), the connection stops reading for `ms` (the sender's buffers fill), then reads on: once per request. */
 export interface StallOption {
   afterBytes: number;
   ms: number;
@@ -68,9 +68,12 @@ export async function startScriptedServer(
     let headCounted = false;
     sock.on('close', () => (conn.closed = true));
     let stalled = false;
+    /** Bytes of the request under way (what is buffered of it). */
+    let requestBytes = 0;
     sock.on('data', (c: Buffer) => {
       conn.bytes += c.length;
-      if (stall !== null && !stalled && conn.bytes >= stall.afterBytes) {
+      requestBytes += c.length;
+      if (stall !== null && !stalled && requestBytes >= stall.afterBytes) {
         stalled = true;
         stalls++;
         sock.pause();
@@ -87,6 +90,8 @@ export async function startScriptedServer(
         if (parsed === null) return;
         buf = buf.subarray(parsed.consumed);
         headCounted = false;
+        stalled = false;
+        requestBytes = buf.length;
         requests.push(parsed.req);
         answer(parsed.req, sock);
       }
