@@ -5,7 +5,9 @@
  * gracefully. The worker's profile is split into categories (bench/lib/cpu-profile.ts) and shown
  * as µs per request and share of the busy time, with the functions that cost the most.
  * Knobs: BENCH_DURATION (s, 10), BENCH_CONNECTIONS (64), BENCH_PROFILE_ROUTE (`bare` or `chain`:
- * key-auth + acl + cors + correlation-id), BENCH_RECORD=1 (appends to bench/results/<date>-<machine>-profile.md).
+ * key-auth + acl + cors + correlation-id), BENCH_PROFILE_PAYLOAD (`small`: 64 B answer, `1k`,
+ * `64k`: responses of that size, `upload`: a 64 KiB POST streamed to the upstream, 64 B answer;
+ * the stack bench's payloads), BENCH_RECORD=1 (appends to bench/results/<date>-<machine>-profile.md).
  */
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +15,14 @@ import { join } from 'node:path';
 import { planCpus, upstreamCpu, cpuCount } from './lib/cpu-plan';
 import { summarize, type Category, type CpuProfile } from './lib/cpu-profile';
 import { numberEnv } from './lib/knobs';
-import { runWrk, wrkPath } from './lib/load-wrk';
+import { runWrkScripted, uploadScript, wrkPath } from './lib/load-wrk';
 import { describeMachine, machineTag } from './lib/machine';
 import { runMain } from './lib/processes';
 import { markdownTable } from './lib/report';
 import { REPO_ROOT } from './lib/target';
 import { startHyperway } from './lib/target-hyperway';
 import { BODY } from './upstream';
-import { startUpstream } from './lib/upstream-process';
+import { startPayloadUpstream } from './lib/payload-upstream';
 
 function config(upstreamPort: number): string {
   return `_format_version: "3.0"
@@ -47,6 +49,15 @@ const ROUTES: Record<string, { path: string; headers: Record<string, string> }> 
   chain: { path: '/chain', headers: { apikey: 'bench-key', Origin: 'https://app.example.com' } },
 };
 
+/** The stack bench's payloads (bench/lib/payload-upstream.ts serves them): the path under the route, or a POST. */
+const PAYLOADS: Record<string, { sub: string; upload: boolean }> = {
+  small: { sub: '', upload: false },
+  '1k': { sub: '1k', upload: false },
+  '64k': { sub: '64k', upload: false },
+  upload: { sub: '', upload: true },
+};
+const UPLOAD_BYTES = 64 * 1024;
+
 const ORDER: Category[] = ['hyperway worker', 'hyperway plugins', 'hyperway other', 'undici', 'node core', 'other JS', 'native (uWS, V8)', 'GC'];
 
 async function main(): Promise<number> {
@@ -62,12 +73,19 @@ async function main(): Promise<number> {
     console.error(`BENCH_PROFILE_ROUTE: one of ${Object.keys(ROUTES).join(', ')}`);
     return 1;
   }
+  const payloadName = process.env.BENCH_PROFILE_PAYLOAD ?? 'small';
+  const payload = PAYLOADS[payloadName];
+  if (payload === undefined) {
+    console.error(`BENCH_PROFILE_PAYLOAD: one of ${Object.keys(PAYLOADS).join(', ')}`);
+    return 1;
+  }
+  const label = payloadName === 'small' ? routeName : `${routeName} route, ${payloadName}`;
   const machine = describeMachine();
   const n = cpuCount();
   const plan = planCpus('one', n);
   const scratchDir = mkdtempSync(join(tmpdir(), 'hyperway-profile-'));
   const profDir = join(scratchDir, 'prof');
-  const upstream = await startUpstream(String(upstreamCpu(n)));
+  const upstream = await startPayloadUpstream(String(upstreamCpu(n)));
   let requests = 0;
   let workerPids: number[] = [];
   try {
@@ -76,12 +94,15 @@ async function main(): Promise<number> {
       config: config(upstream.port), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
     });
     workerPids = target.pids().filter((p) => p !== target.rootPid);
-    const url = new URL(route.path, target.url).toString();
-    await runWrk({ url, connections, durationS: 2, pipelining: 1, headers: route.headers }, plan.loadgen, scratchDir);
-    const load = await runWrk({ url, connections, durationS, pipelining: 1, headers: route.headers }, plan.loadgen, scratchDir);
+    const path = payload.sub === '' ? route.path : `${route.path.replace(/\/$/, '')}/${payload.sub}`;
+    const url = new URL(path, target.url).toString();
+    const script = payload.upload ? uploadScript(scratchDir, UPLOAD_BYTES) : undefined;
+    await runWrkScripted({ url, connections, durationS: 2, headers: route.headers, script }, plan.loadgen);
+    const load = await runWrkScripted({ url, connections, durationS, headers: route.headers, script }, plan.loadgen);
+    if (load.errors + load.non2xx > 0) console.log(`${load.errors} socket errors, ${load.non2xx} non-2xx responses`);
     // The warm-up's requests are in the profile too.
     requests = load.requests + Math.round((load.requests / load.durationS) * 2);
-    console.log(`${routeName}: ${(load.requests / load.durationS).toFixed(0)} req/s over ${durationS}s (+2s warm-up), profiling…`);
+    console.log(`${label}: ${(load.requests / load.durationS).toFixed(0)} req/s over ${durationS}s (+2s warm-up), profiling…`);
     await target.stop();
   } finally {
     await upstream.stop();
@@ -108,7 +129,7 @@ async function main(): Promise<number> {
   console.log(`\n${categories}\n\n${top}`);
   if (process.env.BENCH_RECORD === '1') {
     const file = join(REPO_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${machineTag(machine)}-profile.md`);
-    appendFileSync(file, `\n## ${routeName} route, ${new Date().toISOString()}\n\n` +
+    appendFileSync(file, `\n## ${payloadName === 'small' ? `${routeName} route` : label}, ${new Date().toISOString()}\n\n` +
       `${machine.nproc} cpu ${machine.cpuModel}, node ${machine.node}, uWS ${machine.uws}. One worker on cpu ${plan.target}, upstream and wrk (${connections} connections) on cpu ${plan.loadgen}; ` +
       `${durationS}s measured after 2s of warm-up, ${requests} requests in the profile (the worker's self time only: the primary and the kernel's share are not in it). \`npm run bench:profile\`.\n\n` +
       `${categories}\n\n${top}\n`);

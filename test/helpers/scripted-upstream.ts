@@ -36,7 +36,15 @@ export interface ScriptedServer {
   headLog: ConnRecord[];
   /** Complete requests, in arrival order. */
   requests: ScriptedRequest[];
+  /** Times a connection stopped reading (the `stall` option). */
+  stalls(): number;
   close(): Promise<void>;
+}
+
+/** Once a request has brought `afterBytes` (its head included), the connection stops reading for `ms` (the sender's buffers fill), then reads on: once per request. */
+export interface StallOption {
+  afterBytes: number;
+  ms: number;
 }
 
 /**
@@ -47,7 +55,9 @@ export interface ScriptedServer {
  */
 export async function startScriptedServer(
   answer: (req: ScriptedRequest, sock: Socket) => void,
+  stall: StallOption | null = null,
 ): Promise<ScriptedServer> {
+  let stalls = 0;
   const conns: ConnRecord[] = [];
   const requests: ScriptedRequest[] = [];
   const headLog: ConnRecord[] = [];
@@ -57,8 +67,18 @@ export async function startScriptedServer(
     let buf = Buffer.alloc(0);
     let headCounted = false;
     sock.on('close', () => (conn.closed = true));
+    let stalled = false;
+    /** Bytes of the request under way (what is buffered of it). */
+    let requestBytes = 0;
     sock.on('data', (c: Buffer) => {
       conn.bytes += c.length;
+      requestBytes += c.length;
+      if (stall !== null && !stalled && requestBytes >= stall.afterBytes) {
+        stalled = true;
+        stalls++;
+        sock.pause();
+        setTimeout(() => sock.resume(), stall.ms);
+      }
       buf = Buffer.concat([buf, c]);
       for (;;) {
         if (!headCounted && buf.indexOf('\r\n\r\n') >= 0) {
@@ -70,6 +90,8 @@ export async function startScriptedServer(
         if (parsed === null) return;
         buf = buf.subarray(parsed.consumed);
         headCounted = false;
+        stalled = false;
+        requestBytes = buf.length;
         requests.push(parsed.req);
         answer(parsed.req, sock);
       }
@@ -81,6 +103,7 @@ export async function startScriptedServer(
     heads: () => headLog.length,
     headLog,
     requests,
+    stalls: () => stalls,
     close: server.close,
   };
 }

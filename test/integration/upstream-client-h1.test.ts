@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { stringify } from 'yaml';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
@@ -19,6 +20,38 @@ import { waitFor } from '../helpers/wait';
 
 const READ_TIMEOUT = 400;
 const BIG = 64 * 1024 * 1024;
+
+/** POSTs `body` in 64 KiB writes (chunked without a Content-Length), waiting for 'drain'; the answer once it ends. */
+function upload(url: string, body: Buffer, chunked: boolean): Promise<{ status: number; text: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = httpRequest(url, { method: 'POST', agent: false, headers: chunked ? {} : { 'content-length': String(body.length) } }, (res) => {
+      answered = true;
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ms: Date.now() - t0 }));
+      res.on('error', reject);
+    });
+    req.setTimeout(20000, () => req.destroy(new Error('upload timed out')));
+    // Once answered, the gateway may close while the rest is still being written.
+    req.on('error', (e) => (answered ? undefined : reject(e)));
+    let off = 0;
+    const pump = (): void => {
+      while (off < body.length && !answered) {
+        const n = Math.min(64 * 1024, body.length - off);
+        const ok = req.write(body.subarray(off, off + n));
+        off += n;
+        if (!ok) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
 
 /** The scripted upstream's answers, by path. */
 function answer(req: ScriptedRequest, sock: Socket): void {
@@ -61,6 +94,9 @@ describe('upstream_client: hyperway', () => {
   let reset: FaultServer;
   let blackhole: BlackholeServer;
   let refusedPort: number;
+  /** Stops reading each connection for a while after its first 256 KiB. */
+  let stalling: ScriptedServer;
+  let noRead: FaultServer;
 
   before(async () => {
     script = await startScriptedServer(answer);
@@ -78,6 +114,8 @@ describe('upstream_client: hyperway', () => {
     reset = await startFaultServer('reset-before-response');
     blackhole = await startBlackholeServer();
     refusedPort = await closedPort();
+    stalling = await startScriptedServer(answer, { afterBytes: 256 * 1024, ms: 600 });
+    noRead = await startFaultServer('no-read');
     const s = `http://127.0.0.1:${script.port}`;
     gw = await startGateway({
       env: { HYPERWAY_UPSTREAM_CLIENT: 'hyperway', HYPERWAY_PROXY_BUFFER_SIZE: '1k' },
@@ -98,6 +136,8 @@ describe('upstream_client: hyperway', () => {
           { name: 'pair', host: 'pair', retries: 5, routes: [{ name: 'pair', paths: ['/pair'] }] },
           { name: 'slowpair', host: 'slowpair', connect_timeout: 300, retries: 5, routes: [{ name: 'slowpair', paths: ['/slowpair'] }] },
           { name: 'blackhole', url: `http://127.0.0.1:${blackhole.port}`, connect_timeout: 300, retries: 0, routes: [{ name: 'blackhole', paths: ['/blackhole'] }] },
+          { name: 'stalling', url: `http://127.0.0.1:${stalling.port}`, write_timeout: 5000, routes: [{ name: 'stalling', paths: ['/stalling'], request_buffering: false }] },
+          { name: 'noread', url: `http://127.0.0.1:${noRead.port}`, write_timeout: 500, read_timeout: 30000, retries: 0, routes: [{ name: 'noread', paths: ['/noread'], request_buffering: false }] },
         ],
       },
     });
@@ -105,7 +145,7 @@ describe('upstream_client: hyperway', () => {
 
   after(async () => {
     await gw?.stop();
-    await Promise.all([script?.close(), reuse?.close(), stale?.close(), large?.close(), reset?.close(), blackhole?.close()]);
+    await Promise.all([script?.close(), reuse?.close(), stale?.close(), large?.close(), reset?.close(), blackhole?.close(), stalling?.close(), noRead?.close()]);
   });
 
   it('is the client in use: it sends no Connection header (undici sends keep-alive)', async () => {
@@ -251,6 +291,25 @@ describe('upstream_client: hyperway', () => {
       // Buffered, a chunked upload goes out with its length; streamed, it stays chunked.
       assert.deepEqual(JSON.parse(r.body.toString()), { bytes: body.length, sha: sha256(body), chunked: !buffered, contentLength: buffered ? String(body.length) : null });
     }
+  });
+
+  it('streamed uploads (chunked and with a length) to an upstream that stops reading for a while: held back, then delivered whole', async () => {
+    const body = patternBytes(12 * 1024 * 1024 + 3, 7);
+    for (const chunked of [true, false]) {
+      const before = stalling.stalls();
+      const r = await upload(`${gw.proxyUrl}/stalling/echo`, body, chunked);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(JSON.parse(r.text), { bytes: body.length, sha: sha256(body), chunked, contentLength: chunked ? null : String(body.length) });
+      assert.equal(stalling.stalls(), before + 1, 'the upstream stalled once during the upload');
+      assert.ok(r.ms >= 500, `the upload waited out the upstream's stall (${r.ms} ms)`);
+    }
+  });
+
+  it('a streamed chunked upload the upstream never reads: 504 after write_timeout, not read_timeout', async () => {
+    const r = await upload(`${gw.proxyUrl}/noread/x`, patternBytes(32 * 1024 * 1024, 3), true);
+    assert.equal(r.status, 504, r.text);
+    // The TCP buffers fill first; then write_timeout (500 ms) runs, not read_timeout (30 s).
+    assert.ok(r.ms < 15000, `504 after ${r.ms} ms`);
   });
 
   it('HEAD, 204, 304 and interim 1xx responses carry no body and keep the connection usable', async () => {

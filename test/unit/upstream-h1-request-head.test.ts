@@ -29,3 +29,4 @@ test('nothing that could split the head goes out: CR/LF in values, non-token nam
   assert.equal(buildRequestHead('POST', '/', ['content-length', 'x'], Buffer.from('abc')), null);
   assert.match(lastHead.invalid, /content-length/);
 });
+

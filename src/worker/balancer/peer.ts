@@ -5,6 +5,8 @@ import type { Counter } from '../../shared/target-table';
 /** What a peer sends through: the one method the Exchange calls. */
 export interface UpstreamDispatcher {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  /** The own client (upstream-h1/): a streamed request body goes as the RequestBody itself, not a Readable. */
+  readonly takesChunks?: boolean;
 }
 
 /** One address the gateway can send a request to, resolved once per snapshot. */

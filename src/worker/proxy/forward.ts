@@ -126,8 +126,9 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
     this.#tries++;
     this.#abort = null;
     this.tDispatch = performance.now();
-    const body = this.bodyBuffer ?? (this.body === null ? null : this.body.stream());
-    peer.pool.dispatch(this.#dispatchOptions(peer, body), this);
+    // The own client takes a streamed body's chunks straight from the RequestBody; undici gets a Readable.
+    const body = this.bodyBuffer ?? (this.body === null ? null : this.body.bodyFor(peer.pool.takesChunks === true));
+    peer.pool.dispatch(this.#dispatchOptions(peer, body as Dispatcher.DispatchOptions['body']), this);
   }
 
   /**

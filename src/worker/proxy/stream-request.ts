@@ -1,15 +1,17 @@
 /**
- * Streams a client's request body from uWS to undici with backpressure both ways.
+ * Streams a client's request body from uWS to the upstream client with backpressure both ways.
  *
  * uWS hands `onData` chunks that it neuters on return, so each chunk MUST be copied. Chunks wait
- * in our own queue and are handed to the current undici body stream only when it asks (`_read`):
- * while nothing has been handed over, a failed connect can be retried with a fresh stream that
+ * in our own queue and are handed over only when the try asks: the own client (upstream-h1/)
+ * takes them straight from the queue (this is its ChunkSource: feed() while its socket has room,
+ * ready() when chunks arrive while it waits); undici gets a Readable per try (BodyStream, `_read`).
+ * While nothing has been handed over, a failed connect can be retried with a fresh try that
  * starts from the same queue. Above HIGH_WATER queued bytes the client socket is paused; below
  * LOW_WATER it is resumed.
  *
  * Kong's write_timeout is the longest gap between two successive writes to the upstream: when the
- * upstream stops taking bytes (undici stops asking), a timer runs until the next ask; if it fires,
- * the exchange fails the try with a timeout (504).
+ * upstream stops taking bytes (the own client's socket is full, or undici stops asking), a timer
+ * runs until the next ask; if it fires, the exchange fails the try with a timeout (504).
  *
  * With a route's request_buffering (Kong's default), the body is held whole before the first
  * try instead (hold()): in memory up to client_body_buffer_size, in a spill file beyond it
@@ -17,6 +19,7 @@
  */
 import { Readable } from 'node:stream';
 import type { HttpResponse } from '../server/uws';
+import type { ChunkSink, ChunkSource } from '../upstream-h1/types';
 import type { Exchange } from './forward';
 import type { RouteRuntime } from '../runtime';
 import { SpillFile, type SpillOwner } from './request-buffer';
@@ -39,18 +42,28 @@ export interface WriteTimeoutOwner {
 function writeTimedOut(owner: WriteTimeoutOwner): void {
   owner.onWriteTimeout();
 }
+// The body was dropped under a sink: told on the next tick, as a destroyed stream's 'close' is.
+function cutSink(sink: ChunkSink): void {
+  sink.cut();
+}
 const BODY_STREAM_OPTIONS = { highWaterMark: 64 * 1024 };
 
 // The exchange ended (answered, or the client left) while a plugin waited for the body.
 const BODY_GONE = Object.assign(new Error('request body no longer available'), { code: 'HW_ERR_BODY_GONE' });
 
-export class RequestBody implements SpillOwner {
+export class RequestBody implements SpillOwner, ChunkSource {
   readonly #res: HttpResponse;
   #queue: Buffer[] = [];
   #queued = 0;
   #ended = false;
   #paused = false;
   #stream: BodyStream | null = null;
+  /** The own client's try taking chunks straight from the queue. */
+  #sink: ChunkSink | null = null;
+  /** The sink took everything queued and waits for more (ready() when it comes). */
+  #sinkWaiting = false;
+  /** A try took the body as a stream: request_buffering no longer applies (hold()). */
+  #streaming = false;
   /** The exchange no longer wants the body: further chunks are dropped (never queued). */
   #discarded = false;
   /** True once any byte left our queue: from then on the request cannot be retried. */
@@ -93,8 +106,11 @@ export class RequestBody implements SpillOwner {
       this.#holding();
       return;
     }
-    const s = this.#stream;
-    if (s !== null && s.wanting) this.pull(s);
+    if (this.#sinkWaiting) (this.#sink as ChunkSink).ready();
+    else {
+      const s = this.#stream;
+      if (s !== null && s.wanting) this.pull(s);
+    }
     if (!this.#ended && !this.#paused && this.#queued > HIGH_WATER) {
       this.#paused = true;
       this.#res.pause();
@@ -140,7 +156,7 @@ export class RequestBody implements SpillOwner {
    * again once it is whole (or ex is answered 500 if the spill file fails).
    */
   hold(ex: Exchange): boolean {
-    if (this.heldLength >= 0 || this.#stream !== null || this.#discarded || !(ex.route as RouteRuntime).snap.requestBuffering) return false;
+    if (this.heldLength >= 0 || this.#streaming || this.#discarded || !(ex.route as RouteRuntime).snap.requestBuffering) return false;
     const limit = ex.runtime.settings.clientBodyBufferSize;
     const declared = ex.header('content-length');
     if (declared !== null && Number(declared) > limit) return false;
@@ -218,6 +234,11 @@ export class RequestBody implements SpillOwner {
   }
 
   spillPulled(): void {
+    this.#stallClockStops();
+  }
+
+  /** The upstream takes bytes again (or the try is over): write_timeout's clock stops. */
+  #stallClockStops(): void {
     if (this.#stallTimer !== null) {
       clearTimeout(this.#stallTimer);
       this.#stallTimer = null;
@@ -228,6 +249,17 @@ export class RequestBody implements SpillOwner {
     if (this.#stallTimer === null) this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
   }
 
+  /**
+   * The body for one try: with `direct` (the own client) this queue itself, whose chunks the
+   * client takes without a stream in between; else (undici) a new Readable. A spilled body is
+   * always read from its file through a Readable.
+   */
+  bodyFor(direct: boolean): Readable | ChunkSource {
+    if (!direct || (this.#spill !== null && this.heldLength >= 0)) return this.stream();
+    this.#streaming = true;
+    return this;
+  }
+
   /** A new undici body for one try. */
   stream(): Readable {
     if (this.#spill !== null && this.heldLength >= 0) {
@@ -235,18 +267,70 @@ export class RequestBody implements SpillOwner {
       this.spillPulled();
       return this.#spill.reader();
     }
+    this.#streaming = true;
+    this.#sink = null;
+    this.#sinkWaiting = false;
     const s = new BodyStream(this);
     this.#stream = s;
     return s;
   }
 
+  // ChunkSource: the own client's writer (upstream-h1/chunk-writer.ts).
+
+  attach(sink: ChunkSink): boolean {
+    if (this.#discarded) return false;
+    this.#stream = null;
+    this.#sink = sink;
+    this.#sinkWaiting = false;
+    // A retry: the previous try's write_timeout clock is not this one's.
+    this.#stallClockStops();
+    return true;
+  }
+
+  feed(sink: ChunkSink): void {
+    if (sink !== this.#sink) return;
+    this.#stallClockStops();
+    const q = this.#queue;
+    let room = true;
+    while (q.length > 0) {
+      const c = q.shift() as Buffer;
+      this.#queued -= c.length;
+      this.consumed = true;
+      if (!sink.chunk(c)) {
+        room = false;
+        break;
+      }
+    }
+    if (!room) {
+      this.#sinkWaiting = false;
+      // The upstream is not taking bytes: it has write_timeout to take some.
+      this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
+    } else if (this.#ended) {
+      this.#sinkWaiting = false;
+      this.#sink = null;
+      sink.end();
+      return;
+    } else {
+      this.#sinkWaiting = true;
+    }
+    if (this.#paused && this.#queued < LOW_WATER && !this.#ended) {
+      this.#paused = false;
+      this.#res.resume();
+    }
+  }
+
+  detach(sink: ChunkSink): void {
+    if (sink !== this.#sink) return;
+    this.#sink = null;
+    this.#sinkWaiting = false;
+    // The try is over: its write_timeout clock with it.
+    this.#stallClockStops();
+  }
+
   pull(s: BodyStream): void {
     if (s !== this.#stream) return;
     s.wanting = true;
-    if (this.#stallTimer !== null) {
-      clearTimeout(this.#stallTimer);
-      this.#stallTimer = null;
-    }
+    this.#stallClockStops();
     while (this.#queue.length > 0) {
       const c = this.#queue.shift() as Buffer;
       this.#queued -= c.length;
@@ -298,6 +382,10 @@ export class RequestBody implements SpillOwner {
     const s = this.#stream;
     this.#stream = null;
     if (s !== null && !s.destroyed) s.destroy();
+    const k = this.#sink;
+    this.#sink = null;
+    this.#sinkWaiting = false;
+    if (k !== null) process.nextTick(cutSink, k);
   }
 }
 

@@ -89,6 +89,7 @@ class SharedPool extends Pool {
 
 /** The own client's pool, with SharedPool's retire semantics. */
 class SharedH1Pool {
+  readonly takesChunks = true;
   readonly #owner: UpstreamPools;
   readonly #key: string;
   readonly #options: H1PoolOptions;

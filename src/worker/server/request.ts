@@ -9,11 +9,8 @@ import type { HttpRequest } from './uws';
 import type { RequestContext } from './context';
 import { DEFAULT_SETTINGS } from '../../shared/settings';
 import { requestHeaderKind, REQUEST_HEADER, HOP_BITS } from '../proxy/headers';
-
-/** RFC 9110 token characters. */
-const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Bytes no header value may hold (RFC 9110 §5.5): controls other than HTAB, and DEL. */
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+// A method must be a token; no header value may hold a control other than HTAB, or DEL (RFC 9110 §5.5).
+import { hasControlChar, isToken } from '../../lib/http-chars';
 
 /** copyRequest's verdicts, below the body lengths (0 = none, >0 = Content-Length). */
 export const REQUEST = {
@@ -48,7 +45,7 @@ function collect(name: string, value: string): void {
   const line = name.length + value.length + HEADER_LINE_EXTRA;
   headBytes += line;
   if (line > longestLine) longestLine = line;
-  if (CONTROL.test(value)) control = true;
+  if (hasControlChar(value)) control = true;
   const kind = requestHeaderKind(name);
   const headers = target.headers;
   if (kind === REQUEST_HEADER.PASS) {
@@ -139,7 +136,7 @@ export function copyRequest(ctx: RequestContext, req: HttpRequest, limits = DEFA
   // nginx's order: the request line, then the header buffers, then what the headers say.
   if (requestLine > limits.size) return REQUEST.URI_TOO_LONG;
   if (longestLine > limits.size || headBytes > limits.count * limits.size) return REQUEST.HEADER_TOO_LARGE;
-  if (control || !METHOD_TOKEN.test(method) || contentLengths > 1 || hosts > 1 || transferEncodings > 1) return REQUEST.BAD;
+  if (control || !isToken(method) || contentLengths > 1 || hosts > 1 || transferEncodings > 1) return REQUEST.BAD;
   if (hosts === 1 && !isValidHost(ctx.host)) return REQUEST.BAD;
   let length = 0;
   if (transferEncodings === 1) {

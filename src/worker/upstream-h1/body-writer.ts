@@ -1,6 +1,7 @@
 /**
- * A streamed request body (proxy/stream-request.ts's BodyStream, or a spill-file reader) written
- * to the upstream socket: as it is when the head carries a Content-Length, else in chunks. The
+ * A request body given as a Readable (a request_buffering spill-file reader, or any stream a
+ * caller dispatches; the client's streamed body comes as a ChunkSource instead, chunk-writer.ts)
+ * written to the upstream socket: as it is when the head carries a Content-Length, else in chunks. The
  * stream is paused while the socket has unsent bytes and resumed on 'drain', so the stream stops
  * asking the client for more, and its write_timeout clock runs (stream-request.ts).
  */

@@ -15,7 +15,9 @@
  * it fails as a reset, which the Exchange may retry.
  */
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { BodyWriter, type BodyOwner } from './body-writer';
+import { ChunkWriter } from './chunk-writer';
 import { ChunkedDecoder } from './chunked-decoder';
 import { parseResponseHead, type ResponseHead } from './response-parser';
 import { FRAMING } from './request-head';
@@ -84,8 +86,10 @@ export class H1Connection implements BodyOwner {
   #timerMs = 0;
   #lastRead = 0;
 
-  /** Writes a streamed request body; made for the first one. */
+  /** Writes a streamed request body (a Readable: undici's contract, a spill file); made for the first one. */
   #bodyWriter: BodyWriter | null = null;
+  /** Writes a request body taken straight from the proxy's queue (a ChunkSource); made for the first one. */
+  #chunkWriter: ChunkWriter | null = null;
 
   constructor(owner: ConnectionOwner) {
     this.#owner = owner;
@@ -131,6 +135,21 @@ export class H1Connection implements BodyOwner {
       s.write(body);
       s.uncork();
       this.#requestSent(req);
+    } else if (!(body instanceof Readable)) {
+      const w = (this.#chunkWriter ??= new ChunkWriter(this));
+      if (!w.start(body, req.framing === FRAMING.CHUNKED)) {
+        this.fail(req, h1Error('HW_ERR_UPSTREAM_DISPATCH', 'the request body is no longer available'));
+        return;
+      }
+      // The head goes with the first body bytes (one writev): now when some are queued, else at
+      // the latest at the end of this loop turn. A client's first body bytes usually come in the
+      // same read as its head, but uWS hands them over after this handler returns (and after the
+      // ticks that follow it): a next-tick uncork would send the head in a write of its own.
+      s.cork();
+      s.write(req.head, 'latin1');
+      w.pump();
+      if (w.taken > 0) s.uncork();
+      else setImmediate(uncork, s);
     } else {
       if (body.destroyed || body.readableEnded) {
         this.fail(req, h1Error('HW_ERR_UPSTREAM_DISPATCH', 'the request body stream is no longer readable'));
@@ -174,6 +193,7 @@ export class H1Connection implements BodyOwner {
 
   readonly #onDrain = (): void => {
     this.#bodyWriter?.drain();
+    this.#chunkWriter?.drain();
   };
 
   readonly #onConnect = (): void => {
@@ -332,8 +352,9 @@ export class H1Connection implements BodyOwner {
     this.#disarm();
     const leftover = this.#buf !== null && this.#pos < this.#buf.length;
     this.#buf = null;
-    const bodyUnsent = !req.sent || (this.#bodyWriter !== null && this.#bodyWriter.active);
+    const bodyUnsent = !req.sent || (this.#bodyWriter !== null && this.#bodyWriter.active) || (this.#chunkWriter !== null && this.#chunkWriter.active);
     this.#bodyWriter?.detach();
+    this.#chunkWriter?.detach();
     // More bytes than the response framed, a body still going out, `Connection: close`: not reusable.
     const reusable = this.#keepAlive && !leftover && !bodyUnsent && !this.#closed && !this.#ended;
     if (this.#paused) {
@@ -362,6 +383,7 @@ export class H1Connection implements BodyOwner {
     if (this.req === req) this.req = null;
     this.#disarm();
     this.#bodyWriter?.detach();
+    this.#chunkWriter?.detach();
     const replay = !req.replayed && this.uses > 1 && !this.#gotBytes && RESET_CODES.has(err.code) &&
       REPLAYABLE_METHODS.has(req.method) && (req.body === null || Buffer.isBuffer(req.body));
     this.destroy();

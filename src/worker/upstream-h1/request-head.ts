@@ -8,12 +8,11 @@
  * plugin's header must never split the head (request smuggling). A violation is a dispatch error.
  */
 import type { Readable } from 'node:stream';
+import type { ChunkSource } from './types';
+import { isToken, isHeaderValue, isPathText } from '../../lib/http-chars';
 
 export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const BAD_PATH = /[^\u0021-\u00ff]/;
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /** What the last buildRequestHead() decided (one module slot instead of a result object per request). */
@@ -28,16 +27,16 @@ function isContentLength(name: string): boolean {
 }
 
 /** The head, or null when a part of it is invalid (lastHead.invalid says which). */
-export function buildRequestHead(method: string, path: string, headers: readonly string[], body: Buffer | Readable | null): string | null {
-  if (!TOKEN.test(method)) return invalid('method');
-  if (path.length === 0 || BAD_PATH.test(path)) return invalid('path');
+export function buildRequestHead(method: string, path: string, headers: readonly string[], body: Buffer | Readable | ChunkSource | null): string | null {
+  if (!isToken(method)) return invalid('method');
+  if (path.length === 0 || !isPathText(path)) return invalid('path');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let declared = -1;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     const value = headers[i + 1];
-    if (!TOKEN.test(name)) return invalid(`header name ${JSON.stringify(name)}`);
-    if (BAD_VALUE.test(value)) return invalid(`value of header ${name}`);
+    if (!isToken(name)) return invalid(`header name ${JSON.stringify(name)}`);
+    if (!isHeaderValue(value)) return invalid(`value of header ${name}`);
     if (isContentLength(name)) {
       declared = Number(value);
       if (!Number.isSafeInteger(declared) || declared < 0 || value.length === 0) return invalid('content-length');

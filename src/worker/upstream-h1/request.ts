@@ -3,7 +3,7 @@
  * Its abort and resume are the only functions made per request (the handler keeps them).
  */
 import type { Readable } from 'node:stream';
-import type { DispatchHandler } from './types';
+import type { ChunkSource, DispatchHandler } from './types';
 import type { H1Connection } from './connection';
 
 export class H1Request {
@@ -11,7 +11,7 @@ export class H1Request {
   readonly method: string;
   readonly head: string;
   readonly framing: number;
-  readonly body: Buffer | Readable | null;
+  readonly body: Buffer | Readable | ChunkSource | null;
   readonly headersTimeout: number;
   readonly bodyTimeout: number;
   conn: H1Connection | null = null;
@@ -22,7 +22,7 @@ export class H1Request {
   /** Replayed once on a fresh connection after a reused one turned out closed (see connection.ts). */
   replayed = false;
 
-  constructor(handler: DispatchHandler, method: string, head: string, framing: number, body: Buffer | Readable | null, headersTimeout: number, bodyTimeout: number) {
+  constructor(handler: DispatchHandler, method: string, head: string, framing: number, body: Buffer | Readable | ChunkSource | null, headersTimeout: number, bodyTimeout: number) {
     this.handler = handler;
     this.method = method;
     this.head = head;
