@@ -22,6 +22,7 @@ export class TimedRequestBody extends RequestBody implements ReadWatch {
   readSeen = 0;
   readSince = 0;
   readLimit = 0;
+  readIndex = -1;
   readonly #ex: Exchange;
 
   constructor(res: HttpResponse, writeTimeoutMs: number, ex: Exchange, timeoutMs: number) {

@@ -60,6 +60,7 @@ export class Exchange extends StreamedResponse implements BalanceContext, TryOut
   readSeen = 0;
   readSince = 0;
   readLimit = 0;
+  readIndex = -1;
   readPaused = false;
 
   /**

@@ -10,6 +10,7 @@
  * restarted at or after the real read).
  */
 import { performance } from 'node:perf_hooks';
+import { IndexedSet } from '../../lib/indexed-set';
 
 const SWEEP_MS = 40;
 
@@ -20,8 +21,10 @@ export interface ReadWatch {
   /** `reads` as the sweep last saw it, and when its clock (re)started. */
   readSeen: number;
   readSince: number;
-  /** The deadline in ms; 0 = not watched (the sweep drops it). */
+  /** The deadline in ms; 0 = not watched. */
   readLimit: number;
+  /** Its index in the watch set (lib/indexed-set.ts); -1 while not watched. */
+  readIndex: number;
   /** True while nobody wants to read (backpressure): the clock does not run, as with nginx. */
   readonly readPaused: boolean;
   /** The deadline passed without a read. */
@@ -29,7 +32,7 @@ export interface ReadWatch {
 }
 
 export class ReadDeadlines {
-  readonly #watched = new Set<ReadWatch>();
+  readonly #watched = new IndexedSet<'readIndex', ReadWatch>('readIndex');
   #timer: NodeJS.Timeout | null = null;
   readonly #sweep = (): void => this.#sweepNow();
 
@@ -58,19 +61,21 @@ export class ReadDeadlines {
 
   #sweepNow(): void {
     const now = performance.now();
-    for (const w of this.#watched) {
-      if (w.readLimit === 0) {
-        this.#watched.delete(w);
-      } else if (w.reads !== w.readSeen || w.readPaused) {
+    const watched = this.#watched;
+    // From the end: a delete moves the last entry, already seen, into the freed index.
+    for (let i = watched.size - 1; i >= 0; i--) {
+      if (i >= watched.size) continue; // an expiry's handler unwatched others
+      const w = watched.at(i);
+      if (w.reads !== w.readSeen || w.readPaused) {
         w.readSeen = w.reads;
         w.readSince = now;
       } else if (now - w.readSince >= w.readLimit) {
         w.readLimit = 0;
-        this.#watched.delete(w);
+        watched.delete(w);
         w.readExpired();
       }
     }
-    if (this.#watched.size === 0 && this.#timer !== null) {
+    if (watched.size === 0 && this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;
     }

@@ -9,18 +9,21 @@
  * only while the set is not empty, walks it: no timer per request, nothing on the fast path.
  */
 import { performance } from 'node:perf_hooks';
+import { IndexedSet } from '../../lib/indexed-set';
 
 /** What the watch needs of a response (stream-response.ts). */
 export interface Stallable {
   /** performance.now() of the last progress while stalled. */
   stalledSince: number;
+  /** Its index in the stalled set (lib/indexed-set.ts); -1 while not in it. */
+  stallIndex: number;
   /** The response ended some other way (finished, cut, client gone): nothing left to watch. */
   readonly settled: boolean;
   /** Gives up on the client: closes its connection. */
   cut(): void;
 }
 
-const stalled = new Set<Stallable>();
+const stalled = new IndexedSet<'stallIndex', Stallable>('stallIndex');
 let timeoutMs = 60_000;
 let timer: NodeJS.Timeout | null = null;
 
@@ -53,7 +56,10 @@ export function unstall(r: Stallable): void {
 
 function sweep(): void {
   const limit = performance.now() - timeoutMs;
-  for (const r of stalled) {
+  // From the end: a delete moves the last entry, already seen, into the freed index.
+  for (let i = stalled.size - 1; i >= 0; i--) {
+    if (i >= stalled.size) continue; // a cut's handler unstalled others
+    const r = stalled.at(i);
     if (r.settled) {
       stalled.delete(r);
       continue;

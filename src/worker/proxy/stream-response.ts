@@ -94,6 +94,7 @@ export class StreamedResponse extends RequestContext implements Stallable, HeadS
   #onWritable: ((offset: number) => boolean) | null = null;
   /** send_timeout's clock while a write waits for the client (send-deadline.ts). */
   stalledSince = 0;
+  stallIndex = -1;
 
   get settled(): boolean {
     return this.state >= RESPONSE_STATE.ENDING;
