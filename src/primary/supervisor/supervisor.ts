@@ -9,7 +9,7 @@ import type { Segment } from '../../shared/shm';
 import { clearSlot, readSlot } from '../../shared/counter-slab';
 import type { Snapshot } from '../../shared/snapshot';
 import type { Settings } from '../../shared/settings';
-import { encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
+import { encodeApply, encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
 import { forkWorker } from './spawn';
 import { nextBackoff, HeartbeatWatch } from './restart';
 import { log } from '../../lib/log';
@@ -124,7 +124,7 @@ export class Supervisor extends EventEmitter {
   /** The current snapshot to one worker, from the message packed once for all of them. */
   #sendConfig(w: WorkerHandle): void {
     if (!this.#started || w.child === null || !w.child.connected || this.#snapshot === null) return;
-    this.#applyMessage ??= encodeMessage({ kind: 'config:apply', snapshot: this.#snapshot });
+    this.#applyMessage ??= encodeApply(this.#snapshot);
     this.#sendPacked(w, this.#applyMessage);
   }
 
