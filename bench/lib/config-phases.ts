@@ -12,13 +12,13 @@ import { validateDeclarative } from '../../src/primary/config/validate';
 import { compileSnapshot } from '../../src/primary/config/compile';
 import { flattenModel } from '../../src/primary/config/flatten';
 import { packLoaded, unpackLoaded } from '../../src/primary/config/compile-task';
-import { decodeMessage, encodeMessage, type PrimaryMessage } from '../../src/shared/protocol';
+import { decodeMessage, encodeApply, type PrimaryMessage } from '../../src/shared/protocol';
 import { Router } from '../../src/worker/router';
 import { Runtime } from '../../src/worker/runtime';
 import { UpstreamPools } from '../../src/worker/proxy/upstream-pool';
 import { buildPluginEnv } from '../../src/plugins/env';
 
-export const PHASES = ['parse', 'validate', 'compile', 'entities', 'handoffPack', 'handoffUnpack', 'pack', 'unpack', 'router', 'pluginEnv', 'runtime'] as const;
+export const PHASES = ['parse', 'validate', 'compile', 'entities', 'handoffPack', 'handoffUnpack', 'pack', 'packWhole', 'unpack', 'router', 'pluginEnv', 'runtime'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface PhaseTimes {
@@ -35,9 +35,10 @@ export const PHASE_LABEL: Record<Phase, string> = {
   validate: 'validate (schema, references, settings)',
   entities: 'entity store (flatten)',
   handoffPack: 'compile thread → primary: msgpackr pack (thread)',
-  handoffUnpack: 'compile thread → primary: msgpackr unpack (primary; entities later)',
+  handoffUnpack: 'compile thread → primary: msgpackr unpack (primary; bulk, entities when used)',
   compile: 'compile (snapshot, config hash)',
-  pack: 'msgpackr pack (primary)',
+  pack: 'config:apply pack (primary, reload: the thread\'s bulk bytes forwarded)',
+  packWhole: 'config:apply pack (primary, start: packed whole)',
   unpack: 'msgpackr unpack (worker)',
   router: 'router build (worker)',
   pluginEnv: 'consumer/credential index (worker)',
@@ -75,9 +76,13 @@ export function timePhases(text: string): PhaseTimes {
   // What a large file's compile thread hands the primary (compile-task.ts), moved, not copied.
   const handoff = packLoaded({ snapshot, warnings: [], file: 'scale.yml', entities, settingsBlock: undefined });
   lap();
-  unpackLoaded(handoff);
+  const loaded = unpackLoaded(handoff);
   lap();
-  const payload = encodeMessage({ kind: 'config:apply', snapshot });
+  // A reload's message: the bulk goes as the thread packed it (shared/snapshot-bulk.ts).
+  encodeApply(loaded.snapshot);
+  lap();
+  // A start's: compiled on the primary's thread, packed whole.
+  const payload = encodeApply(snapshot);
   lap();
   const msg = decodeMessage<PrimaryMessage>(payload);
   lap();

@@ -6,14 +6,15 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { closeCompilePool } from './config';
-import { loadSource } from './store/source';
+import { closeCompilePool, type LoadedConfig } from './config';
+import type { DbMode } from './db/mode';
+import { stageSource, type Source } from './store/source';
 import { FileStore } from './store/file-store';
 import { ConfigWriter } from './store/writer';
 import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
-import { createSegment, destroySegment, stampAlive, SHM_PREFIX } from '../shared/shm';
+import { createSegment, destroySegment, stampAlive, SHM_PREFIX, type Segment } from '../shared/shm';
 import { regionWords } from './shm-plan';
 import { initMetricsRegion } from '../shared/metrics-table';
 import { MetricsCollector, metricsLayout } from './metrics/collect';
@@ -25,7 +26,7 @@ import { HealthChecks } from './health';
 import { Discovery } from './dns/discovery';
 import { prepareTls } from './tls/files';
 import type { Snapshot } from '../shared/snapshot';
-import { formatAddress } from '../shared/settings';
+import { formatAddress, type Settings } from '../shared/settings';
 import { configureLog, log } from '../lib/log';
 import { formatProblems } from '../lib/errors';
 
@@ -48,35 +49,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     if (reloadNow !== null) reloadNow();
     else hupWhileLoading = true;
   });
-  // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins).
-  // Compiled on this thread: before the first load there is no Admin API, worker or heartbeat
-  // whose turn it would delay, and a large file's trip through the compile thread cost seconds.
-  const fromFile = await loadSource(opts.configFile, opts.env, 1, true);
-  const source = fromFile.source;
-  // database = postgres: entities from Postgres (or its local cache while it is down), settings from kong.yml.
-  const db = fromFile.loaded.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile.loaded, fromFile.loaded.settingsBlock, opts.env) : null;
-  const loaded = db?.loaded ?? fromFile.loaded;
-  const { snapshot, warnings } = loaded;
+  const { fromFile, db, source, workers, health, discovery, prepare } = await loadFirst(opts);
+  const loaded = db?.loaded ?? fromFile;
+  const { snapshot } = loaded;
   const file = opts.configFile;
-  await closeCompilePool();
   const settings = snapshot.settings;
-  configureLog(settings.logLevel, 'primary');
-  for (const line of db?.notices ?? source.notices) process.stderr.write(line + '\n');
-  if (warnings.length > 0) process.stderr.write(formatProblems(loaded.file, warnings, 'warning') + '\n');
-
-  const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
-  const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
-  initMetricsRegion(segment, metricsLayout(settings));
-  const health = new HealthChecks(segment);
-  // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/);
-  // certificates become files the workers' uWS can load (primary/tls/).
-  const discovery = new Discovery(health);
-  await discovery.resolveFirst(snapshot);
-  const prepare = (next: Snapshot): Snapshot => prepareTls(discovery.prepare(next));
-  const supervisor = new Supervisor(segment, prepare(snapshot), count);
-  const collector = new MetricsCollector(segment, count);
-  supervisor.on('spawning', (id: number) => collector.retire(id));
-  const store = new FileStore(loaded.entities, fromFile.loaded.settingsBlock, file, source.configSha);
+  const { segment, supervisor, collector, count } = workers;
+  const store = new FileStore(loaded.entities, fromFile.settingsBlock, file, source.configSha);
   const writer = new ConfigWriter(db?.store ?? store, supervisor, opts.env, prepare);
   discovery.attach(supervisor, (fn) => writer.serial(fn));
   db?.start(writer, supervisor, prepare);
@@ -127,11 +106,14 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
   process.on('exit', () => destroySegment(segment));
   setInterval(() => stampAlive(segment), 1000).unref();
 
-  supervisor.on('fatal', (err: { message: string }) => {
+  const onFatal = (err: { message: string }): void => {
     if (stopping) return; // every worker reports the same cause: say it once
     process.stderr.write(`hyperway: ${err.message}\n`);
     void shutdown('a worker could not start', 1);
-  });
+  };
+  supervisor.off('fatal', workers.keepFatal);
+  supervisor.on('fatal', onFatal);
+  if (workers.fatal !== null) return onFatal(workers.fatal);
   supervisor.on('ready', () => {
     opts.onReady?.({ proxy: `http://${formatAddress(settings.proxyListen)}`, admin: settings.adminListens.length > 0 ? `http://${formatAddress(settings.adminListen)}` : settings.adminSslListens.length > 0 ? `https://${formatAddress(settings.adminListen)}` : null, workers: count });
   });
@@ -160,7 +142,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
       admin.push(await startAdminServer(ctx, undefined, at, tls ? adminCert : null));
     } catch (e) {
       for (const a of admin) a.close();
-      destroySegment(segment);
+      await abortStart(supervisor, segment);
       process.stderr.write(`hyperway: cannot listen on admin_listen ${formatAddress(at)}: ${(e as Error).message}\n`);
       process.exit(1);
     }
@@ -170,7 +152,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
       status = await startAdminServer(ctx, STATUS_ROUTES, settings.statusListen);
     } catch (e) {
       for (const a of admin) a.close();
-      destroySegment(segment);
+      await abortStart(supervisor, segment);
       process.stderr.write(`hyperway: cannot listen on status_listen ${formatAddress(settings.statusListen)}: ${(e as Error).message}\n`);
       process.exit(1);
     }
@@ -181,4 +163,87 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     log('notice', 'SIGHUP arrived while the config was loading: reloading it');
     reload();
   }
+}
+
+interface FirstLoad {
+  fromFile: LoadedConfig;
+  db: DbMode | null;
+  source: Source;
+  workers: Workers;
+  health: HealthChecks;
+  discovery: Discovery;
+  prepare: (next: Snapshot) => Snapshot;
+}
+
+/**
+ * The first config, up to the supervisor holding its prepared snapshot. A large file's settings
+ * are resolved before the rest: the segment is created and the workers forked from them, and they
+ * boot (Node, uWS, the segment: about a second) while it validates and compiles. Whatever fails
+ * after that kills them and removes the segment before the error goes up to be reported.
+ */
+async function loadFirst(opts: PrimaryOptions): Promise<FirstLoad> {
+  // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins), parsed.
+  // Compiled on this thread: before the first load there is no Admin API whose turn it would
+  // delay, and a large file's trip through the compile thread cost seconds.
+  const { staged, source } = stageSource(opts.configFile, opts.env);
+  let workers = staged.settings === null ? null : bootWorkers(staged.settings, true);
+  try {
+    const fromFile = staged.finish(1);
+    // database = postgres: entities from Postgres (or its local cache while it is down), settings from kong.yml.
+    const db = fromFile.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile, fromFile.settingsBlock, opts.env) : null;
+    const { snapshot, warnings, file } = db?.loaded ?? fromFile;
+    await closeCompilePool();
+    configureLog(snapshot.settings.logLevel, 'primary');
+    for (const line of db?.notices ?? source.notices) process.stderr.write(line + '\n');
+    if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
+    // A small file: the workers are forked by supervisor.start(), as they always were.
+    workers ??= bootWorkers(snapshot.settings, false);
+    const health = new HealthChecks(workers.segment);
+    // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/);
+    // certificates become files the workers' uWS can load (primary/tls/).
+    const discovery = new Discovery(health);
+    await discovery.resolveFirst(snapshot);
+    const prepare = (next: Snapshot): Snapshot => prepareTls(discovery.prepare(next));
+    workers.supervisor.apply(prepare(snapshot));
+    return { fromFile, db, source, workers, health, discovery, prepare };
+  } catch (e) {
+    if (workers !== null) await abortStart(workers.supervisor, workers.segment);
+    throw e;
+  }
+}
+
+interface Workers {
+  segment: Segment;
+  supervisor: Supervisor;
+  collector: MetricsCollector;
+  count: number;
+  /**
+   * A worker forked before the config compiled can fail (no uWS binary, other code on disk)
+   * before startPrimary installs its 'fatal' handler: keepFatal keeps the first report for it.
+   */
+  fatal: { message: string } | null;
+  keepFatal: (err: { message: string }) => void;
+}
+
+/**
+ * What the settings alone decide: the shared segment (its sizes, the worker count) and the
+ * supervisor; with `fork`, its workers are forked now, to get their config from start().
+ */
+function bootWorkers(settings: Settings, fork: boolean): Workers {
+  const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
+  const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
+  initMetricsRegion(segment, metricsLayout(settings));
+  const supervisor = new Supervisor(segment, settings, count);
+  const collector = new MetricsCollector(segment, count);
+  supervisor.on('spawning', (id: number) => collector.retire(id));
+  const w: Workers = { segment, supervisor, collector, count, fatal: null, keepFatal: (err) => void (w.fatal ??= err) };
+  supervisor.on('fatal', w.keepFatal);
+  if (fork) supervisor.fork();
+  return w;
+}
+
+/** A start that fails before serving: no worker outlives it, no segment is left behind. */
+async function abortStart(supervisor: Supervisor, segment: Segment): Promise<void> {
+  await supervisor.abort();
+  destroySegment(segment);
 }

@@ -12,6 +12,7 @@ import { rollOut } from './rollout';
 import type { Supervisor } from './supervisor/supervisor';
 import { configureLog, log } from '../lib/log';
 import { formatProblems, type ConfigError } from '../lib/errors';
+import { snapshotWith } from '../shared/snapshot-bulk';
 
 /** Settings a reload cannot change, by the name the operator writes in the file. */
 const RESTART_ONLY: ReadonlyArray<[keyof Settings, string]> = [
@@ -105,7 +106,7 @@ export class Reloader {
     }
     settings.proxyListen = current.settings.proxyListen;
     settings.adminListen = current.settings.adminListen;
-    next = this.#prepare({ ...next, settings });
+    next = this.#prepare(snapshotWith(next, { settings }));
     configureLog(settings.logLevel, 'primary');
     const r = await rollOut(this.#supervisor, next);
     if (!r.ok) {

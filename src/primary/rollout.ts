@@ -7,6 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Snapshot } from '../shared/snapshot';
+import { snapshotWith } from '../shared/snapshot-bulk';
 
 /** The part of the Supervisor a roll-out uses (a fake one in unit tests). */
 export interface RolloutTarget extends EventEmitter {
@@ -32,7 +33,7 @@ export function rollOut(target: RolloutTarget, next: Snapshot, timeoutMs = ROLLO
       clearTimeout(timer);
       target.off('ack', onAck);
       target.off('rejected', onRejected);
-      if (!result.ok) target.apply({ ...previous, version: next.version + 1 });
+      if (!result.ok) target.apply(snapshotWith(previous, { version: next.version + 1 }));
       resolve(result);
     };
     const check = (): void => {

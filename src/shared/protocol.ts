@@ -2,7 +2,7 @@
  * IPC between the primary and its workers: every message is one msgpackr-encoded buffer sent over
  * the child_process channel (serialization 'advanced', so the buffer travels as bytes, not JSON).
  *
- *   primary → worker   config:apply {snapshot}    shutdown {drainTimeout}    logs:reopen
+ *   primary → worker   config:apply {snapshot, bulk?}    shutdown {drainTimeout}    logs:reopen
  *   worker → primary   worker:listening {port, uws}    config:ack {version}
  *                      config:rejected {version, error}    listen:failed {error}
  *
@@ -11,9 +11,14 @@
  */
 import { Packr } from 'msgpackr';
 import type { Snapshot } from './snapshot';
+import { packedBulkOf, snapshotHead, type SnapshotBulk } from './snapshot-bulk';
 
 export type PrimaryMessage =
-  | { kind: 'config:apply'; snapshot: Snapshot }
+  /**
+   * `bulk`: the snapshot's bulk fields as the compile thread packed them (snapshot-bulk.ts), sent
+   * beside the rest; decodeMessage puts them back into `snapshot`, so a worker never sees `bulk`.
+   */
+  | { kind: 'config:apply'; snapshot: Snapshot; bulk?: Uint8Array }
   | { kind: 'shutdown'; drainTimeout: number }
   /** SIGUSR1 on the primary (logrotate's postrotate): log plugins reopen their files. */
   | { kind: 'logs:reopen' };
@@ -35,11 +40,22 @@ export function encodeMessage(msg: PrimaryMessage | WorkerMessage): Buffer {
   return packr.pack(msg);
 }
 
+/** config:apply for `snapshot`: its packed bulk (if it still has it) goes as the bytes they are. */
+export function encodeApply(snapshot: Snapshot): Buffer {
+  const bulk = packedBulkOf(snapshot);
+  return bulk === null ? packr.pack({ kind: 'config:apply', snapshot }) : packr.pack({ kind: 'config:apply', snapshot: snapshotHead(snapshot), bulk });
+}
+
 export function decodeMessage<T extends PrimaryMessage | WorkerMessage>(raw: unknown): T | null {
   if (!(raw instanceof Uint8Array)) return null;
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   try {
-    return packr.unpack(buf) as T;
+    const msg = packr.unpack(buf) as PrimaryMessage | WorkerMessage;
+    if (msg.kind === 'config:apply' && msg.bulk !== undefined) {
+      Object.assign(msg.snapshot, packr.unpack(msg.bulk) as SnapshotBulk);
+      delete msg.bulk;
+    }
+    return msg as T;
   } catch {
     return null;
   }

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
+import { waitFor } from '../helpers/wait';
+import { writeFileSync } from 'node:fs';
 import { scaleConfig, scaleConsumerKey, scaleRouteRequest } from '../../bench/lib/scale-config';
 
 const ROUTES = 10_000;
@@ -61,5 +63,24 @@ describe('a config of 10,000 routes and 20,000 consumers', () => {
     // The last consumer has a key but no acl group; an unknown key is no consumer at all.
     await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS - 1) } }, 403);
     await onEveryWorker(r.path, { headers: { host: r.host, apikey: 'no-such-key' } }, 401);
+  });
+
+  it('a reload of the big file (compiled on the thread, its bulk sent to the workers as the thread packed it) serves the new consumers on both workers', async () => {
+    // Consumer CONSUMERS is new, and in an acl group (every 10th is).
+    writeFileSync(gw.configPath, scaleConfig({ routes: ROUTES, consumers: CONSUMERS + 1, upstreamPort: echo.port, tag: '-v2' }));
+    const version = (await gw.status()).workers[0]?.config_version ?? 0;
+    gw.child.kill('SIGHUP');
+    await waitFor('both workers on the reloaded config', async () => {
+      const st = await gw.status();
+      return st.workers.length === 2 && st.workers.every((w) => w.config_version > version);
+    }, { timeoutMs: 60_000, intervalMs: 100 }).catch((e: Error) => assert.fail(`${e.message}\n${gw.output()}`));
+    const r = scaleRouteRequest(ROUTES - 1);
+    const before = echo.requests.length;
+    await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS) } }, 200);
+    for (const rec of echo.requests.slice(before)) assert.equal(rec.headers['x-consumer-username'], `c${CONSUMERS}`);
+    await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS - 10) } }, 200);
+    // The primary reads the reloaded snapshot's bulk (route and consumer names) only now.
+    const metrics = await gw.admin('/metrics');
+    assert.equal(metrics.status, 200);
   });
 });

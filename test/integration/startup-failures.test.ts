@@ -87,6 +87,33 @@ describe('startup failures', () => {
     assertNoSegment(r);
   });
 
+  /** Over LARGE_CONFIG_BYTES (256 KiB): the primary forks its workers before this file compiles. */
+  const largeConfig = (tail = ''): string => {
+    const consumers = Array.from({ length: 12_000 }, (_, i) => `  - username: consumer-${String(i).padStart(6, '0')}\n`).join('');
+    return `_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:9\n    routes:\n      - paths: [/]\nconsumers:\n${consumers}${tail}`;
+  };
+
+  it('a large bad config: its workers were forked before it compiled, none outlives the exit 1 that lists its problems', { timeout: 30000 }, async () => {
+    const bad = path.join(dir, 'large-bad.yml');
+    const text = largeConfig('  - username: last\n    nope: 1\n');
+    assert.ok(Buffer.byteLength(text) > 256 * 1024);
+    fs.writeFileSync(bad, text);
+    const r = await runCli(['start', '--config', bad], 25000, env());
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /large-bad\.yml: 1 error in declarative config/);
+    assert.match(r.stderr, /large-bad\.yml:12009:\d+: consumers\[12000\]\.nope: unknown field/);
+    assertNoSegment(r);
+  });
+
+  it('a large config whose early-forked workers cannot load uWS: exits 1, said once', { timeout: 30000 }, async () => {
+    const large = path.join(dir, 'large.yml');
+    fs.writeFileSync(large, largeConfig());
+    const r = await runCli(['start', '--config', large], 25000, { ...env(), HYPERWAY_UWS: 'no-such-package' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.match(/^hyperway: no uWebSockets/gm)?.length, 1, `said once:\n${r.stderr}`);
+    assertNoSegment(r);
+  });
+
   it('exits 1 when a worker keeps dying before it ever serves', { timeout: 30000 }, async () => {
     // Preloaded into every node process of the gateway; only workers carry HYPERWAY_ROLE=worker.
     const crash = path.join(dir, 'crash-worker.js');

@@ -8,6 +8,7 @@ import { Packr } from 'msgpackr';
 import { move } from 'piscina';
 import type { ConfigProblem, ErrorCode } from '../../lib/errors';
 import type { EntitySet } from './flatten';
+import { BULK_FIELDS, snapshotHead, withPackedBulk, type SnapshotBulk, type SnapshotHead } from '../../shared/snapshot-bulk';
 import { loadConfigText, type LoadedConfig } from './load-config';
 
 export interface CompileTask {
@@ -24,29 +25,39 @@ export type CompileResult = Uint8Array | { ok: false; problems: ConfigProblem[];
 const packr = new Packr({ useRecords: true, moreTypes: false });
 
 /**
- * A LoadedConfig as bytes in a buffer of its own (so it can be moved to another thread): a 4-byte
- * length, the snapshot with the warnings and the settings block, then the entities on their own,
- * which unpackLoaded reads only when they are first used (after the workers got the snapshot).
+ * A LoadedConfig as bytes in a buffer of its own (so it can be moved to another thread): two
+ * 4-byte lengths, then the snapshot's head (all but its bulk) with the warnings and the settings
+ * block, the snapshot's bulk (shared/snapshot-bulk.ts: the workers get these very bytes), and the
+ * entities. unpackLoaded reads the bulk and the entities only when they are first used.
  */
 export function packLoaded(loaded: LoadedConfig): Uint8Array {
   const { snapshot, warnings, file, settingsBlock } = loaded;
   // Copied out at once: msgpackr's result is a view of a buffer it goes on writing into.
-  const head = new Uint8Array(packr.pack({ snapshot, warnings, file, settingsBlock }));
+  const head = new Uint8Array(packr.pack({ snapshot: snapshotHead(snapshot), warnings, file, settingsBlock }));
+  const bulk: Record<string, unknown> = {};
+  for (const f of BULK_FIELDS) bulk[f] = snapshot[f];
+  const bulkBytes = new Uint8Array(packr.pack(bulk));
   const tail = packr.pack(loaded.entities);
-  const out = new Uint8Array(4 + head.length + tail.length);
-  new DataView(out.buffer).setUint32(0, head.length);
-  out.set(head, 4);
-  out.set(tail, 4 + head.length);
+  const out = new Uint8Array(8 + head.length + bulkBytes.length + tail.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, head.length);
+  view.setUint32(4, bulkBytes.length);
+  out.set(head, 8);
+  out.set(bulkBytes, 8 + head.length);
+  out.set(tail, 8 + head.length + bulkBytes.length);
   return out;
 }
 
 export function unpackLoaded(bytes: Uint8Array): LoadedConfig {
-  const headLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-  const loaded = packr.unpack(bytes.subarray(4, 4 + headLength)) as Omit<LoadedConfig, 'entities'>;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bulkStart = 8 + view.getUint32(0);
+  const tailStart = bulkStart + view.getUint32(4);
+  const loaded = packr.unpack(bytes.subarray(8, bulkStart)) as Omit<LoadedConfig, 'entities' | 'snapshot'> & { snapshot: SnapshotHead };
+  const snapshot = withPackedBulk(loaded.snapshot, bytes.subarray(bulkStart, tailStart), (b) => packr.unpack(b) as SnapshotBulk);
   let entities: EntitySet | null = null;
-  return Object.defineProperty(loaded, 'entities', {
+  return Object.defineProperty({ ...loaded, snapshot }, 'entities', {
     enumerable: true,
-    get: () => (entities ??= packr.unpack(bytes.subarray(4 + headLength)) as EntitySet),
+    get: () => (entities ??= packr.unpack(bytes.subarray(tailStart)) as EntitySet),
   }) as LoadedConfig;
 }
 

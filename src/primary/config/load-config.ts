@@ -4,6 +4,7 @@
  */
 import { ConfigError, type ConfigProblem, type ErrorCode } from '../../lib/errors';
 import type { Snapshot } from '../../shared/snapshot';
+import type { Settings } from '../../shared/settings';
 import { compileSnapshot } from './compile';
 import { parseConfigText, readConfigText, type ParsedConfig } from './load';
 import { isRecord, Problems } from './problems';
@@ -37,8 +38,7 @@ interface Checked {
   settingsBlock: unknown;
 }
 
-function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
-  const parsed = parseConfigText(text, file);
+function check(parsed: ParsedConfig, env: NodeJS.ProcessEnv): Checked {
   const pr = new Problems();
   pr.quotedScalar = (path) => parsed.isQuotedScalar(path);
   const model = validateDeclarative(parsed.value, pr);
@@ -60,9 +60,33 @@ function check(text: string, file: string, env: NodeJS.ProcessEnv): Checked {
   };
 }
 
+/**
+ * A parsed config whose settings are known before the rest is validated: the primary creates the
+ * shared segment and forks its workers from them at start, and they boot while finish() compiles.
+ */
+export interface StagedConfig {
+  /** The settings the file and the environment give, or null when they have a problem (finish() then reports it with every other one). */
+  settings: Settings | null;
+  /** Validate + compile, exactly as loadConfigText: throws ConfigError listing every problem. */
+  finish(version: number): LoadedConfig;
+}
+
+/** Parse (throws ConfigError on a syntax error) and resolve the settings; the rest waits for finish(). */
+export function stageConfigText(text: string, file: string, env: NodeJS.ProcessEnv): StagedConfig {
+  const parsed = parseConfigText(text, file);
+  // Resolved again by finish(), into the problems it reports (settings are a few dozen values).
+  const pr = new Problems();
+  const settings = resolveSettingsInto(isRecord(parsed.value) ? parsed.value.hyperway : undefined, env, pr);
+  return { settings: pr.count === 0 ? settings : null, finish: (version) => loadParsed(parsed, file, env, version) };
+}
+
 /** Same as loadConfigFile, from text (Admin API `POST /config`, tests, the compile pool). */
 export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
-  const c = check(text, file, env);
+  return loadParsed(parseConfigText(text, file), file, env, version);
+}
+
+function loadParsed(parsed: ParsedConfig, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
+  const c = check(parsed, env);
   if (!c.build) throw new ConfigError(file, c.problems, c.code);
   // Compile first: flattenModel then takes the model's records over (compile only reads them).
   const snapshot = c.build(version);
@@ -78,7 +102,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, version: nu
 /** For `hyperway check`: problems (empty = valid) and warnings; config problems never throw. */
 export function checkConfigFile(file: string, env: NodeJS.ProcessEnv): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
   try {
-    const c = check(readConfigText(file), file, env);
+    const c = check(parseConfigText(readConfigText(file), file), env);
     return { problems: c.problems, warnings: c.warnings };
   } catch (e) {
     if (e instanceof ConfigError) return { problems: e.problems, warnings: [] };

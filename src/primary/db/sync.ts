@@ -16,6 +16,7 @@ import { connectClient, type PgSettings } from './pool';
 import { readAll, type DbContent, type PgStore } from './pg-store';
 import { NOTIFY_CHANNEL } from './schema';
 import { writeCache } from './cache';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 /** How soon a lost LISTEN connection is tried again. */
 const RECONNECT_MS = 500;
@@ -147,7 +148,7 @@ export class DbSync {
       const loaded = Buffer.byteLength(text) > LARGE_CONFIG_BYTES
         ? await compileInPool(text, store.stateFile, env, current.version + 1).finally(() => closeCompilePool())
         : loadConfigText(text, store.stateFile, env, current.version + 1);
-      next = prepare({ ...loaded.snapshot, settings: current.settings });
+      next = prepare(snapshotWith(loaded.snapshot, { settings: current.settings }));
       entities = loaded.entities;
     } catch (e) {
       if (this.#rejected !== content.version) log('error', 'the database holds a configuration this node rejects; keeping the running one', { version: content.version, reason: (e as Error).message });

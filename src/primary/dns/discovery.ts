@@ -19,6 +19,7 @@ import { expandTargets, targetNames } from './expand';
 import { readHostsFile } from './hosts';
 import { Lookup, type OrderEntry } from './lookup';
 import { Resolver, systemNameservers, type Nameserver } from './resolver';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 /** Longest the primary waits at start for first answers before workers spawn (a slow name resolves later). */
 const START_WAIT_MS = 5000;
@@ -97,7 +98,7 @@ export class Discovery {
       const current = target.snapshot;
       const raw = this.#raws.get(current.hash);
       if (raw === undefined) return;
-      const next = this.#build({ ...raw, version: current.version + 1, settings: current.settings });
+      const next = this.#build(snapshotWith(raw, { version: current.version + 1, settings: current.settings }));
       const r = await rollOut(target, next);
       if (r.ok) log('info', 'dns: target addresses changed; workers updated', { version: next.version });
       else log('error', 'dns: roll-out of new target addresses failed', { reason: r.reason });

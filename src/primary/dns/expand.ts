@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import type { Snapshot, TargetSnap } from '../../shared/snapshot';
 import type { View } from './cache';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 export interface Expanded {
   snapshot: Snapshot;
@@ -52,5 +53,5 @@ export function expandTargets(snapshot: Snapshot, view: (name: string) => View):
     }
     return { ...u, targets };
   });
-  return { snapshot: { ...snapshot, upstreams }, failed };
+  return { snapshot: snapshotWith(snapshot, { upstreams }), failed };
 }

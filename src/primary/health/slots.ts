@@ -8,6 +8,7 @@
 import type { Snapshot, TargetSnap } from '../../shared/snapshot';
 import { resetSlot } from '../../shared/target-table';
 import { log } from '../../lib/log';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 export class SlotMap {
   readonly #table: Int32Array | null;
@@ -52,7 +53,7 @@ export class SlotMap {
       this.#warned = true;
       log('warn', 'target table full: targets beyond target_slots take traffic without health checks', { targetSlots: this.#capacity, untracked: missing });
     }
-    return { ...snapshot, upstreams };
+    return snapshotWith(snapshot, { upstreams });
   }
 
   #take(): number {

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../../lib/errors';
-import { compileInPool, LARGE_CONFIG_BYTES, loadConfigText, type LoadedConfig } from '../config';
+import { compileInPool, LARGE_CONFIG_BYTES, loadConfigText, stageConfigText, type LoadedConfig, type StagedConfig } from '../config';
 import { readConfigText } from '../config/load';
 import { fastYaml } from '../config/fast-yaml';
 import { sha256, stateFileFor, type StateFile } from './file-store';
@@ -49,16 +49,29 @@ export function readSource(configFile: string): Source {
 }
 
 /**
- * readSource, then the same validation + compile as a file: large ones on the compile pool, so
- * the primary's loop keeps turning, unless `inline` (at start, when nothing else runs on that
- * loop yet: the thread's start and its hand-off are then pure cost).
+ * readSource, then the same validation + compile as a file (a reload): large ones on the compile
+ * pool, so the primary's loop keeps turning. At start, stageSource below.
  */
-export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number, inline = false): Promise<{ loaded: LoadedConfig; source: Source }> {
+export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number): Promise<{ loaded: LoadedConfig; source: Source }> {
   const source = readSource(configFile);
-  const loaded = !inline && Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
+  const loaded = Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
     ? await compileInPool(source.text, source.file, env, version)
     : loadConfigText(source.text, source.file, env, version);
   return { loaded, source };
+}
+
+/**
+ * At start: readSource, parsed, with the settings resolved before the rest is validated and
+ * compiled (staged.finish()), so the primary can fork its workers in between; null settings for a
+ * file under LARGE_CONFIG_BYTES (its compile is shorter than a worker's boot: nothing to overlap,
+ * and a bad small file keeps failing before any process starts).
+ */
+export function stageSource(configFile: string, env: NodeJS.ProcessEnv): { staged: StagedConfig; source: Source } {
+  const source = readSource(configFile);
+  if (Buffer.byteLength(source.text) <= LARGE_CONFIG_BYTES) {
+    return { staged: { settings: null, finish: (version) => loadConfigText(source.text, source.file, env, version) }, source };
+  }
+  return { staged: stageConfigText(source.text, source.file, env), source };
 }
 
 /** kong.yml's `hyperway:` block (a loaded config carries its own: LoadedConfig.settingsBlock). */

@@ -10,6 +10,7 @@ import { closeCompilePool, compileInPool, LARGE_CONFIG_BYTES, loadConfigText, ty
 import { rollOut, type RolloutTarget } from '../rollout';
 import type { EntityStore, EntityView } from './types';
 import type { Snapshot } from '../../shared/snapshot';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 export type ChangeOutcome =
   | { ok: true; entities: EntitySet; unchanged?: boolean }
@@ -77,7 +78,7 @@ export class ConfigWriter {
       await closeCompilePool();
     }
     // Settings come from kong.yml and the environment: an entity change never moves them.
-    const next = this.#prepare({ ...loaded.snapshot, settings: current.settings });
+    const next = this.#prepare(snapshotWith(loaded.snapshot, { settings: current.settings }));
     if (onlyIfChanged && next.hash === current.hash) return { ok: true, entities: loaded.entities, unchanged: true };
     if (next.hash !== current.hash) {
       const r = await rollOut(this.#target, next);
@@ -90,7 +91,7 @@ export class ConfigWriter {
       await this.store.commit(loaded.entities);
     } catch (e) {
       // Workers already serve the change, the disk does not hold it: go back, so both agree.
-      const back = await rollOut(this.#target, { ...current, version: this.#target.snapshot.version + 1 });
+      const back = await rollOut(this.#target, snapshotWith(current, { version: this.#target.snapshot.version + 1 }));
       const reason = `cannot write ${this.store.stateFile}: ${(e as Error).message}`;
       log('error', 'admin API change not persisted; rolled back', { reason, rolledBack: back.ok });
       const conflict = (e as { conflict?: Record<string, string> }).conflict;

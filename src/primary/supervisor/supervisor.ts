@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { Segment } from '../../shared/shm';
 import { clearSlot, readSlot } from '../../shared/counter-slab';
 import type { Snapshot } from '../../shared/snapshot';
-import { encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
+import type { Settings } from '../../shared/settings';
+import { encodeApply, encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
 import { forkWorker } from './spawn';
 import { nextBackoff, HeartbeatWatch } from './restart';
 import { log } from '../../lib/log';
@@ -38,7 +39,13 @@ export class Supervisor extends EventEmitter {
   /** The uWS build the workers loaded (reported when they listen). */
   uws: { source: string; version: string } | null = null;
   readonly #seg: Segment;
-  #snapshot: Snapshot;
+  /** null until the first apply(). */
+  #snapshot: Snapshot | null = null;
+  /** The settings workers are forked with before there is a snapshot (log level, header limit). */
+  readonly #bootSettings: Settings;
+  #forked = false;
+  /** Workers get config:apply only from start() on (the primary installs its 'ready' handler first). */
+  #started = false;
   /**
    * #snapshot's `config:apply` message, packed once and sent as is to every worker (and to every
    * worker that starts while it is current): packing 100,000 consumers once per worker cost the
@@ -52,10 +59,10 @@ export class Supervisor extends EventEmitter {
   /** The build this primary started from (build-id.ts): a worker forked from other code refuses to serve. */
   readonly #codeId = codeId();
 
-  constructor(seg: Segment, snapshot: Snapshot, count: number) {
+  constructor(seg: Segment, settings: Settings, count: number) {
     super();
     this.#seg = seg;
-    this.#snapshot = snapshot;
+    this.#bootSettings = settings;
     for (let id = 0; id < count; id++) {
       this.workers.push({
         id, child: null, pid: 0, startedAt: 0, restarts: 0, listening: false, ackedVersion: 0,
@@ -64,13 +71,33 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  get snapshot(): Snapshot { return this.#snapshot; }
+  get snapshot(): Snapshot {
+    if (this.#snapshot === null) throw new Error('the supervisor has no snapshot before its first apply()');
+    return this.#snapshot;
+  }
 
-  start(): void {
-    // Every process first, then the config: the workers boot while the snapshot is packed.
+  get #settings(): Settings {
+    return this.#snapshot?.settings ?? this.#bootSettings;
+  }
+
+  /**
+   * Forks every worker (once), before there may be a snapshot: they boot (Node, uWS, the segment)
+   * while the primary compiles the config, and wait for the config:apply that start() sends.
+   */
+  fork(): void {
+    if (this.#forked) return;
+    this.#forked = true;
     for (const w of this.workers) this.#fork(w);
-    for (const w of this.workers) this.#sendConfig(w);
     this.#watch = setInterval(() => this.#checkHeartbeats(), 250);
+  }
+
+  /** Every worker gets the snapshot of the first apply() (forked now unless fork() came first). */
+  start(): void {
+    if (this.#snapshot === null) throw new Error('Supervisor.start() before any apply()');
+    // Every process first, then the config: the workers boot while the snapshot is packed.
+    this.fork();
+    this.#started = true;
+    for (const w of this.workers) this.#sendConfig(w);
   }
 
   allListening(): boolean {
@@ -82,7 +109,7 @@ export class Supervisor extends EventEmitter {
     for (const w of this.workers) if (w.child !== null) this.#send(w, { kind: 'logs:reopen' });
   }
 
-  /** Hot apply: every live worker gets the new snapshot; new workers start with it. */
+  /** Hot apply: every live worker gets the new snapshot (once started); new workers start with it. */
   apply(snapshot: Snapshot): void {
     this.#snapshot = snapshot;
     this.#applyMessage = null;
@@ -96,8 +123,8 @@ export class Supervisor extends EventEmitter {
 
   /** The current snapshot to one worker, from the message packed once for all of them. */
   #sendConfig(w: WorkerHandle): void {
-    if (w.child === null || !w.child.connected) return;
-    this.#applyMessage ??= encodeMessage({ kind: 'config:apply', snapshot: this.#snapshot });
+    if (!this.#started || w.child === null || !w.child.connected || this.#snapshot === null) return;
+    this.#applyMessage ??= encodeApply(this.#snapshot);
     this.#sendPacked(w, this.#applyMessage);
   }
 
@@ -111,7 +138,7 @@ export class Supervisor extends EventEmitter {
     w.ackedVersion = 0;
     let child: ChildProcess;
     try {
-      child = forkWorker(w.id, this.#seg.name, this.#snapshot.settings, this.#codeId);
+      child = forkWorker(w.id, this.#seg.name, this.#settings, this.#codeId);
     } catch (e) {
       // Some spawn errors throw (inside the restart timer): the primary must survive them.
       this.#forkFailed(w, (e as Error).message);
@@ -210,7 +237,7 @@ export class Supervisor extends EventEmitter {
 
   #checkHeartbeats(): void {
     const now = Date.now();
-    const timeout = this.#snapshot.settings.workerHeartbeatTimeout;
+    const timeout = this.#settings.workerHeartbeatTimeout;
     for (const w of this.workers) {
       if (w.child === null || this.#stopping) continue;
       const slot = readSlot(this.#seg, w.id);
@@ -244,6 +271,18 @@ export class Supervisor extends EventEmitter {
       child.kill('SIGCONT');
       this.#send(w, { kind: 'shutdown', drainTimeout: drainTimeoutMs });
     })));
+  }
+
+  /**
+   * A start that failed after fork() (the config did not compile): every worker is killed and
+   * resolves once all have exited, so none outlives the primary.
+   */
+  async abort(): Promise<void> {
+    const live = this.workers.map((w) => w.child).filter((c): c is ChildProcess => c !== null && c.pid !== undefined && c.exitCode === null && c.signalCode === null);
+    const exited = Promise.all(live.map((c) => new Promise<void>((resolve) => c.once('exit', () => resolve()))));
+    this.kill();
+    if (this.#watch !== null) clearInterval(this.#watch);
+    await exited;
   }
 
   /** Second signal: no more draining. */

@@ -17,6 +17,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Snapshot } from '../../shared/snapshot';
 import { keyMatchesCert } from '../config/entities/certificates';
 import { log } from '../../lib/log';
+import { snapshotWith } from '../../shared/snapshot-bulk';
 
 let dir: string | null = null;
 let generated: { cert: string; key: string } | null = null;
@@ -115,5 +116,5 @@ export function prepareTls(next: Snapshot): Snapshot {
     if (!name.startsWith('default.') && !current.has(file) && !previous.has(file)) fs.rmSync(file, { force: true });
   }
   previous = current;
-  return { ...next, settings, certificates };
+  return snapshotWith(next, { settings, certificates });
 }

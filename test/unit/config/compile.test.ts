@@ -4,6 +4,8 @@ import { compileToBytes, unpackLoaded } from '../../../src/primary/config/compil
 import { closeCompilePool, compileInPool, loadConfigText } from '../../../src/primary/config';
 import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
+import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
+import { packedBulkOf, snapshotWith } from '../../../src/shared/snapshot-bulk';
 
 const TEXT = doc(`services:
   - name: s
@@ -53,6 +55,27 @@ test('compile-task: a packed config, or problems instead of a throw', () => {
   assert.deepEqual(bad, { ok: false, code: 'HW_ERR_CONFIG_INVALID', problems: [{ path: '_format_version', message: 'required field missing (a declarative config starts with _format_version: "3.0")', line: 1, column: 1 }] });
   const yamlBad = compileToBytes({ text: 'a: [', file: 'x.yml', env: {}, version: 3 });
   assert.equal(!(yamlBad instanceof Uint8Array) && yamlBad.code, 'HW_ERR_CONFIG_YAML');
+});
+
+test('config:apply of a compiled-on-the-thread snapshot: its bulk goes as the thread packed it and decodes to the same snapshot', () => {
+  const bytes = compileToBytes({ text: TEXT, file: 'x.yml', env: {}, version: 3 });
+  assert.ok(bytes instanceof Uint8Array);
+  const pooled = unpackLoaded(bytes).snapshot;
+  const bulk = packedBulkOf(pooled);
+  assert.ok(bulk !== null && bulk.length > 0);
+  const decode = (m: Buffer): PrimaryMessage | null => decodeMessage<PrimaryMessage>(m);
+  const sent = encodeApply(pooled);
+  assert.ok(sent.includes(Buffer.from(bulk)), 'the bytes of the thread, as they are');
+  const inline = load(TEXT, {}, 3).snapshot;
+  assert.deepEqual(decode(sent), { kind: 'config:apply', snapshot: inline });
+  // A changed copy (reload.ts, dns/, tls/) keeps them; a spread one is packed whole, the same.
+  const changed = snapshotWith(pooled, { version: 4 });
+  assert.equal(packedBulkOf(changed), bulk);
+  assert.deepEqual(decode(encodeApply(changed)), { kind: 'config:apply', snapshot: { ...inline, version: 4 } });
+  const spread = { ...pooled, version: 5 };
+  assert.equal(packedBulkOf(spread), null);
+  assert.deepEqual(decode(encodeApply(spread)), { kind: 'config:apply', snapshot: { ...inline, version: 5 } });
+  assert.deepEqual(pooled, inline, 'the primary reads the same fields');
 });
 
 test('compileInPool gives the same snapshot as inline, and ConfigError on bad input', async () => {
