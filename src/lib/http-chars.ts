@@ -5,12 +5,18 @@
  * compares them).
  */
 
-/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed), for codes below 128. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+/** A table of the codes below 128: 1 for ASCII digits and letters and for each of `punctuation`. */
+export function alphanumericPlus(punctuation: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const ch of punctuation) t[ch.charCodeAt(0)] = 1;
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
+  for (let c = 0x61; c <= 0x7a; c++) t[c] = 1;
+  return t;
+}
+
+/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed). */
+const TCHAR = alphanumericPlus("!#$%&'*+-.^_`|~");
 
 /** A method or header name: one or more tchars. */
 export function isToken(s: string): boolean {

@@ -3,15 +3,12 @@
  * lives in lib/uri-normalize.ts (the primary's config check uses it too) and is re-exported here.
  */
 import { pct } from '../../lib/uri-normalize';
+import { alphanumericPlus } from '../../lib/http-chars';
 
 export { normalizePath } from '../../lib/uri-normalize';
 
 /** Bytes Kong's escape leaves alone: ``[!#$&'()*+,/:;=?@[\]A-Za-z0-9\-_.~%]``. */
-const UNESCAPED = new Uint8Array(128);
-for (const ch of "!#$&'()*+,/:;=?@[]-_.~%") UNESCAPED[ch.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) UNESCAPED[c] = 1;
-for (let c = 65; c <= 90; c++) UNESCAPED[c] = 1;
-for (let c = 97; c <= 122; c++) UNESCAPED[c] = 1;
+const UNESCAPED = alphanumericPlus("!#$&'()*+,/:;=?@[]-_.~%");
 
 /**
  * Kong's escape of the upstream path: every byte outside
