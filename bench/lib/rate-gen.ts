@@ -62,6 +62,8 @@ interface Conn {
   sent: number;
   measured: boolean;
   busy: boolean;
+  /** The socket connected (a replacement that never did is not replaced at once). */
+  connected: boolean;
 }
 
 export function runRate(spec: RateSpec): Promise<RateOutcome> {
@@ -159,7 +161,7 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
     let open = 0;
     const connectOne = (): void => {
       const socket = connect({ host: spec.host, port: spec.port, noDelay: true });
-      const c: Conn = { socket, reader: new ResponseReader(), due: 0, sent: 0, measured: false, busy: false };
+      const c: Conn = { socket, reader: new ResponseReader(), due: 0, sent: 0, measured: false, busy: false, connected: false };
       conns.push(c);
       const deliver = (status: number): void => onResponse(c, status);
       socket.on('data', (chunk: Buffer) => {
@@ -181,12 +183,21 @@ export function runRate(spec: RateSpec): Promise<RateOutcome> {
         if (open < spec.connections) return reject(new Error(`cannot connect to ${spec.host}:${spec.port}`));
         // A connection lost mid-run is replaced, so that what waits for one is served (and the
         // event loop never runs dry with requests still due: the process would exit without a result).
-        if (!finished) {
+        const k = conns.indexOf(c);
+        if (k >= 0) conns.splice(k, 1);
+        if (finished) return;
+        if (c.connected) {
           reconnects++;
           connectOne();
+        } else {
+          // The target refuses a replacement (it is down): try again in a while, not in a loop.
+          setTimeout(() => {
+            if (!finished) connectOne();
+          }, 100);
         }
       });
       socket.once('connect', () => {
+        c.connected = true;
         if (open < spec.connections) {
           idle.push(c);
           if (++open === spec.connections) {

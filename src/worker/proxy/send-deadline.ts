@@ -55,12 +55,14 @@ export function unstall(r: Stallable): void {
 }
 
 function sweep(): void {
+  // send_timeout 0 (a reload may set it while responses are stalled) means never: drop, never cut.
+  const never = timeoutMs <= 0;
   const limit = performance.now() - timeoutMs;
   // From the end: a delete moves the last entry, already seen, into the freed index.
   for (let i = stalled.size - 1; i >= 0; i--) {
     if (i >= stalled.size) continue; // a cut's handler unstalled others
     const r = stalled.at(i);
-    if (r.settled) {
+    if (r.settled || never) {
       stalled.delete(r);
       continue;
     }

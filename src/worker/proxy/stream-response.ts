@@ -100,6 +100,17 @@ export class StreamedResponse extends RequestContext implements Stallable, HeadS
     return this.state >= RESPONSE_STATE.ENDING;
   }
 
+  /** A response that ends (or whose client left) leaves the send_timeout watch now, not at the next sweep. */
+  override finish(): void {
+    unstall(this);
+    super.finish();
+  }
+
+  override onAborted(): void {
+    unstall(this);
+    super.onAborted();
+  }
+
   /** The upstream's final head (status >= 200) is in: judge its framing, then write it or hold it. */
   startResponse(status: number, rawHeaders: Buffer[]): void {
     this.status = status;
