@@ -5,9 +5,9 @@
  * compares them).
  */
 
-/** A table of the codes below 128: 1 for ASCII digits and letters and for each of `punctuation`. */
-export function alphanumericPlus(punctuation: string): Uint8Array {
-  const t = new Uint8Array(128);
+/** A table of `size` codes (128 or 256): 1 for ASCII digits and letters and for each of `punctuation`. */
+export function alphanumericPlus(punctuation: string, size = 128): Uint8Array {
+  const t = new Uint8Array(size);
   for (const ch of punctuation) t[ch.charCodeAt(0)] = 1;
   for (let c = 0x30; c <= 0x39; c++) t[c] = 1;
   for (let c = 0x41; c <= 0x5a; c++) t[c] = 1;
@@ -15,8 +15,8 @@ export function alphanumericPlus(punctuation: string): Uint8Array {
   return t;
 }
 
-/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed). */
-const TCHAR = alphanumericPlus("!#$%&'*+-.^_`|~");
+/** RFC 9110 tchar: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA (1 = allowed), one entry per byte. */
+export const TCHAR = alphanumericPlus("!#$%&'*+-.^_`|~", 256);
 
 /** A method or header name: one or more tchars. */
 export function isToken(s: string): boolean {
@@ -24,7 +24,7 @@ export function isToken(s: string): boolean {
   if (n === 0) return false;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 127 || TCHAR[c] === 0) return false;
+    if (c > 0xff || TCHAR[c] === 0) return false;
   }
   return true;
 }

@@ -11,6 +11,7 @@
  * Names and values are handed on as subarrays of the received bytes, as undici's rawHeaders.
  */
 import { BAD } from './errors';
+import { TCHAR } from '../../lib/http-chars';
 
 export interface ResponseHead {
   status: number;
@@ -36,12 +37,6 @@ const SP = 32;
 const HT = 9;
 const COLON = 58;
 
-/** tchar (RFC 9110 5.6.2): what a header name may hold. */
-const TCHAR = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  const ch = String.fromCharCode(c);
-  TCHAR[c] = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(ch) ? 1 : 0;
-}
 /** What a field value or reason phrase may hold: HTAB, SP, VCHAR, obs-text. */
 const VCHAR = new Uint8Array(256);
 for (let c = 0; c < 256; c++) VCHAR[c] = c === HT || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
