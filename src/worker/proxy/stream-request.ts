@@ -289,22 +289,8 @@ export class RequestBody implements SpillOwner, ChunkSource {
 
   feed(sink: ChunkSink): void {
     if (sink !== this.#sink) return;
-    this.#stallClockStops();
-    const q = this.#queue;
-    let room = true;
-    while (q.length > 0) {
-      const c = q.shift() as Buffer;
-      this.#queued -= c.length;
-      this.consumed = true;
-      if (!sink.chunk(c)) {
-        room = false;
-        break;
-      }
-    }
-    if (!room) {
+    if (!this.#handOver(sink)) {
       this.#sinkWaiting = false;
-      // The upstream is not taking bytes: it has write_timeout to take some.
-      this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
     } else if (this.#ended) {
       this.#sinkWaiting = false;
       this.#sink = null;
@@ -313,10 +299,7 @@ export class RequestBody implements SpillOwner, ChunkSource {
     } else {
       this.#sinkWaiting = true;
     }
-    if (this.#paused && this.#queued < LOW_WATER && !this.#ended) {
-      this.#paused = false;
-      this.#res.resume();
-    }
+    this.#resumeBelowLowWater();
   }
 
   detach(sink: ChunkSink): void {
@@ -330,22 +313,35 @@ export class RequestBody implements SpillOwner, ChunkSource {
   pull(s: BodyStream): void {
     if (s !== this.#stream) return;
     s.wanting = true;
-    this.#stallClockStops();
-    while (this.#queue.length > 0) {
-      const c = this.#queue.shift() as Buffer;
-      this.#queued -= c.length;
-      this.consumed = true;
-      if (!s.push(c)) {
-        s.wanting = false;
-        // The upstream is not taking bytes: it has write_timeout to ask for more.
-        this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
-        break;
-      }
-    }
+    if (!this.#handOver(s)) s.wanting = false;
     if (this.#queue.length === 0 && this.#ended) {
       s.wanting = false;
       s.push(null);
     }
+    this.#resumeBelowLowWater();
+  }
+
+  /**
+   * Hands queued chunks to the try (the own client's sink, or undici's BodyStream) until it is
+   * full or none is left. False when it filled: the upstream is not taking bytes, and has
+   * write_timeout to take more.
+   */
+  #handOver(taker: ChunkTaker): boolean {
+    this.#stallClockStops();
+    const q = this.#queue;
+    while (q.length > 0) {
+      const c = q.shift() as Buffer;
+      this.#queued -= c.length;
+      this.consumed = true;
+      if (!taker.chunk(c)) {
+        this.#stallTimer = setTimeout(writeTimedOut, this.#writeTimeout, this.#owner);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #resumeBelowLowWater(): void {
     if (this.#paused && this.#queued < LOW_WATER && !this.#ended) {
       this.#paused = false;
       this.#res.resume();
@@ -389,7 +385,12 @@ export class RequestBody implements SpillOwner, ChunkSource {
   }
 }
 
-class BodyStream extends Readable {
+/** What #handOver() gives chunks to: false once it holds enough. */
+interface ChunkTaker {
+  chunk(c: Buffer): boolean;
+}
+
+class BodyStream extends Readable implements ChunkTaker {
   wanting = false;
   readonly #owner: RequestBody;
   constructor(owner: RequestBody) {
@@ -398,5 +399,8 @@ class BodyStream extends Readable {
   }
   override _read(): void {
     this.#owner.pull(this);
+  }
+  chunk(c: Buffer): boolean {
+    return this.push(c);
   }
 }

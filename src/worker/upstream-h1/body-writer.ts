@@ -18,6 +18,22 @@ export interface BodyOwner {
   bodyCut(): void;
 }
 
+/**
+ * One body chunk to `s`: as it is, or framed as an HTTP/1.1 chunk (size line, data, CRLF: three
+ * writes, which the caller corks into one). Returns the last write's result.
+ */
+export function writeBodyChunk(s: Socket, chunk: Buffer, chunked: boolean): boolean {
+  if (!chunked) return s.write(chunk);
+  s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+  s.write(chunk);
+  return s.write('\r\n', 'latin1');
+}
+
+/** The chunked body's end (the last, empty chunk; no trailers). */
+export function writeLastChunk(s: Socket): void {
+  s.write('0\r\n\r\n', 'latin1');
+}
+
 export class BodyWriter {
   readonly #owner: BodyOwner;
   #body: Readable | null = null;
@@ -64,16 +80,9 @@ export class BodyWriter {
 
   readonly #onData = (chunk: Buffer): void => {
     const s = this.#owner.socket;
-    let ok: boolean;
-    if (this.#chunked) {
-      s.cork();
-      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      s.write(chunk);
-      ok = s.write('\r\n', 'latin1');
-      s.uncork();
-    } else {
-      ok = s.write(chunk);
-    }
+    if (this.#chunked) s.cork();
+    const ok = writeBodyChunk(s, chunk, this.#chunked);
+    if (this.#chunked) s.uncork();
     if (!ok && this.#body !== null) {
       this.#paused = true;
       this.#body.pause();
@@ -82,7 +91,7 @@ export class BodyWriter {
 
   readonly #onEnd = (): void => {
     this.detach();
-    if (this.#chunked) this.#owner.socket.write('0\r\n\r\n', 'latin1');
+    if (this.#chunked) writeLastChunk(this.#owner.socket);
     this.#owner.bodySent();
   };
 

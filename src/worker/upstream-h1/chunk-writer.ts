@@ -6,7 +6,7 @@
  * wait unsent the writer takes nothing more until the socket's 'drain'; meanwhile the source's
  * write_timeout clock runs and its queue fills until it pauses the client (stream-request.ts).
  */
-import type { BodyOwner } from './body-writer';
+import { writeBodyChunk, writeLastChunk, type BodyOwner } from './body-writer';
 import type { ChunkSink, ChunkSource } from './types';
 
 /** Unsent bytes in the socket above which no more chunks are taken until 'drain'. */
@@ -70,13 +70,7 @@ export class ChunkWriter implements ChunkSink {
   chunk(c: Buffer): boolean {
     const s = this.#owner.socket;
     this.taken++;
-    if (this.#chunked) {
-      s.write(`${c.length.toString(16)}\r\n`, 'latin1');
-      s.write(c);
-      s.write('\r\n', 'latin1');
-    } else {
-      s.write(c);
-    }
+    writeBodyChunk(s, c, this.#chunked);
     if (s.writableLength < SOCKET_LIMIT) return true;
     this.#full = true;
     return false;
@@ -84,7 +78,7 @@ export class ChunkWriter implements ChunkSink {
 
   end(): void {
     this.detach();
-    if (this.#chunked) this.#owner.socket.write('0\r\n\r\n', 'latin1');
+    if (this.#chunked) writeLastChunk(this.#owner.socket);
     this.#owner.bodySent();
   }
 
