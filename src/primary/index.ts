@@ -15,6 +15,7 @@ import { Supervisor } from './supervisor/supervisor';
 import { startAdminServer } from './admin/server';
 import { Reloader } from './reload';
 import { createSegment, destroySegment, stampAlive, SHM_PREFIX, type Segment } from '../shared/shm';
+import { abortStart, StartGuard } from './start-guard';
 import { regionWords } from './shm-plan';
 import { initMetricsRegion } from '../shared/metrics-table';
 import { MetricsCollector, metricsLayout } from './metrics/collect';
@@ -49,7 +50,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     if (reloadNow !== null) reloadNow();
     else hupWhileLoading = true;
   });
-  const { fromFile, db, source, workers, health, discovery, prepare } = await loadFirst(opts);
+  // SIGTERM, SIGINT and SIGQUIT likewise: one that arrives while the first config loads stops the
+  // workers already forked and removes the segment (start-guard.ts).
+  const guard = new StartGuard(() => opts.onShutdown?.());
+  const { fromFile, db, source, workers, health, discovery, prepare } = await loadFirst(opts, guard);
   const loaded = db?.loaded ?? fromFile;
   const { snapshot } = loaded;
   const file = opts.configFile;
@@ -91,9 +95,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     process.exit(code);
   };
   // SIGTERM (systemd), SIGINT (Ctrl-C, pm2) and SIGQUIT (Kong's `kong quit`, its Docker
-  // STOPSIGNAL) all drain gracefully. SIGHUP reloads the config file and SIGUSR1 reopens log
+  // STOPSIGNAL) all drain gracefully from here on (before, start-guard.ts aborts). SIGHUP reloads the config file and SIGUSR1 reopens log
   // files (logrotate's postrotate), as they do for nginx.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(signal, () => void shutdown(signal, 0));
+  guard.loaded((signal) => void shutdown(signal, 0));
   const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, next.settingsBlock, src.configSha));
   const reload = (): void => {
     // Through the writer queue: a reload never interleaves with an Admin API change.
@@ -181,32 +185,39 @@ interface FirstLoad {
  * boot (Node, uWS, the segment: about a second) while it validates and compiles. Whatever fails
  * after that kills them and removes the segment before the error goes up to be reported.
  */
-async function loadFirst(opts: PrimaryOptions): Promise<FirstLoad> {
+async function loadFirst(opts: PrimaryOptions, guard: StartGuard): Promise<FirstLoad> {
   // kong.yml, or the Admin API's state file next to it (store/source.ts says which wins), parsed.
   // Compiled on this thread: before the first load there is no Admin API whose turn it would
   // delay, and a large file's trip through the compile thread cost seconds.
   const { staged, source } = stageSource(opts.configFile, opts.env);
-  let workers = staged.settings === null ? null : bootWorkers(staged.settings, true);
+  let workers = staged.settings === null ? null : bootWorkers(staged.settings, true, guard);
   try {
     const fromFile = staged.finish(1);
+    // The compile ran on this thread: a stop signal sent meanwhile is dispatched now.
+    await guard.yieldToSignals();
     // database = postgres: entities from Postgres (or its local cache while it is down), settings from kong.yml.
     const db = fromFile.snapshot.settings.database === 'postgres' ? await (await import('./db/mode')).openDatabase(fromFile, fromFile.settingsBlock, opts.env) : null;
+    await guard.checkpoint();
     const { snapshot, warnings, file } = db?.loaded ?? fromFile;
     await closeCompilePool();
+    await guard.checkpoint();
     configureLog(snapshot.settings.logLevel, 'primary');
     for (const line of db?.notices ?? source.notices) process.stderr.write(line + '\n');
     if (warnings.length > 0) process.stderr.write(formatProblems(file, warnings, 'warning') + '\n');
     // A small file: the workers are forked by supervisor.start(), as they always were.
-    workers ??= bootWorkers(snapshot.settings, false);
+    workers ??= bootWorkers(snapshot.settings, false, guard);
     const health = new HealthChecks(workers.segment);
     // Hostname targets become their DNS addresses before health slots are assigned (primary/dns/);
     // certificates become files the workers' uWS can load (primary/tls/).
     const discovery = new Discovery(health);
     await discovery.resolveFirst(snapshot);
+    await guard.checkpoint();
     const prepare = (next: Snapshot): Snapshot => prepareTls(discovery.prepare(next));
     workers.supervisor.apply(prepare(snapshot));
     return { fromFile, db, source, workers, health, discovery, prepare };
   } catch (e) {
+    // After a stop signal its handler aborts (and exits 0), not this.
+    await guard.checkpoint();
     if (workers !== null) await abortStart(workers.supervisor, workers.segment);
     throw e;
   }
@@ -229,7 +240,7 @@ interface Workers {
  * What the settings alone decide: the shared segment (its sizes, the worker count) and the
  * supervisor; with `fork`, its workers are forked now, to get their config from start().
  */
-function bootWorkers(settings: Settings, fork: boolean): Workers {
+function bootWorkers(settings: Settings, fork: boolean, guard: StartGuard): Workers {
   const count = settings.workers > 0 ? settings.workers : os.availableParallelism();
   const segment = createSegment(process.pid, count, SHM_PREFIX, regionWords(settings));
   initMetricsRegion(segment, metricsLayout(settings));
@@ -238,12 +249,7 @@ function bootWorkers(settings: Settings, fork: boolean): Workers {
   supervisor.on('spawning', (id: number) => collector.retire(id));
   const w: Workers = { segment, supervisor, collector, count, fatal: null, keepFatal: (err) => void (w.fatal ??= err) };
   supervisor.on('fatal', w.keepFatal);
+  guard.hold(supervisor, segment);
   if (fork) supervisor.fork();
   return w;
-}
-
-/** A start that fails before serving: no worker outlives it, no segment is left behind. */
-async function abortStart(supervisor: Supervisor, segment: Segment): Promise<void> {
-  await supervisor.abort();
-  destroySegment(segment);
 }

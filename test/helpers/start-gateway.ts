@@ -246,9 +246,10 @@ export interface CliResult {
  * Runs the CLI to completion (`check`, or a `start` that must fail): exit code, both streams and
  * the pid. `env` is added to the clean environment of gatewayEnv(). The CLI leads a process group
  * of its own: once the primary has exited (or at the timeout) the whole group is killed, so a
- * worker it left is never left running.
+ * worker it left is never left running. `onSpawn` gets the child as soon as it is spawned (to
+ * signal it while it starts).
  */
-export function runCli(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv = {}, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const spawnedAt = Date.now();
     const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: gatewayEnv(env), detached: true });
@@ -258,6 +259,7 @@ export function runCli(args: string[], timeoutMs = 15000, env: NodeJS.ProcessEnv
       return;
     }
     trackGroup(pgid);
+    onSpawn?.(child);
     let settled = false;
     let stdout = '';
     let stderr = '';

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { runCli, startGateway, type CliResult, type Gateway } from '../helpers/start-gateway';
 import { freePorts, listenLocal } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
+import { groupMembers } from '../helpers/proc';
 
 /**
  * Segments of the primary with this pid (`hyperway.<pid>.<8 hex>`). Only its own: other gateways
@@ -88,8 +89,8 @@ describe('startup failures', () => {
   });
 
   /** Over LARGE_CONFIG_BYTES (256 KiB): the primary forks its workers before this file compiles. */
-  const largeConfig = (tail = ''): string => {
-    const consumers = Array.from({ length: 12_000 }, (_, i) => `  - username: consumer-${String(i).padStart(6, '0')}\n`).join('');
+  const largeConfig = (tail = '', count = 12_000): string => {
+    const consumers = Array.from({ length: count }, (_, i) => `  - username: consumer-${String(i).padStart(6, '0')}\n`).join('');
     return `_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:9\n    routes:\n      - paths: [/]\nconsumers:\n${consumers}${tail}`;
   };
 
@@ -112,6 +113,36 @@ describe('startup failures', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.match(/^hyperway: no uWebSockets/gm)?.length, 1, `said once:\n${r.stderr}`);
     assertNoSegment(r);
+  });
+
+  it('a SIGTERM while a large config compiles (its workers already forked): they are stopped, its segment is removed, exit 0', { timeout: 30000 }, async () => {
+    const large = path.join(dir, 'large-stopped.yml');
+    // About 1.2 MB: its compile, on the primary's thread after the fork, takes about a second here.
+    fs.writeFileSync(large, largeConfig('', 40_000));
+    let segment: string | undefined;
+    let forkedAt = 0;
+    try {
+      const r = await runCli(['start', '--config', large], 25000, { ...env(), HYPERWAY_LOG_LEVEL: 'info' }, (child) => {
+        const pid = child.pid ?? 0;
+        // The segment is created right before the workers are forked; both in the compile window.
+        void waitFor('the segment and both workers', () => {
+          segment ??= segmentsOf(pid)[0];
+          return segment !== undefined && groupMembers(pid).length >= 3;
+        }, { timeoutMs: 20000, intervalMs: 5 }).then(() => {
+          forkedAt = Date.now();
+          child.kill('SIGTERM');
+        }, () => undefined);
+      });
+      assert.ok(segment !== undefined && forkedAt > 0, `the workers were forked before the exit:\n${r.stderr}`);
+      assert.deepEqual({ code: r.code, signal: r.signal }, { code: 0, signal: null }, r.stderr);
+      assert.match(r.stderr, /"msg":"stop signal before the start finished: stopping the workers","signal":"SIGTERM"/);
+      assert.doesNotMatch(r.stderr, /primary started/, 'the signal came while the config compiled');
+      assert.equal(fs.existsSync(`/dev/shm/${segment}`), false, `segment ${segment} is removed`);
+      assert.deepEqual(r.stragglers, [], 'no worker outlived the primary');
+    } finally {
+      // Only the one this start created, and only if the gateway left it.
+      if (segment !== undefined) fs.rmSync(`/dev/shm/${segment}`, { force: true });
+    }
   });
 
   it('exits 1 when a worker keeps dying before it ever serves', { timeout: 30000 }, async () => {
