@@ -90,6 +90,14 @@ export class H1Connection implements BodyOwner {
   #bodyWriter: BodyWriter | null = null;
   /** Writes a request body taken straight from the proxy's queue (a ChunkSource); made for the first one. */
   #chunkWriter: ChunkWriter | null = null;
+  /** The socket is corked on a request head that waits for the first bytes of its ChunkSource body. */
+  #headHeld = false;
+  /** Uncorks a held head (once: the setImmediate that backs it up may come after the body's end). */
+  readonly #releaseHead = (): void => {
+    if (!this.#headHeld) return;
+    this.#headHeld = false;
+    this.socket.uncork();
+  };
 
   constructor(owner: ConnectionOwner) {
     this.#owner = owner;
@@ -144,12 +152,15 @@ export class H1Connection implements BodyOwner {
       // The head goes with the first body bytes (one writev): now when some are queued, else at
       // the latest at the end of this loop turn. A client's first body bytes usually come in the
       // same read as its head, but uWS hands them over after this handler returns (and after the
-      // ticks that follow it): a next-tick uncork would send the head in a write of its own.
+      // ticks that follow it): a next-tick uncork would send the head in a write of its own. A
+      // body that is complete (an empty chunked one: only its last chunk) releases it at once,
+      // here or when its end arrives (bodySent()): nothing more can join that write.
       s.cork();
       s.write(req.head, 'latin1');
+      this.#headHeld = true;
       w.pump();
-      if (w.taken > 0) s.uncork();
-      else setImmediate(uncork, s);
+      if (w.taken > 0) this.#releaseHead();
+      else if (this.#headHeld) setImmediate(this.#releaseHead);
     } else {
       if (body.destroyed || body.readableEnded) {
         this.fail(req, h1Error('HW_ERR_UPSTREAM_DISPATCH', 'the request body stream is no longer readable'));
@@ -172,6 +183,7 @@ export class H1Connection implements BodyOwner {
   // BodyOwner: what the streamed body's writer reports.
 
   bodySent(): void {
+    if (this.#headHeld) this.#releaseHead();
     const req = this.req;
     if (req !== null && !req.done) this.#requestSent(req);
   }
