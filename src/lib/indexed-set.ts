@@ -10,16 +10,19 @@
  * to its successor (for iterators still walking it); once one obsolete table is in the old
  * generation, that link keeps each newer table, and what its entries point to, alive through
  * every scavenge until the next full GC.
+ *
+ * Each kind of set is a subclass that reads and writes its own index field by name (indexOf,
+ * setIndex): an object can sit in sets of different kinds at once, one field each. Not one class
+ * keyed by a field name held in a variable: once a worker used two kinds (readIndex, stallIndex),
+ * its `t[key]` loads and stores went megamorphic, and add + delete took about 3× as long
+ * (bench/indexed-set.ts, bench/results/2026-12-02-vm-2cpu-indexed-set.md).
  */
-/** `K` names the entry's own field that holds its index in this set (-1 while outside): an
- * object can sit in sets of different kinds at once, one field each. */
-export class IndexedSet<K extends string, T extends Record<K, number>> {
+export abstract class IndexedSet<T> {
   readonly #items: T[] = [];
-  readonly #key: K;
 
-  constructor(key: K) {
-    this.#key = key;
-  }
+  /** t's index in this set, -1 while outside. */
+  protected abstract indexOf(t: T): number;
+  protected abstract setIndex(t: T, i: number): void;
 
   get size(): number {
     return this.#items.length;
@@ -31,21 +34,19 @@ export class IndexedSet<K extends string, T extends Record<K, number>> {
   }
 
   add(t: T): void {
-    const k = this.#key;
-    if (t[k] >= 0) return;
-    (t as Record<K, number>)[k] = this.#items.length;
+    if (this.indexOf(t) >= 0) return;
+    this.setIndex(t, this.#items.length);
     this.#items.push(t);
   }
 
   delete(t: T): void {
-    const k = this.#key;
-    const i = t[k];
+    const i = this.indexOf(t);
     if (i < 0) return;
-    (t as Record<K, number>)[k] = -1;
+    this.setIndex(t, -1);
     const last = this.#items.pop() as T;
     if (last !== t) {
       this.#items[i] = last;
-      (last as Record<K, number>)[k] = i;
+      this.setIndex(last, i);
     }
   }
 }

@@ -31,8 +31,19 @@ export interface ReadWatch {
   readExpired(): void;
 }
 
+/** The watch set: entries keep their index in `readIndex`. */
+class ReadWatchSet extends IndexedSet<ReadWatch> {
+  protected indexOf(w: ReadWatch): number {
+    return w.readIndex;
+  }
+
+  protected setIndex(w: ReadWatch, i: number): void {
+    w.readIndex = i;
+  }
+}
+
 export class ReadDeadlines {
-  readonly #watched = new IndexedSet<'readIndex', ReadWatch>('readIndex');
+  readonly #watched = new ReadWatchSet();
   #timer: NodeJS.Timeout | null = null;
   readonly #sweep = (): void => this.#sweepNow();
 

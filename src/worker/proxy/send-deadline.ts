@@ -23,7 +23,18 @@ export interface Stallable {
   cut(): void;
 }
 
-const stalled = new IndexedSet<'stallIndex', Stallable>('stallIndex');
+/** The stalled set: entries keep their index in `stallIndex`. */
+class StalledSet extends IndexedSet<Stallable> {
+  protected indexOf(r: Stallable): number {
+    return r.stallIndex;
+  }
+
+  protected setIndex(r: Stallable, i: number): void {
+    r.stallIndex = i;
+  }
+}
+
+const stalled = new StalledSet();
 let timeoutMs = 60_000;
 let timer: NodeJS.Timeout | null = null;
 
