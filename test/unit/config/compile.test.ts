@@ -6,6 +6,7 @@ import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
 import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
 import { packedBulkOf, snapshotWith } from '../../../src/shared/snapshot-bulk';
+import { Packr } from 'msgpackr';
 
 const TEXT = doc(`services:
   - name: s
@@ -116,4 +117,22 @@ test('loading never mutates the parsed input (compiling twice gives equal snapsh
   const one = load(TEXT).snapshot;
   const two = load(TEXT).snapshot;
   assert.deepEqual(one, two);
+});
+
+test('entities: made when first read, then the same plain lists for every reader (JSON, structuredClone, msgpackr, assignment)', () => {
+  const text = doc('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: k1\nservices:\n  - name: s\n    host: backend\n');
+  const expected = JSON.parse(JSON.stringify(load(text).entities)) as Record<string, Array<Record<string, unknown>>>;
+  assert.equal(expected.keyauth_credentials[0].key, 'k1');
+  assert.deepEqual(expected.keyauth_credentials[0].consumer, { id: expected.consumers[0].id });
+  const fresh = (): ReturnType<typeof load>['entities'] => load(text).entities;
+  assert.deepEqual(structuredClone(fresh()), expected);
+  assert.deepEqual(new Packr({ useRecords: true }).unpack(new Packr({ useRecords: true }).pack(fresh())), expected);
+  const e = fresh();
+  assert.equal(e.services, e.services, 'the same list on every read');
+  e.services.push({ id: 'x' });
+  assert.equal(e.services.length, 2);
+  const assigned = fresh();
+  assigned.routes = [{ id: 'r' }];
+  assert.deepEqual(assigned.routes, [{ id: 'r' }]);
+  assert.deepEqual(assigned.consumers, expected.consumers);
 });
