@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileToBytes, unpackLoaded } from '../../../src/primary/config/compile-task';
-import { closeCompilePool, compileInPool, loadConfigText } from '../../../src/primary/config';
+import { closeCompilePool, compileInPool, compileInPoolEarly, loadConfigText } from '../../../src/primary/config';
 import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
 import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
@@ -135,4 +135,25 @@ test('entities: made when first read, then the same plain lists for every reader
   assigned.routes = [{ id: 'r' }];
   assert.deepEqual(assigned.routes, [{ id: 'r' }]);
   assert.deepEqual(assigned.consumers, expected.consumers);
+});
+
+test('compileInPoolEarly: the snapshot first, the entities once entitiesReady resolved, both as inline; ConfigError on bad input', async () => {
+  const rich = `${TEXT}  - username: bob
+    keyauth_credentials: [{ key: k-1 }]
+    acls: [{ group: gold }]
+hyperway:
+  log_level: warn
+`;
+  try {
+    const inline = loadConfigText(rich, 'x.yml', {}, 4);
+    const { loaded, entitiesReady } = await compileInPoolEarly(rich, 'x.yml', {}, 4);
+    assert.deepEqual(loaded.snapshot, inline.snapshot);
+    assert.deepEqual(loaded.warnings, inline.warnings);
+    assert.deepEqual(loaded.settingsBlock, { log_level: 'warn' });
+    await entitiesReady;
+    assert.deepEqual(loaded.entities, inline.entities);
+    await assert.rejects(compileInPoolEarly('services: []\n', 'x.yml', {}, 6), (e: { code: string; problems: unknown[] }) => e.code === 'HW_ERR_CONFIG_INVALID' && e.problems.length === 1);
+  } finally {
+    await closeCompilePool();
+  }
 });
