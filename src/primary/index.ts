@@ -162,6 +162,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     }
   }
   supervisor.start();
+  // A loaded file's entity lists are made from its validated model when first read
+  // (config/flatten.ts lazyEntitySet): here once every worker serves, unless the Admin API read
+  // them first. Until then the primary's core goes to sending the workers their snapshot.
+  supervisor.once('ready', () => setImmediate(() => void loaded.entities.services));
   log('info', 'primary started', { workers: count, config: file, version: snapshot.version });
   if (hupWhileLoading) {
     log('notice', 'SIGHUP arrived while the config was loading: reloading it');

@@ -6,7 +6,7 @@
  */
 import type { Snapshot } from '../shared/snapshot';
 import { formatAddress, type ListenAddress, type Settings } from '../shared/settings';
-import { closeCompilePool, type LoadedConfig } from './config';
+import { closeCompilePool, loadConfigText, type LoadedConfig } from './config';
 import { loadSource, type Source } from './store/source';
 import { rollOut } from './rollout';
 import type { Supervisor } from './supervisor/supervisor';
@@ -78,23 +78,34 @@ export class Reloader {
     let next: Snapshot;
     let loaded: LoadedConfig;
     let source: Source;
+    let entitiesReady: Promise<void>;
     try {
       // kong.yml, or the Admin API's state file when there is one (store/source.ts says which wins).
-      ({ loaded, source } = await loadSource(this.#file, this.#env, current.version + 1));
+      ({ loaded, source, entitiesReady } = await loadSource(this.#file, this.#env, current.version + 1));
       next = loaded.snapshot;
       for (const line of source.notices) process.stderr.write(line + '\n');
       if (loaded.warnings.length > 0) process.stderr.write(formatProblems(loaded.file, loaded.warnings, 'warning') + '\n');
     } catch (e) {
+      await closeCompilePool();
       const err = e as ConfigError;
       process.stderr.write(`${err.message}\nhyperway: reload rejected; config version ${current.version} stays in place\n`);
       log('error', 'reload rejected', { code: err.code, version: current.version });
       return 'rejected';
-    } finally {
-      await closeCompilePool();
     }
+    // A large file's entity set is still being flattened and packed on the compile thread while the
+    // workers take the snapshot (config/compile-pool.ts compileInPoolEarly); the store takes it after.
+    const entitiesDone = entitiesReady.then(
+      () => true,
+      (e: unknown) => {
+        log('error', 'reload: the entity set did not come back from the compile thread', { err: (e as Error).message });
+        return false;
+      },
+    ).finally(() => closeCompilePool());
+    // Without them (the thread failed after the snapshot came), the file is loaded again here.
+    const withEntities = async (): Promise<LoadedConfig> => ((await entitiesDone) ? loaded : loadConfigText(source.text, source.file, this.#env, loaded.snapshot.version));
     if (next.hash === current.hash) {
       log('notice', 'reload: config unchanged', { version: current.version });
-      this.#onApplied?.(loaded, source);
+      this.#onApplied?.(await withEntities(), source);
       return 'unchanged';
     }
     const settings = { ...next.settings };
@@ -110,12 +121,13 @@ export class Reloader {
     configureLog(settings.logLevel, 'primary');
     const r = await rollOut(this.#supervisor, next);
     if (!r.ok) {
+      await entitiesDone;
       process.stderr.write(`hyperway: reload rolled back: ${r.reason}\n`);
       log('error', 'reload rolled back', { reason: r.reason });
       configureLog(current.settings.logLevel, 'primary');
       return 'rejected';
     }
-    this.#onApplied?.(loaded, source);
+    this.#onApplied?.(await withEntities(), source);
     log('notice', 'config reloaded', { version: next.version, hash: next.hash });
     return 'applied';
   }

@@ -82,5 +82,10 @@ describe('a config of 10,000 routes and 20,000 consumers', () => {
     // The primary reads the reloaded snapshot's bulk (route and consumer names) only now.
     const metrics = await gw.admin('/metrics');
     assert.equal(metrics.status, 200);
+    // The entity store took the reloaded entities (they come from the thread after the snapshot).
+    await waitFor('the Admin API on the reloaded entities', async () => (await gw.admin(`/consumers/c${CONSUMERS}`)).status === 200, { timeoutMs: 10_000, intervalMs: 100 });
+    const key = await gw.admin(`/consumers/c${CONSUMERS}/key-auth`);
+    assert.equal(key.status, 200);
+    assert.equal((JSON.parse(key.text) as { data: Array<{ key: string }> }).data[0]?.key, scaleConsumerKey(CONSUMERS));
   });
 });

@@ -4,6 +4,7 @@
  * to the primary: a structured clone of 100,000 consumers' snapshot and entities cost seconds on
  * both sides. Errors come back as plain problems.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { move } from 'piscina';
 import type { ConfigProblem, ErrorCode } from '../../lib/errors';
@@ -16,6 +17,11 @@ export interface CompileTask {
   file: string;
   env: NodeJS.ProcessEnv;
   version: number;
+  /**
+   * When given (a reload), the loaded config without its entities is posted here as soon as it is
+   * packed, and the task's result is the packed entity set alone (flattened and packed after).
+   */
+  early?: MessagePort;
 }
 
 /** A loaded config packed by packLoaded, or the problems that stopped it. */
@@ -30,14 +36,14 @@ const packr = new Packr({ useRecords: true, moreTypes: false });
  * block, the snapshot's bulk (shared/snapshot-bulk.ts: the workers get these very bytes), and the
  * entities. unpackLoaded reads the bulk and the entities only when they are first used.
  */
-export function packLoaded(loaded: LoadedConfig): Uint8Array {
+export function packLoaded(loaded: LoadedConfig, withEntities = true): Uint8Array {
   const { snapshot, warnings, file, settingsBlock } = loaded;
   // Copied out at once: msgpackr's result is a view of a buffer it goes on writing into.
   const head = new Uint8Array(packr.pack({ snapshot: snapshotHead(snapshot), warnings, file, settingsBlock }));
   const bulk: Record<string, unknown> = {};
   for (const f of BULK_FIELDS) bulk[f] = snapshot[f];
   const bulkBytes = new Uint8Array(packr.pack(bulk));
-  const tail = packr.pack(loaded.entities);
+  const tail = withEntities ? packr.pack(loaded.entities) : new Uint8Array(0);
   const out = new Uint8Array(8 + head.length + bulkBytes.length + tail.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, head.length);
@@ -48,7 +54,8 @@ export function packLoaded(loaded: LoadedConfig): Uint8Array {
   return out;
 }
 
-export function unpackLoaded(bytes: Uint8Array): LoadedConfig {
+/** `entityBytes`: where the packed entities are when `bytes` has none (a task with `early`). */
+export function unpackLoaded(bytes: Uint8Array, entityBytes?: () => Uint8Array): LoadedConfig {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bulkStart = 8 + view.getUint32(0);
   const tailStart = bulkStart + view.getUint32(4);
@@ -57,7 +64,7 @@ export function unpackLoaded(bytes: Uint8Array): LoadedConfig {
   let entities: EntitySet | null = null;
   return Object.defineProperty({ ...loaded, snapshot }, 'entities', {
     enumerable: true,
-    get: () => (entities ??= packr.unpack(bytes.subarray(tailStart)) as EntitySet),
+    get: () => (entities ??= packr.unpack(entityBytes !== undefined ? entityBytes() : bytes.subarray(tailStart)) as EntitySet),
   }) as LoadedConfig;
 }
 
@@ -72,8 +79,11 @@ export function compileToBytes(task: CompileTask): CompileResult {
     if (Array.isArray(err.problems) && err.code) return { ok: false, problems: err.problems, code: err.code };
     return { ok: false, problems: [{ path: '', message: `internal error while compiling: ${err.message ?? String(e)}` }], code: 'HW_ERR_CONFIG_INVALID' };
   }
-  const packed = packLoaded(loaded);
-  return packed;
+  if (task.early === undefined) return packLoaded(loaded);
+  const head = packLoaded(loaded, false);
+  task.early.postMessage(head, [head.buffer as ArrayBuffer]);
+  // Copied out: msgpackr's result is a view of a buffer it goes on writing into.
+  return new Uint8Array(packr.pack(loaded.entities));
 }
 
 export default function compileTask(task: CompileTask): CompileResult {

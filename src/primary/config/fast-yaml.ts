@@ -147,6 +147,15 @@ function flowNode(s: string, i: number): [unknown, number] {
   return [resolvePlain(text), end];
 }
 
+/**
+ * A short array copied to its length: an array grown by push() has room for 17 elements (~150
+ * bytes) after its first. The parsed document lives through validation, and 100,000 one-element
+ * lists (a consumer's credentials) were ~13 MB more for every scavenge to copy.
+ */
+function fit(a: unknown[]): unknown[] {
+  return a.length > 0 && a.length < 16 ? a.slice() : a;
+}
+
 function flowSeq(s: string, i: number): [unknown[], number] {
   const out: unknown[] = [];
   i = skipSpaces(s, i + 1);
@@ -157,7 +166,7 @@ function flowSeq(s: string, i: number): [unknown[], number] {
     // `[a: b]` (a one-pair mapping in a sequence) is left to the yaml package.
     if (s[i] === ':') giveUp();
     out.push(v);
-    if (s[i] === ']') return [out, i + 1];
+    if (s[i] === ']') return [fit(out), i + 1];
     if (s[i] !== ',') giveUp();
     i = skipSpaces(s, i + 1);
     if (s[i] === ']' || s[i] === ',') giveUp();
@@ -291,9 +300,9 @@ class BlockReader {
     const out: unknown[] = [];
     for (;;) {
       const line = this.lines[this.pos];
-      if (line === undefined || line.indent < indent) return out;
+      if (line === undefined || line.indent < indent) return fit(out);
       if (line.indent > indent) giveUp();
-      if (!isSeqItem(line.text)) return out;
+      if (!isSeqItem(line.text)) return fit(out);
       const rest = line.text.slice(1);
       if (restIsEmpty(rest, 0)) {
         this.pos++;

@@ -10,7 +10,7 @@ import { parseConfigText, readConfigText, type ParsedConfig } from './load';
 import { isRecord, Problems } from './problems';
 import { resolveSettingsInto } from './settings';
 import { validateDeclarative } from './validate';
-import { flattenModel, type EntitySet } from './flatten';
+import { flattenModel, lazyEntitySet, type EntitySet } from './flatten';
 import { clone } from './schema';
 
 export interface LoadedConfig {
@@ -88,9 +88,10 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
 function loadParsed(parsed: ParsedConfig, file: string, env: NodeJS.ProcessEnv, version: number): LoadedConfig {
   const c = check(parsed, env);
   if (!c.build) throw new ConfigError(file, c.problems, c.code);
-  // Compile first: flattenModel then takes the model's records over (compile only reads them).
+  // Compile first: flattenModel then takes the model's records over (compile only reads them),
+  // when the entities are first read (a start sends the workers their snapshot before).
   const snapshot = c.build(version);
-  const entities = c.entities!();
+  const entities = lazyEntitySet(c.entities!);
   return { snapshot, warnings: c.warnings, file, entities, settingsBlock: clone(c.settingsBlock) };
 }
 

@@ -144,8 +144,10 @@ function validateArray(f: Field, v: unknown, parent: Path, key: Seg | undefined,
     for (let i = 0; i < v.length; i++) out[i] = clone(v[i]);
   }
   if (pr.count !== before) return undefined;
-  // Kong's sets drop repeated elements silently.
-  return f.type === 'set' ? [...new Set(out)] : out;
+  // Kong's sets drop repeated elements silently (a set without repeats stays the exact-length array).
+  if (f.type !== 'set' || out.length < 2) return out;
+  const unique = new Set(out);
+  return unique.size === out.length ? out : [...unique];
 }
 
 function validateMap(f: Field, v: unknown, parent: Path, key: Seg | undefined, pr: Problems): Record<string, unknown> | undefined {

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../../lib/errors';
-import { compileInPool, LARGE_CONFIG_BYTES, loadConfigText, stageConfigText, type LoadedConfig, type StagedConfig } from '../config';
+import { compileInPoolEarly, LARGE_CONFIG_BYTES, loadConfigText, stageConfigText, type LoadedConfig, type StagedConfig } from '../config';
 import { readConfigText } from '../config/load';
 import { fastYaml } from '../config/fast-yaml';
 import { sha256, stateFileFor, type StateFile } from './file-store';
@@ -52,12 +52,10 @@ export function readSource(configFile: string): Source {
  * readSource, then the same validation + compile as a file (a reload): large ones on the compile
  * pool, so the primary's loop keeps turning. At start, stageSource below.
  */
-export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number): Promise<{ loaded: LoadedConfig; source: Source }> {
+export async function loadSource(configFile: string, env: NodeJS.ProcessEnv, version: number): Promise<{ loaded: LoadedConfig; source: Source; entitiesReady: Promise<void> }> {
   const source = readSource(configFile);
-  const loaded = Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES
-    ? await compileInPool(source.text, source.file, env, version)
-    : loadConfigText(source.text, source.file, env, version);
-  return { loaded, source };
+  if (Buffer.byteLength(source.text) > LARGE_CONFIG_BYTES) return { ...(await compileInPoolEarly(source.text, source.file, env, version)), source };
+  return { loaded: loadConfigText(source.text, source.file, env, version), source, entitiesReady: Promise.resolve() };
 }
 
 /**

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { compileToBytes, unpackLoaded } from '../../../src/primary/config/compile-task';
-import { closeCompilePool, compileInPool, loadConfigText } from '../../../src/primary/config';
+import { closeCompilePool, compileInPool, compileInPoolEarly, loadConfigText } from '../../../src/primary/config';
 import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
 import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
 import { packedBulkOf, snapshotWith } from '../../../src/shared/snapshot-bulk';
+import { Packr } from 'msgpackr';
 
 const TEXT = doc(`services:
   - name: s
@@ -116,4 +117,43 @@ test('loading never mutates the parsed input (compiling twice gives equal snapsh
   const one = load(TEXT).snapshot;
   const two = load(TEXT).snapshot;
   assert.deepEqual(one, two);
+});
+
+test('entities: made when first read, then the same plain lists for every reader (JSON, structuredClone, msgpackr, assignment)', () => {
+  const text = doc('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: k1\nservices:\n  - name: s\n    host: backend\n');
+  const expected = JSON.parse(JSON.stringify(load(text).entities)) as Record<string, Array<Record<string, unknown>>>;
+  assert.equal(expected.keyauth_credentials[0].key, 'k1');
+  assert.deepEqual(expected.keyauth_credentials[0].consumer, { id: expected.consumers[0].id });
+  const fresh = (): ReturnType<typeof load>['entities'] => load(text).entities;
+  assert.deepEqual(structuredClone(fresh()), expected);
+  assert.deepEqual(new Packr({ useRecords: true }).unpack(new Packr({ useRecords: true }).pack(fresh())), expected);
+  const e = fresh();
+  assert.equal(e.services, e.services, 'the same list on every read');
+  e.services.push({ id: 'x' });
+  assert.equal(e.services.length, 2);
+  const assigned = fresh();
+  assigned.routes = [{ id: 'r' }];
+  assert.deepEqual(assigned.routes, [{ id: 'r' }]);
+  assert.deepEqual(assigned.consumers, expected.consumers);
+});
+
+test('compileInPoolEarly: the snapshot first, the entities once entitiesReady resolved, both as inline; ConfigError on bad input', async () => {
+  const rich = `${TEXT}  - username: bob
+    keyauth_credentials: [{ key: k-1 }]
+    acls: [{ group: gold }]
+hyperway:
+  log_level: warn
+`;
+  try {
+    const inline = loadConfigText(rich, 'x.yml', {}, 4);
+    const { loaded, entitiesReady } = await compileInPoolEarly(rich, 'x.yml', {}, 4);
+    assert.deepEqual(loaded.snapshot, inline.snapshot);
+    assert.deepEqual(loaded.warnings, inline.warnings);
+    assert.deepEqual(loaded.settingsBlock, { log_level: 'warn' });
+    await entitiesReady;
+    assert.deepEqual(loaded.entities, inline.entities);
+    await assert.rejects(compileInPoolEarly('services: []\n', 'x.yml', {}, 6), (e: { code: string; problems: unknown[] }) => e.code === 'HW_ERR_CONFIG_INVALID' && e.problems.length === 1);
+  } finally {
+    await closeCompilePool();
+  }
 });

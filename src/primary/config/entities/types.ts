@@ -53,4 +53,6 @@ export interface Entry {
   refs: Record<string, Ref | null>;
   /** True when `rec.id` was generated (not written by the user): left out of the config hash. */
   idGenerated?: boolean;
+  /** Set by references.ts (ResolvedEntry): each foreign key's index in its entity's list, or -1. */
+  resolved?: Record<string, number>;
 }
