@@ -11,7 +11,11 @@ import type { Settings } from './settings';
 export interface Snapshot {
   /** Monotonic per primary; workers acknowledge it once they serve with it. */
   version: number;
-  /** sha256 (hex) of the canonical declarative config: Kong's `configuration_hash`. */
+  /**
+   * sha256 (hex) of the canonical declarative config: Kong's `configuration_hash`. Primary only: a
+   * non-enumerable getter computed on first read (primary/config/lazy-hash.ts), so it is not in the
+   * config:apply message and a worker's snapshot has none.
+   */
   hash: string;
   settings: Settings;
   services: ServiceSnap[];

@@ -39,7 +39,9 @@ const packr = new Packr({ useRecords: true, moreTypes: false });
 export function packLoaded(loaded: LoadedConfig, withEntities = true): Uint8Array {
   const { snapshot, warnings, file, settingsBlock } = loaded;
   // Copied out at once: msgpackr's result is a view of a buffer it goes on writing into.
-  const head = new Uint8Array(packr.pack({ snapshot: snapshotHead(snapshot), warnings, file, settingsBlock }));
+  // The hash is not one of the snapshot's own keys (config/lazy-hash.ts): it goes beside it. A reload
+  // compares it before anything goes to the workers, so the thread computes it here.
+  const head = new Uint8Array(packr.pack({ snapshot: snapshotHead(snapshot), hash: snapshot.hash, warnings, file, settingsBlock }));
   const bulk: Record<string, unknown> = {};
   for (const f of BULK_FIELDS) bulk[f] = snapshot[f];
   const bulkBytes = new Uint8Array(packr.pack(bulk));
@@ -59,7 +61,9 @@ export function unpackLoaded(bytes: Uint8Array, entityBytes?: () => Uint8Array):
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bulkStart = 8 + view.getUint32(0);
   const tailStart = bulkStart + view.getUint32(4);
-  const loaded = packr.unpack(bytes.subarray(8, bulkStart)) as Omit<LoadedConfig, 'entities' | 'snapshot'> & { snapshot: SnapshotHead };
+  const { hash, ...loaded } = packr.unpack(bytes.subarray(8, bulkStart)) as Omit<LoadedConfig, 'entities' | 'snapshot'> & { snapshot: SnapshotHead; hash: string };
+  // Not enumerable, as compile.ts makes it: packed beside the snapshot, never sent to workers.
+  Object.defineProperty(loaded.snapshot, 'hash', { value: hash, enumerable: false, writable: true, configurable: true });
   const snapshot = withPackedBulk(loaded.snapshot, bytes.subarray(bulkStart, tailStart), (b) => packr.unpack(b) as SnapshotBulk);
   let entities: EntitySet | null = null;
   return Object.defineProperty({ ...loaded, snapshot }, 'entities', {

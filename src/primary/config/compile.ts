@@ -11,6 +11,7 @@ import type { Entry } from './entities';
 import type { ResolvedEntry } from './references';
 import { normalizeTarget } from './entities/targets';
 import { routerHeaderText, routerPathText } from './regex';
+import { withLazyHash } from './lazy-hash';
 import type { Model } from './validate';
 
 type Rec = Record<string, unknown>;
@@ -94,7 +95,8 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
   }));
 
   const tls = compileTls(model);
-  return { version, hash: configHash(model, settings), settings: structuredClone(settings), services, routes, upstreams, consumers, credentials, plugins, ...tls };
+  // The hash is computed when the primary first reads it (lazy-hash.ts), not on a start's way to the workers.
+  return withLazyHash({ version, settings: structuredClone(settings), services, routes, upstreams, consumers, credentials, plugins, ...tls }, () => configHash(model, settings));
 }
 
 function compileTls({ entries }: Model): Pick<Snapshot, 'certificates' | 'snis' | 'caCertificates'> {

@@ -91,7 +91,12 @@ function loadParsed(parsed: ParsedConfig, file: string, env: NodeJS.ProcessEnv, 
   // Compile first: flattenModel then takes the model's records over (compile only reads them),
   // when the entities are first read (a start sends the workers their snapshot before).
   const snapshot = c.build(version);
-  const entities = lazyEntitySet(c.entities!);
+  // The snapshot's hash (lazy-hash.ts) reads the records flattenModel completes in place: it is
+  // computed first, if nobody read it yet.
+  const entities = lazyEntitySet(() => {
+    void snapshot.hash;
+    return c.entities!();
+  });
   return { snapshot, warnings: c.warnings, file, entities, settingsBlock: clone(c.settingsBlock) };
 }
 

@@ -20,10 +20,11 @@ import { readHostsFile } from './hosts';
 import { Lookup, type OrderEntry } from './lookup';
 import { Resolver, systemNameservers, type Nameserver } from './resolver';
 import { snapshotWith } from '../../shared/snapshot-bulk';
+import { configKey } from '../config/lazy-hash';
 
 /** Longest the primary waits at start for first answers before workers spawn (a slow name resolves later). */
 const START_WAIT_MS = 5000;
-/** Configs remembered by hash, to rebuild whichever one the workers run (a rolled-back change leaves an older one). */
+/** Configs remembered by configuration (config/lazy-hash.ts configKey), to rebuild whichever one the workers run (a rolled-back change leaves an older one). */
 const KEEP_CONFIGS = 4;
 
 type Serial = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -32,7 +33,8 @@ export class Discovery {
   readonly #health: HealthChecks;
   #cache: NameCache | null = null;
   #dnsKey = '';
-  readonly #raws = new Map<string, Snapshot>();
+  /** Keyed by configKey(): a start's snapshot has no hash computed yet, and prepare() does not compute it. */
+  readonly #raws = new Map<object | string, Snapshot>();
   #target: RolloutTarget | null = null;
   #serial: Serial | null = null;
   #queued = false;
@@ -60,9 +62,10 @@ export class Discovery {
 
   /** Every snapshot before workers see it: addresses expanded, slots assigned, failed names marked DNS_ERROR. */
   prepare(raw: Snapshot): Snapshot {
-    this.#raws.delete(raw.hash);
-    this.#raws.set(raw.hash, raw);
-    if (this.#raws.size > KEEP_CONFIGS) this.#raws.delete(this.#raws.keys().next().value as string);
+    const key = configKey(raw);
+    this.#raws.delete(key);
+    this.#raws.set(key, raw);
+    if (this.#raws.size > KEEP_CONFIGS) this.#raws.delete(this.#raws.keys().next().value as object | string);
     this.#configure(raw.settings);
     (this.#cache as NameCache).track(targetNames(raw));
     return this.#build(raw);
@@ -96,7 +99,7 @@ export class Discovery {
       this.#queued = false;
       if (this.#stopped) return;
       const current = target.snapshot;
-      const raw = this.#raws.get(current.hash);
+      const raw = this.#raws.get(configKey(current));
       if (raw === undefined) return;
       const next = this.#build(snapshotWith(raw, { version: current.version + 1, settings: current.settings }));
       const r = await rollOut(target, next);

@@ -52,6 +52,9 @@ export class Supervisor extends EventEmitter {
    * primary a quarter of a second each.
    */
   #applyMessage: Buffer | null = null;
+  /** config:apply sends whose write has not completed yet, and who waits for there being none. */
+  #applySending = 0;
+  #applySentWaiters: (() => void)[] = [];
   #stopping = false;
   #watch: NodeJS.Timeout | null = null;
   #everReady = false;
@@ -125,7 +128,23 @@ export class Supervisor extends EventEmitter {
   #sendConfig(w: WorkerHandle): void {
     if (!this.#started || w.child === null || !w.child.connected || this.#snapshot === null) return;
     this.#applyMessage ??= encodeApply(this.#snapshot);
-    this.#sendPacked(w, this.#applyMessage);
+    this.#applySending++;
+    this.#sendPacked(w, this.#applyMessage, () => {
+      if (--this.#applySending > 0) return;
+      const waiters = this.#applySentWaiters;
+      this.#applySentWaiters = [];
+      for (const done of waiters) done();
+    });
+  }
+
+  /**
+   * Settles once no config:apply is being written to a worker's channel (now, when none is): the
+   * primary's CPU work that workers do not need (the config hash, config/lazy-hash.ts) waits for it,
+   * so it does not hold up the transfer of a large snapshot.
+   */
+  applySent(): Promise<void> {
+    if (this.#applySending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#applySentWaiters.push(resolve));
   }
 
   #fork(w: WorkerHandle): void {
@@ -177,11 +196,15 @@ export class Supervisor extends EventEmitter {
     this.#sendPacked(w, encodeMessage(msg));
   }
 
-  #sendPacked(w: WorkerHandle, packed: Buffer): void {
+  #sendPacked(w: WorkerHandle, packed: Buffer, done?: () => void): void {
     const c = w.child;
-    if (c === null || !c.connected) return;
+    if (c === null || !c.connected) {
+      done?.();
+      return;
+    }
     c.send(packed, (err) => {
       if (err) log('warn', 'IPC send failed', { worker: w.id, err: err.message });
+      done?.();
     });
   }
 

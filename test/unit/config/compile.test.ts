@@ -48,6 +48,25 @@ test('hash: equal for equal configs, different when anything changes', () => {
   assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
 });
 
+test('hash: computed on first read, the same after the entities were read, never in config:apply', () => {
+  const known = load(TEXT).snapshot.hash;
+  // flattenModel completes the model's records in place: the hash must still be that of the file.
+  const entitiesFirst = load(TEXT);
+  assert.equal(entitiesFirst.entities.routes.length, 1);
+  assert.equal(entitiesFirst.snapshot.hash, known);
+  // Workers never read it: the message they get does not carry it (nor make the primary compute it).
+  const sent = load(TEXT);
+  const msg = decodeMessage<PrimaryMessage>(encodeApply(sent.snapshot));
+  assert.ok(msg?.kind === 'config:apply' && !('hash' in msg.snapshot));
+  assert.equal(sent.snapshot.hash, known);
+  // Copies (prepare, rollback) report the same hash; so does a config from the compile thread.
+  assert.equal(snapshotWith(load(TEXT).snapshot, { version: 9 }).hash, known);
+  const fromThread = unpackLoaded(compileToBytes({ text: TEXT, file: 'x.yml', env: {}, version: 3 }) as Uint8Array);
+  assert.equal(fromThread.snapshot.hash, known);
+  const threadMsg = decodeMessage<PrimaryMessage>(encodeApply(fromThread.snapshot));
+  assert.ok(threadMsg?.kind === 'config:apply' && !('hash' in threadMsg.snapshot));
+});
+
 test('compile-task: a packed config, or problems instead of a throw', () => {
   const ok = compileToBytes({ text: TEXT, file: 'x.yml', env: {}, version: 3 });
   assert.ok(ok instanceof Uint8Array);
