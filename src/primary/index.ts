@@ -95,8 +95,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<void> {
     process.exit(code);
   };
   // SIGTERM (systemd), SIGINT (Ctrl-C, pm2) and SIGQUIT (Kong's `kong quit`, its Docker
-  // STOPSIGNAL) all drain gracefully from here on (before, start-guard.ts aborts). SIGHUP reloads the config file and SIGUSR1 reopens log
-  // files (logrotate's postrotate), as they do for nginx.
+  // STOPSIGNAL) all drain gracefully from here on (before, start-guard.ts aborts). SIGHUP reloads
+  // the config file and SIGUSR1 reopens log files (logrotate's postrotate), as they do for nginx.
   guard.loaded((signal) => void shutdown(signal, 0));
   const reloader = new Reloader(file, opts.env, supervisor, prepare, (next, src) => store.replace(next.entities, next.settingsBlock, src.configSha));
   const reload = (): void => {
