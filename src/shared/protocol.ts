@@ -10,15 +10,16 @@
  * which config version each worker runs (also mirrored in the worker's shared-memory slot).
  */
 import { Packr } from 'msgpackr';
-import type { Snapshot } from './snapshot';
-import { packedBulkOf, snapshotHead, type SnapshotBulk } from './snapshot-bulk';
+import type { Snapshot, WorkerSnapshot } from './snapshot';
+import { packedBulkOf, snapshotHead, wireBulk, type WireBulk } from './snapshot-bulk';
 
 export type PrimaryMessage =
   /**
    * `bulk`: the snapshot's bulk fields as the compile thread packed them (snapshot-bulk.ts), sent
    * beside the rest; decodeMessage puts them back into `snapshot`, so a worker never sees `bulk`.
+   * Either way the consumers and credentials arrive as the consumer directory's bytes.
    */
-  | { kind: 'config:apply'; snapshot: Snapshot; bulk?: Uint8Array }
+  | { kind: 'config:apply'; snapshot: WorkerSnapshot; bulk?: Uint8Array }
   | { kind: 'shutdown'; drainTimeout: number }
   /** SIGUSR1 on the primary (logrotate's postrotate): log plugins reopen their files. */
   | { kind: 'logs:reopen' };
@@ -43,7 +44,8 @@ export function encodeMessage(msg: PrimaryMessage | WorkerMessage): Buffer {
 /** config:apply for `snapshot`: its packed bulk (if it still has it) goes as the bytes they are. */
 export function encodeApply(snapshot: Snapshot): Buffer {
   const bulk = packedBulkOf(snapshot);
-  return bulk === null ? packr.pack({ kind: 'config:apply', snapshot }) : packr.pack({ kind: 'config:apply', snapshot: snapshotHead(snapshot), bulk });
+  if (bulk !== null) return packr.pack({ kind: 'config:apply', snapshot: snapshotHead(snapshot), bulk });
+  return packr.pack({ kind: 'config:apply', snapshot: { ...snapshotHead(snapshot), ...wireBulk(snapshot) } });
 }
 
 export function decodeMessage<T extends PrimaryMessage | WorkerMessage>(raw: unknown): T | null {
@@ -52,7 +54,7 @@ export function decodeMessage<T extends PrimaryMessage | WorkerMessage>(raw: unk
   try {
     const msg = packr.unpack(buf) as PrimaryMessage | WorkerMessage;
     if (msg.kind === 'config:apply' && msg.bulk !== undefined) {
-      Object.assign(msg.snapshot, packr.unpack(msg.bulk) as SnapshotBulk);
+      Object.assign(msg.snapshot, packr.unpack(msg.bulk) as WireBulk);
       delete msg.bulk;
     }
     return msg as T;

@@ -6,6 +6,7 @@ import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
 import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
 import { packedBulkOf, snapshotWith } from '../../../src/shared/snapshot-bulk';
+import { ConsumerDirectory } from '../../../src/shared/consumer-directory';
 import { Packr } from 'msgpackr';
 
 const TEXT = doc(`services:
@@ -23,6 +24,13 @@ upstreams:
     targets: [{target: 127.0.0.1:9001}]
 consumers:
   - username: alice
+    keyauth_credentials: [{key: k-alice}]
+    basicauth_credentials: [{username: ålice, password: pw}]
+    acls: [{group: g1}, {group: g0}]
+  - username: carol
+    custom_id: C-1
+    tags: [t1, t2]
+    acls: [{group: g2}]
 `);
 
 test('snapshot: version as passed, references as indexes, camelCase, lowercased match values', () => {
@@ -83,7 +91,14 @@ test('config:apply of a compiled-on-the-thread snapshot: its bulk goes as the th
   const pooled = unpackLoaded(bytes).snapshot;
   const bulk = packedBulkOf(pooled);
   assert.ok(bulk !== null && bulk.length > 0);
-  const decode = (m: Buffer): PrimaryMessage | null => decodeMessage<PrimaryMessage>(m);
+  // A worker gets the consumers and credentials as the directory's bytes: read back as lists here.
+  const decode = (m: Buffer): unknown => {
+    const msg = decodeMessage<PrimaryMessage>(m);
+    if (msg?.kind !== 'config:apply') return msg;
+    const { directory, ...rest } = msg.snapshot;
+    assert.ok(directory instanceof Uint8Array, 'the consumers travel as a directory');
+    return { kind: msg.kind, snapshot: { ...rest, ...new ConsumerDirectory(directory).toLists() } };
+  };
   const sent = encodeApply(pooled);
   assert.ok(sent.includes(Buffer.from(bulk)), 'the bytes of the thread, as they are');
   const inline = load(TEXT, {}, 3).snapshot;
