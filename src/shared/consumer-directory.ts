@@ -21,7 +21,7 @@
  *   acls         varint consumer, id, group (file order; the groups are in the consumers too)
  *   5 tables     u32 capacity, then a u32 per slot: 0 empty, else consumer index + 1 (byId,
  *                byName) or record offset + 1 (keyauth, basicauth, jwt). Linear probing, at most
- *                2/3 full; no hashes are stored: a probe compares the key's bytes.
+ *                half full; no hashes are stored: a probe compares the key's bytes.
  *
  * A table keeps the last record of a repeated key, as Map.set did. Offsets are from the buffer's
  * start, so nothing needs alignment: a worker reads the bytes where msgpackr left them.
@@ -85,7 +85,7 @@ export function lowerCase(s: string): string {
 }
 
 function capacityFor(n: number): number {
-  return n === 0 ? 0 : Math.max(4, Math.ceil(n * 1.5));
+  return n === 0 ? 0 : Math.max(4, n * 2);
 }
 
 // ---- writing (the primary) ------------------------------------------------------------------
@@ -162,7 +162,8 @@ function strSize(s: string | null): number {
 export function encodeDirectory(consumers: readonly ConsumerSnap[], credentials: CredentialsSnap | undefined): Uint8Array {
   const creds = credentials ?? NO_CREDENTIALS;
   const nC = consumers.length;
-  const groups: string[][] = [];
+  // Sized up front: assigning far past the end would turn the array into a dictionary.
+  const groups = new Array<string[] | undefined>(nC);
   for (const a of creds.acls) (groups[a.consumer] ??= []).push(a.group);
   const idKeys: string[] = new Array<string>(nC);
   const names: (string | null)[] = new Array<string | null>(nC);
@@ -326,13 +327,18 @@ export class ConsumerDirectory {
 
   #varint(o: number): number {
     const b = this.#b;
-    let v = 0;
-    let shift = 0;
-    let c: number;
+    let c = b[o++];
+    if (c < 0x80) {
+      // A string under 127 bytes, a count, a small index: one byte.
+      this.#next = o;
+      return c;
+    }
+    let v = c & 0x7f;
+    let scale = 0x80;
     do {
       c = b[o++];
-      v += (c & 0x7f) * 2 ** shift;
-      shift += 7;
+      v += (c & 0x7f) * scale;
+      scale *= 0x80;
     } while (c >= 0x80);
     this.#next = o;
     return v;
