@@ -90,21 +90,33 @@ function capacityFor(n: number): number {
 
 // ---- writing (the primary) ------------------------------------------------------------------
 
-/** A byte buffer sized up front (for ASCII strings); it grows only for longer UTF-8. */
+/**
+ * A byte buffer sized up front (for ASCII strings); it grows only for longer UTF-8. `buf` (where
+ * positions count from) starts after `prefix`, which the whole buffer (`full`) begins with.
+ */
 class Writer {
+  full: Buffer;
   buf: Buffer;
   pos = 0;
 
-  constructor(size: number) {
+  constructor(size: number, private readonly prefix: Uint8Array) {
     // Not pooled, not zero-filled: every byte is written (fresh pages cost a fault each here).
-    this.buf = Buffer.allocUnsafeSlow(size);
+    this.full = Buffer.allocUnsafeSlow(prefix.length + size);
+    this.full.set(prefix, 0);
+    this.buf = this.full.subarray(prefix.length);
   }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(Math.ceil(this.buf.length * 1.25), this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    const next = Buffer.allocUnsafeSlow(this.prefix.length + Math.max(Math.ceil(this.buf.length * 1.25), this.pos + n));
+    this.full.copy(next, 0, 0, this.prefix.length + this.pos);
+    this.full = next;
+    this.buf = next.subarray(this.prefix.length);
+  }
+
+  /** The prefix and what was written after it. */
+  bytes(): Buffer {
+    return this.full.subarray(0, this.prefix.length + this.pos);
   }
 
   u32At(at: number, v: number): void {
@@ -158,8 +170,18 @@ function strSize(s: string | null): number {
   return s.length < 127 ? s.length + 1 : s.length + 5;
 }
 
+const NO_PREFIX = new Uint8Array(0);
+
 /** The flat buffer for `consumers` and `credentials` (references are indexes into `consumers`). */
 export function encodeDirectory(consumers: readonly ConsumerSnap[], credentials: CredentialsSnap | undefined): Uint8Array {
+  return encodeDirectoryAfter(NO_PREFIX, consumers, credentials);
+}
+
+/**
+ * `prefix`, then the directory, in one buffer written once (protocol.ts puts a message's head
+ * before it, instead of copying 14 MB into a msgpack message).
+ */
+export function encodeDirectoryAfter(prefix: Uint8Array, consumers: readonly ConsumerSnap[], credentials: CredentialsSnap | undefined): Buffer {
   const creds = credentials ?? NO_CREDENTIALS;
   const nC = consumers.length;
   // Sized up front: assigning far past the end would turn the array into a dictionary.
@@ -183,7 +205,7 @@ export function encodeDirectory(consumers: readonly ConsumerSnap[], credentials:
   for (const a of creds.acls) size += strSize(a.id) + strSize(a.group) + 5;
   size += 4 * TABLES + 4 * (2 * capacityFor(nC) + capacityFor(creds.keyauth.length) + capacityFor(creds.basicauth.length) + capacityFor(creds.jwt.length));
 
-  const w = new Writer(size);
+  const w = new Writer(size, prefix);
   w.pos = HEADER * 4;
   const head = [MAGIC, nC, creds.keyauth.length, creds.basicauth.length, creds.jwt.length, creds.acls.length];
   head[H_INDEX_AT] = w.pos;
@@ -256,7 +278,7 @@ export function encodeDirectory(consumers: readonly ConsumerSnap[], credentials:
   writeTable(w, jwtKeys, jwtAt);
   head[H_END] = w.pos;
   for (let i = 0; i < HEADER; i++) w.u32At(i * 4, head[i]);
-  return w.buf.subarray(0, w.pos);
+  return w.bytes();
 }
 
 const NO_GROUPS: readonly string[] = [];
