@@ -1,80 +1,80 @@
 /**
- * What plugin handlers may look up besides their own config, built once per snapshot in each
- * worker (never per request): consumers by id and username, and each auth plugin's credentials
- * indexed by what a request presents.
+ * What plugin handlers may look up besides their own config, made once per snapshot in each
+ * worker (never per request): consumers by id and username, each auth plugin's credentials by
+ * what a request presents, ACL groups by consumer. All of it reads the snapshot's consumer
+ * directory (shared/consumer-directory.ts) in place: a worker builds no per-consumer index.
  */
-import type { ConsumerSnap, CredentialsSnap, Snapshot } from '../shared/snapshot';
+import type { ConsumerSnap, CredentialsSnap } from '../shared/snapshot';
+import { ConsumerDirectory, encodeDirectory, type BasicAuthCredential, type JwtCredential, type KeyAuthCredential } from '../shared/consumer-directory';
 
-export interface KeyAuthCredential { id: string; key: string; consumer: ConsumerSnap }
-export interface BasicAuthCredential { id: string; username: string; passwordHash: string; consumer: ConsumerSnap }
-export interface JwtCredential {
-  id: string;
-  key: string;
-  secret: string | null;
-  algorithm: string;
-  rsaPublicKey: string | null;
-  consumer: ConsumerSnap;
+export type { BasicAuthCredential, JwtCredential, KeyAuthCredential };
+
+/** A read-only lookup by string, as a handler's conf keeps it. */
+export interface Lookup<T> {
+  get(key: string): T | undefined;
 }
 
 export interface PluginEnv {
-  /** Consumer by id (lowercase) or by username (as written). */
+  /** Consumer by id (any case) or by username (as written). */
   findConsumer(idOrUsername: string): ConsumerSnap | null;
-  keyauthByKey: ReadonlyMap<string, KeyAuthCredential>;
-  basicauthByUsername: ReadonlyMap<string, BasicAuthCredential>;
-  jwtByKey: ReadonlyMap<string, JwtCredential>;
+  /** Consumer `index` (as plugins and credentials name consumers) by its id. */
+  consumerId(index: number): string;
+  keyauthByKey: Lookup<KeyAuthCredential>;
+  basicauthByUsername: Lookup<BasicAuthCredential>;
+  jwtByKey: Lookup<JwtCredential>;
+  /** Every jwt credential's id (the jwt handler's cache pruning). */
+  jwtIds(): string[];
   /** ACL groups per consumer id, in file order. */
-  aclGroups: ReadonlyMap<string, readonly string[]>;
+  aclGroups: Lookup<readonly string[]>;
 }
 
-export function buildPluginEnv(snapshot: Pick<Snapshot, 'consumers' | 'credentials'>): PluginEnv {
-  const consumers = snapshot.consumers;
-  // Built on the first lookup: only an auth plugin's `anonymous` (when its chain is configured)
-  // and a plugin's own findConsumer use them; 100,000 consumers' two maps cost a worker 0.2–0.3 s
-  // of every snapshot's build, before it could serve.
-  let byId: Map<string, ConsumerSnap> | null = null;
-  let byName: Map<string, ConsumerSnap> | null = null;
-  const index = (): void => {
-    byId = new Map<string, ConsumerSnap>();
-    byName = new Map<string, ConsumerSnap>();
-    for (const c of consumers) {
-      byId.set(lowerCase(c.id), c);
-      if (c.username !== null) byName.set(c.username, c);
-    }
-  };
-  const creds: CredentialsSnap = snapshot.credentials ?? { keyauth: [], basicauth: [], jwt: [], acls: [] };
-  const aclGroups = new Map<string, string[]>();
-  for (const a of creds.acls) {
-    const id = consumers[a.consumer].id;
-    const list = aclGroups.get(id);
-    if (list) list.push(a.group);
-    else aclGroups.set(id, [a.group]);
-  }
-  // Plain loops: `new Map(list.map(...))` made a [key, value] pair per credential first (100,000
-  // consumers' keys cost each worker a quarter of a second per snapshot).
-  const keyauthByKey = new Map<string, KeyAuthCredential>();
-  for (const c of creds.keyauth) keyauthByKey.set(c.key, { id: c.id, key: c.key, consumer: consumers[c.consumer] });
-  const basicauthByUsername = new Map<string, BasicAuthCredential>();
-  for (const c of creds.basicauth) basicauthByUsername.set(c.username, { id: c.id, username: c.username, passwordHash: c.passwordHash, consumer: consumers[c.consumer] });
-  const jwtByKey = new Map<string, JwtCredential>();
-  for (const c of creds.jwt) jwtByKey.set(c.key, { ...c, consumer: consumers[c.consumer] });
-  return {
-    // Kong's anonymous lookup: an id first, then a username.
-    findConsumer: (v) => {
-      if (byId === null) index();
-      return byId!.get(v.toLowerCase()) ?? byName!.get(v) ?? null;
-    },
-    keyauthByKey,
-    basicauthByUsername,
-    jwtByKey,
-    aclGroups,
-  };
+/** Where a worker's consumers come from: the directory's bytes (from the primary) or the lists. */
+export interface ConsumerSource {
+  directory?: Uint8Array;
+  consumers?: readonly ConsumerSnap[];
+  credentials?: CredentialsSnap;
 }
 
-/** toLowerCase() without a new string for an id that has no upper-case letter (generated ids never do). */
-function lowerCase(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+class KeyAuthLookup implements Lookup<KeyAuthCredential> {
+  constructor(private readonly dir: ConsumerDirectory) {}
+  get(key: string): KeyAuthCredential | undefined { return this.dir.keyauth(key); }
+}
+
+class BasicAuthLookup implements Lookup<BasicAuthCredential> {
+  constructor(private readonly dir: ConsumerDirectory) {}
+  get(username: string): BasicAuthCredential | undefined { return this.dir.basicauth(username); }
+}
+
+class JwtLookup implements Lookup<JwtCredential> {
+  constructor(private readonly dir: ConsumerDirectory) {}
+  get(key: string): JwtCredential | undefined { return this.dir.jwt(key); }
+}
+
+class AclLookup implements Lookup<readonly string[]> {
+  constructor(private readonly dir: ConsumerDirectory) {}
+  get(consumerId: string): readonly string[] | undefined { return this.dir.aclGroups(consumerId); }
+}
+
+class DirectoryEnv implements PluginEnv {
+  readonly keyauthByKey: Lookup<KeyAuthCredential>;
+  readonly basicauthByUsername: Lookup<BasicAuthCredential>;
+  readonly jwtByKey: Lookup<JwtCredential>;
+  readonly aclGroups: Lookup<readonly string[]>;
+
+  constructor(private readonly dir: ConsumerDirectory) {
+    this.keyauthByKey = new KeyAuthLookup(dir);
+    this.basicauthByUsername = new BasicAuthLookup(dir);
+    this.jwtByKey = new JwtLookup(dir);
+    this.aclGroups = new AclLookup(dir);
   }
-  return s;
+
+  findConsumer(idOrUsername: string): ConsumerSnap | null { return this.dir.findConsumer(idOrUsername); }
+  consumerId(index: number): string { return this.dir.consumerId(index); }
+  jwtIds(): string[] { return this.dir.jwtIds(); }
+}
+
+/** The env over `source`'s directory; lists (tests, tools) are encoded into one first. */
+export function buildPluginEnv(source: ConsumerSource): PluginEnv {
+  const bytes = source.directory ?? encodeDirectory(source.consumers ?? [], source.credentials);
+  return new DirectoryEnv(new ConsumerDirectory(bytes));
 }

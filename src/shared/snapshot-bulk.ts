@@ -6,15 +6,35 @@
  * needs them (metrics names), and sends them to the workers as they are (protocol.ts), instead of
  * unpacking 12 MB and packing it again for every reload.
  *
+ * On the wire the bulk's consumers and credentials are one consumer directory (consumer-directory.ts):
+ * `wireBulk()` makes it, `bulkFromWire()` gives the lists back to the primary; workers read the
+ * directory as it is.
+ *
  * Such a snapshot's bulk fields are getters. `{ ...snapshot }` still works (it reads them, and the
  * copy goes to workers packed whole); snapshotWith() keeps them, so the copy still goes as bytes.
  */
 import type { Snapshot } from './snapshot';
+import { ConsumerDirectory, encodeDirectory } from './consumer-directory';
 
 export const BULK_FIELDS = ['services', 'routes', 'consumers', 'credentials', 'plugins'] as const;
 export type BulkField = (typeof BULK_FIELDS)[number];
 export type SnapshotBulk = Pick<Snapshot, BulkField>;
 export type SnapshotHead = Omit<Snapshot, BulkField>;
+
+/** The bulk as it is packed and sent to workers. */
+export interface WireBulk extends Pick<Snapshot, 'services' | 'routes' | 'plugins'> {
+  directory: Uint8Array;
+}
+
+export function wireBulk(s: SnapshotBulk): WireBulk {
+  return { services: s.services, routes: s.routes, plugins: s.plugins, directory: encodeDirectory(s.consumers, s.credentials) };
+}
+
+/** The snapshot's bulk fields from a WireBulk (the primary reads its consumers this way). */
+export function bulkFromWire(w: WireBulk): SnapshotBulk {
+  const { consumers, credentials } = new ConsumerDirectory(w.directory).toLists();
+  return { services: w.services, routes: w.routes, plugins: w.plugins, consumers, credentials };
+}
 
 const PACKED = Symbol('packed snapshot bulk');
 

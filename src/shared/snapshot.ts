@@ -34,6 +34,17 @@ export interface Snapshot {
   caCertificates?: { id: string; cert: string }[];
 }
 
+/**
+ * What a worker builds its Runtime from: the snapshot with its consumers and credentials as the
+ * consumer directory's bytes (shared/consumer-directory.ts), as config:apply carries them. Tests and
+ * tools may still give the lists instead; the worker then encodes them itself.
+ */
+export interface WorkerSnapshot extends Omit<Snapshot, 'consumers' | 'credentials'> {
+  directory?: Uint8Array;
+  consumers?: ConsumerSnap[];
+  credentials?: CredentialsSnap;
+}
+
 export interface CertificateSnap {
   id: string;
   cert: string;

@@ -18,7 +18,7 @@ import { WorkerSlot, WORKER_STATE } from '../shared/counter-slab';
 import { encodeMessage, decodeMessage, type PrimaryMessage, type WorkerMessage } from '../shared/protocol';
 import { configureLog, log } from '../lib/log';
 import { codeId } from '../shared/build-id';
-import type { Snapshot } from '../shared/snapshot';
+import type { WorkerSnapshot } from '../shared/snapshot';
 import { flushFileLogs, reopenFileLogs } from '../plugins/file-log/writer';
 import { bindPrometheus } from '../plugins/prometheus/handler';
 import { setSendTimeout } from './proxy/send-deadline';
@@ -74,7 +74,7 @@ export function startWorker(): void {
   let sslAddresses: ListenAddress[] = [];
   let draining = false;
 
-  function apply(snapshot: Snapshot): void {
+  function apply(snapshot: WorkerSnapshot): void {
     let rt: Runtime;
     try {
       rt = new Runtime(snapshot, pools);

@@ -3,7 +3,7 @@
  * read-only on the request path: the router, each service's balancer and pools, the trusted-IP
  * matcher, the header switches. A new snapshot builds a new Runtime and swaps one reference.
  */
-import type { Snapshot, ServiceSnap, RouteSnap } from '../shared/snapshot';
+import type { WorkerSnapshot, ServiceSnap, RouteSnap } from '../shared/snapshot';
 import type { Settings } from '../shared/settings';
 import { compileIpMatcher, type IpMatcher } from '../lib/cidr';
 import { Router } from './router';
@@ -52,14 +52,14 @@ export interface HeaderSwitches {
 }
 
 export class Runtime {
-  readonly snapshot: Snapshot;
+  readonly snapshot: WorkerSnapshot;
   readonly settings: Settings;
   readonly router: Router;
   /** Indexed by RouteMatch.routeIndex. */
   readonly routes: RouteRuntime[];
   readonly services: ServiceRuntime[];
   readonly trusted: IpMatcher;
-  /** Consumers and credentials indexed for the plugins (built once per snapshot). */
+  /** Consumers and credentials for the plugins: the snapshot's consumer directory, read in place. */
   readonly pluginEnv: PluginEnv;
   readonly headers: HeaderSwitches;
   readonly listenerPort: number;
@@ -68,7 +68,7 @@ export class Runtime {
   readonly tlsPort: number;
   readonly tlsPortText: string;
 
-  constructor(snapshot: Snapshot, pools: UpstreamPools) {
+  constructor(snapshot: WorkerSnapshot, pools: UpstreamPools) {
     this.snapshot = snapshot;
     this.settings = snapshot.settings;
     this.listenerPort = snapshot.settings.proxyListen.port;
@@ -103,7 +103,7 @@ export class Runtime {
         service,
         balancer: service === null ? null : service.balancer,
         acceptsHttp: snap.protocols.includes('http'),
-        plugins: buildChain(snapshot, confs, index, snap.service),
+        plugins: buildChain(snapshot, this.pluginEnv, confs, index, snap.service),
       };
     });
     pools.sweep(); // last: a build that throws leaves the serving runtime's pools alone
@@ -120,7 +120,7 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
 }
 
 /** The service's TLS options with its client certificate's PEM resolved, or null (Kong's default: no verification). */
-function upstreamTls(snapshot: Snapshot, svc: ServiceSnap): UpstreamTls | null {
+function upstreamTls(snapshot: WorkerSnapshot, svc: ServiceSnap): UpstreamTls | null {
   const t = svc.tls;
   if (t === undefined || t === null) return null;
   const client = t.clientCertificate >= 0 ? snapshot.certificates?.[t.clientCertificate] ?? null : null;
@@ -128,7 +128,7 @@ function upstreamTls(snapshot: Snapshot, svc: ServiceSnap): UpstreamTls | null {
 }
 
 /** A service's balancer: a plain host's single peer, or its upstream's algorithm over one peer per target. */
-function buildBalancer(snapshot: Snapshot, svc: ServiceSnap, pools: UpstreamPools, build: BalancerBuild): Balancer {
+function buildBalancer(snapshot: WorkerSnapshot, svc: ServiceSnap, pools: UpstreamPools, build: BalancerBuild): Balancer {
   const settings = snapshot.settings;
   if (svc.upstream < 0) {
     const pool = pools.get(svc.protocol, svc.host, svc.port, svc.connectTimeout, settings, upstreamTls(snapshot, svc));

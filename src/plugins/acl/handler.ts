@@ -4,6 +4,7 @@
  * openid-connect set without a consumer; no Hyperway plugin sets them, so only consumer groups
  * apply here (and `always_use_authenticated_groups` has nothing to prefer).
  */
+import type { Lookup } from '../env';
 import type { PluginContext, PluginEnv, PluginHandler } from '../types';
 
 export const ERR_FORBIDDEN = 'You cannot consume this service';
@@ -15,7 +16,7 @@ export interface AclConf {
   /** The configured allow or deny list, as a Set. */
   groups: ReadonlySet<string>;
   hideGroupsHeader: boolean;
-  aclGroups: ReadonlyMap<string, readonly string[]>;
+  aclGroups: Lookup<readonly string[]>;
   /**
    * Consumer id → the X-Consumer-Groups value when let in, or BLOCKED; computed on first use as
    * Kong's per-config cache does. Bounded by the consumers of the snapshot.

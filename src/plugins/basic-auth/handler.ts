@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ConsumerSnap } from '../../shared/snapshot';
-import type { BasicAuthCredential } from '../env';
+import type { BasicAuthCredential, Lookup } from '../env';
 import type { PluginContext, PluginEnv, PluginHandler } from '../types';
 
 /** Kong 3.10's text for every failure (missing header, bad format, unknown user, wrong password). */
@@ -20,7 +20,7 @@ export interface BasicAuthConf {
   anonymous: string | null;
   anonymousConsumer: ConsumerSnap | null;
   challenge: Readonly<Record<string, string>>;
-  credentials: ReadonlyMap<string, BasicAuthCredential>;
+  credentials: Lookup<BasicAuthCredential>;
   /** Header value → credential it was verified for; shared by the instances of one snapshot. */
   verified: Map<string, BasicAuthCredential>;
 }

@@ -149,8 +149,9 @@ function adoptEnv(env: PluginEnv): void {
   cacheEnv = env;
   // Entries name credentials of the old snapshot: none may answer for the new one.
   verified.clear();
+  if (keys.size === 0) return;
   const live = new Set<string>();
-  for (const c of env.jwtByKey.values()) live.add(c.id);
+  for (const id of env.jwtIds()) live.add(id);
   for (const id of keys.keys()) if (!live.has(id)) keys.delete(id);
 }
 

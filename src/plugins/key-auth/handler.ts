@@ -5,7 +5,7 @@
  * plugin already authenticated passes untouched, and a failure continues as the anonymous consumer.
  */
 import type { ConsumerSnap } from '../../shared/snapshot';
-import type { KeyAuthCredential } from '../env';
+import type { KeyAuthCredential, Lookup } from '../env';
 import type { PluginContext, PluginEnv, PluginHandler } from '../types';
 import { DUPLICATE, lookupArg, removeArg, type ArgValue } from './args';
 import { NO_FIELDS, bodyFields, type BodyFields } from './body';
@@ -43,7 +43,7 @@ export interface KeyAuthConf {
   anonymousConsumer: ConsumerSnap | null;
   /** `WWW-Authenticate` on every 401. */
   challenge: Readonly<Record<string, string>>;
-  credentials: ReadonlyMap<string, KeyAuthCredential>;
+  credentials: Lookup<KeyAuthCredential>;
 }
 
 /** The key's search needs the body, which is not read yet. */

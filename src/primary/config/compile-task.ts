@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { move } from 'piscina';
 import type { ConfigProblem, ErrorCode } from '../../lib/errors';
 import type { EntitySet } from './flatten';
-import { BULK_FIELDS, snapshotHead, withPackedBulk, type SnapshotBulk, type SnapshotHead } from '../../shared/snapshot-bulk';
+import { bulkFromWire, snapshotHead, wireBulk, withPackedBulk, type SnapshotHead, type WireBulk } from '../../shared/snapshot-bulk';
 import { loadConfigText, type LoadedConfig } from './load-config';
 
 export interface CompileTask {
@@ -42,9 +42,7 @@ export function packLoaded(loaded: LoadedConfig, withEntities = true): Uint8Arra
   // The hash is not one of the snapshot's own keys (config/lazy-hash.ts): it goes beside it. A reload
   // compares it before anything goes to the workers, so the thread computes it here.
   const head = new Uint8Array(packr.pack({ snapshot: snapshotHead(snapshot), hash: snapshot.hash, warnings, file, settingsBlock }));
-  const bulk: Record<string, unknown> = {};
-  for (const f of BULK_FIELDS) bulk[f] = snapshot[f];
-  const bulkBytes = new Uint8Array(packr.pack(bulk));
+  const bulkBytes = new Uint8Array(packr.pack(wireBulk(snapshot)));
   const tail = withEntities ? packr.pack(loaded.entities) : new Uint8Array(0);
   const out = new Uint8Array(8 + head.length + bulkBytes.length + tail.length);
   const view = new DataView(out.buffer);
@@ -64,7 +62,7 @@ export function unpackLoaded(bytes: Uint8Array, entityBytes?: () => Uint8Array):
   const { hash, ...loaded } = packr.unpack(bytes.subarray(8, bulkStart)) as Omit<LoadedConfig, 'entities' | 'snapshot'> & { snapshot: SnapshotHead; hash: string };
   // Not enumerable, as compile.ts makes it: packed beside the snapshot, never sent to workers.
   Object.defineProperty(loaded.snapshot, 'hash', { value: hash, enumerable: false, writable: true, configurable: true });
-  const snapshot = withPackedBulk(loaded.snapshot, bytes.subarray(bulkStart, tailStart), (b) => packr.unpack(b) as SnapshotBulk);
+  const snapshot = withPackedBulk(loaded.snapshot, bytes.subarray(bulkStart, tailStart), (b) => bulkFromWire(packr.unpack(b) as WireBulk));
   let entities: EntitySet | null = null;
   return Object.defineProperty({ ...loaded, snapshot }, 'entities', {
     enumerable: true,

@@ -10,7 +10,7 @@
  * (`conf`) and, when consumer-scoped instances exist, the winner per consumer (`byConsumer`);
  * the access loop picks between them with the consumer of that moment, as Kong's iterator does.
  */
-import type { PluginSnap, Snapshot } from '../../shared/snapshot';
+import type { PluginSnap, WorkerSnapshot } from '../../shared/snapshot';
 import type { PluginHandler } from '../../plugins/types';
 import type { PluginEnv } from '../../plugins/env';
 import { PLUGIN_HANDLERS } from '../../plugins/handlers';
@@ -66,7 +66,7 @@ export function precedence(p: PluginSnap, route: number, service: number): numbe
 }
 
 /** Configured confs per plugin instance (index into snapshot.plugins), built once per snapshot. */
-export function configureInstances(snapshot: Snapshot, env: PluginEnv, handlers: HandlerTable = PLUGIN_HANDLERS): unknown[] {
+export function configureInstances(snapshot: WorkerSnapshot, env: PluginEnv, handlers: HandlerTable = PLUGIN_HANDLERS): unknown[] {
   return snapshot.plugins.map((p) => {
     const handler = handlers.get(p.name);
     if (handler === undefined || !p.enabled) return NO_CONF;
@@ -84,7 +84,8 @@ export function configureInstances(snapshot: Snapshot, env: PluginEnv, handlers:
 
 /** The chain for one route (route/service are snapshot indexes; -1 when absent). */
 export function buildChain(
-  snapshot: Snapshot,
+  snapshot: WorkerSnapshot,
+  env: PluginEnv,
   confs: readonly unknown[],
   route: number,
   service: number,
@@ -120,7 +121,7 @@ export function buildChain(
         // A consumer-scoped instance loses to a consumer-free one of higher rank (route+service
         // beats consumer alone): resolve that here so the request path does one map lookup.
         const pick = base !== undefined && base.rank > winner.rank ? base : winner;
-        byConsumer.set(snapshot.consumers[consumer].id, confs[pick.index]);
+        byConsumer.set(env.consumerId(consumer), confs[pick.index]);
       }
     }
     entries.push({ handler, conf: base === undefined ? NO_CONF : confs[base.index], byConsumer, plugin: name });

@@ -12,7 +12,7 @@
  * which is never closed before the worker exits (its few SSL contexts are the price of a reload).
  */
 import type { ListenSocket, TemplatedApp, UwsModule } from './uws';
-import type { Snapshot } from '../../shared/snapshot';
+import type { WorkerSnapshot } from '../../shared/snapshot';
 import { formatAddress, type ListenAddress } from '../../shared/settings';
 import { attachProxyHandlers } from './app';
 
@@ -40,7 +40,7 @@ interface TlsPlan {
 }
 
 /** The TLS part of a snapshot as uWS options; null when nothing is served over TLS. */
-function planOf(snapshot: Snapshot, addresses: ListenAddress[]): TlsPlan | null {
+function planOf(snapshot: WorkerSnapshot, addresses: ListenAddress[]): TlsPlan | null {
   const s = snapshot.settings;
   if (addresses.length === 0 || s.sslCert.length === 0) return null;
   const ciphers = s.sslCipherSuite === 'custom' ? (s.sslCiphers ?? INTERMEDIATE) : CIPHERS[s.sslCipherSuite] ?? INTERMEDIATE;
@@ -83,7 +83,7 @@ export class TlsListeners {
    * address cannot be bound), later builds a new generation only when the material changed.
    * `addresses` are the ones bound at start: proxy_listen changes need a restart.
    */
-  apply(snapshot: Snapshot, addresses: ListenAddress[]): string | null {
+  apply(snapshot: WorkerSnapshot, addresses: ListenAddress[]): string | null {
     const plan = planOf(snapshot, addresses);
     if (plan === null) return null;
     const signature = JSON.stringify(plan);

@@ -347,7 +347,7 @@ test('anonymous: failures continue as the anonymous consumer; a missing one is a
     for (const req of [{}, bearer(jwt('HS256', claims('hs256-key'), 'wrong')), bearer('garbage'), { query: `jwt=${t}&jwt=x` }]) {
       const { ctx } = await run(c, req);
       assert.equal(ctx.exitRecord, null);
-      assert.equal(ctx.consumer, ANON);
+      assert.deepEqual(ctx.consumer, ANON);
       assert.equal(ctx.credential, null);
       assert.equal(ctx.upstream('x-anonymous-consumer'), 'true');
       assert.equal(ctx.upstream('x-consumer-username'), 'no-body');

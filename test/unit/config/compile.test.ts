@@ -4,8 +4,9 @@ import { compileToBytes, unpackLoaded } from '../../../src/primary/config/compil
 import { closeCompilePool, compileInPool, compileInPoolEarly, loadConfigText } from '../../../src/primary/config';
 import { canonicalJson } from '../../../src/primary/config/compile';
 import { doc, load } from './helpers';
-import { decodeMessage, encodeApply, type PrimaryMessage } from '../../../src/shared/protocol';
+import { decodeMessage, encodeApply, encodeMessage, type PrimaryMessage } from '../../../src/shared/protocol';
 import { packedBulkOf, snapshotWith } from '../../../src/shared/snapshot-bulk';
+import { ConsumerDirectory } from '../../../src/shared/consumer-directory';
 import { Packr } from 'msgpackr';
 
 const TEXT = doc(`services:
@@ -23,6 +24,13 @@ upstreams:
     targets: [{target: 127.0.0.1:9001}]
 consumers:
   - username: alice
+    keyauth_credentials: [{key: k-alice}]
+    basicauth_credentials: [{username: ålice, password: pw}]
+    acls: [{group: g1}, {group: g0}]
+  - username: carol
+    custom_id: C-1
+    tags: [t1, t2]
+    acls: [{group: g2}]
 `);
 
 test('snapshot: version as passed, references as indexes, camelCase, lowercased match values', () => {
@@ -83,7 +91,14 @@ test('config:apply of a compiled-on-the-thread snapshot: its bulk goes as the th
   const pooled = unpackLoaded(bytes).snapshot;
   const bulk = packedBulkOf(pooled);
   assert.ok(bulk !== null && bulk.length > 0);
-  const decode = (m: Buffer): PrimaryMessage | null => decodeMessage<PrimaryMessage>(m);
+  // A worker gets the consumers and credentials as the directory's bytes: read back as lists here.
+  const decode = (m: Buffer): unknown => {
+    const msg = decodeMessage<PrimaryMessage>(m);
+    if (msg?.kind !== 'config:apply') return msg;
+    const { directory, ...rest } = msg.snapshot;
+    assert.ok(directory instanceof Uint8Array, 'the consumers travel as a directory');
+    return { kind: msg.kind, snapshot: { ...rest, ...new ConsumerDirectory(directory).toLists() } };
+  };
   const sent = encodeApply(pooled);
   assert.ok(sent.includes(Buffer.from(bulk)), 'the bytes of the thread, as they are');
   const inline = load(TEXT, {}, 3).snapshot;
@@ -96,6 +111,28 @@ test('config:apply of a compiled-on-the-thread snapshot: its bulk goes as the th
   assert.equal(packedBulkOf(spread), null);
   assert.deepEqual(decode(encodeApply(spread)), { kind: 'config:apply', snapshot: { ...inline, version: 5 } });
   assert.deepEqual(pooled, inline, 'the primary reads the same fields');
+});
+
+test('config:apply of a start (packed whole): the directory follows the head in the same buffer; a broken frame decodes to nothing', () => {
+  const inline = load(TEXT, {}, 3).snapshot;
+  const sent = encodeApply(inline);
+  assert.equal(sent[0], 0xc1, 'framed');
+  const msg = decodeMessage<PrimaryMessage>(sent);
+  assert.ok(msg?.kind === 'config:apply');
+  const { directory, ...rest } = msg.snapshot;
+  assert.ok(directory instanceof Uint8Array);
+  assert.equal(directory.buffer, sent.buffer, 'read where it arrived, not copied');
+  const { consumers, credentials, ...head } = inline;
+  assert.deepEqual(rest, head);
+  assert.deepEqual(new ConsumerDirectory(directory).toLists(), { consumers, credentials });
+  const headLength = sent.readUInt32LE(1);
+  assert.equal(decodeMessage(sent.subarray(0, 5 + headLength - 1)), null, 'a cut head');
+  const other = Buffer.from(sent);
+  other.writeUInt32LE(headLength + 7, 1);
+  assert.equal(decodeMessage(other), null, 'a head length past the head');
+  const notApply = Buffer.concat([Buffer.from([0xc1, 0, 0, 0, 0]), encodeMessage({ kind: 'logs:reopen' })]);
+  notApply.writeUInt32LE(notApply.length - 5, 1);
+  assert.equal(decodeMessage(notApply), null, 'only config:apply is framed');
 });
 
 test('compileInPool gives the same snapshot as inline, and ConfigError on bad input', async () => {

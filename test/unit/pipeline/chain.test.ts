@@ -37,8 +37,9 @@ const HANDLERS = new Map(['a', 'b', 'c'].map((n, i) => [n, handler(n, 1000 - i)]
 
 function chainFor(plugins: PluginSnap[], route = 0, service = 0) {
   const snap = snapshot(plugins);
-  const confs = configureInstances(snap, buildPluginEnv(snap), HANDLERS);
-  return buildChain(snap, confs, route, service, HANDLERS);
+  const env = buildPluginEnv(snap);
+  const confs = configureInstances(snap, env, HANDLERS);
+  return buildChain(snap, env, confs, route, service, HANDLERS);
 }
 
 const tagOf = (conf: unknown): string => (conf === NO_CONF ? 'none' : (conf as { tag: string }).tag);
@@ -116,9 +117,10 @@ test('configure runs once per instance per snapshot; its result is the conf', ()
   };
   const snap = snapshot([plugin('a', {}, 'g', { config: { n: 21 } })]);
   const handlers = new Map([['a', h]]);
-  const confs = configureInstances(snap, buildPluginEnv(snap), handlers);
-  const c1 = buildChain(snap, confs, 0, 0, handlers)!;
-  const c2 = buildChain(snap, confs, 1, 1, handlers)!;
+  const env = buildPluginEnv(snap);
+  const confs = configureInstances(snap, env, handlers);
+  const c1 = buildChain(snap, env, confs, 0, 0, handlers)!;
+  const c2 = buildChain(snap, env, confs, 1, 1, handlers)!;
   assert.equal(calls, 1);
   assert.deepEqual(confFor(c1.entries[0], null), { doubled: 42 });
   assert.equal(confFor(c1.entries[0], null), confFor(c2.entries[0], null));
