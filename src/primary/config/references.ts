@@ -8,6 +8,9 @@ import { ENTITY_DEFS, ENTITY_ORDER, type EntityName, type Entry } from './entiti
 import { pathToString, withArticle, type Problems } from './problems';
 import { entityUuid } from './uuid';
 import { checkTlsReferences } from './entities/certificates';
+import { ShapeCache } from './shapes';
+
+const resolvedShapes = new ShapeCache();
 
 export interface ResolvedEntry extends Entry {
   resolved: Record<string, number>;
@@ -133,30 +136,34 @@ export function resolveReferences(entries: Entries, pr: Problems): void {
   // Built for an entity only once a reference names one of its entries by value: nested entries
   // (the bulk of a large file) refer to their parent by index.
   const byKey = new Map<EntityName, Map<string, number>>();
+  // Each entry's indexes are gathered here, then made one object of its entity's shape (shapes.ts).
+  const vals: number[] = [];
   for (const entity of ENTITY_ORDER) {
     const foreign = Object.entries(ENTITY_DEFS[entity].foreign);
+    const make = foreign.length === 0 ? undefined : resolvedShapes.factory(foreign.map(([field]) => field));
     for (const e of entries[entity] as ResolvedEntry[]) {
-      if (foreign.length === 0) {
+      if (make === undefined) {
         e.resolved = NONE_RESOLVED;
         continue;
       }
-      e.resolved = {};
-      for (const [field, target] of foreign) {
+      for (let f = 0; f < foreign.length; f++) {
+        const [field, target] = foreign[f];
         const ref = e.refs[field];
-        if (!ref) e.resolved[field] = -1;
-        else if ('parent' in ref) e.resolved[field] = ref.parent;
+        if (!ref) vals[f] = -1;
+        else if ('parent' in ref) vals[f] = ref.parent;
         else {
           let m = byKey.get(target!);
           if (m === undefined) byKey.set(target!, (m = keyIndex(target!, entries)));
           const idx = m.get(ref.value) ?? m.get(ref.value.toLowerCase());
           if (idx === undefined) {
             pr.err(ref.path, `invalid reference '${field}: ${ref.value}' (no such entry in '${target}')${describe(target!, ref.value, entries)}`);
-            e.resolved[field] = -1;
+            vals[f] = -1;
           } else {
-            e.resolved[field] = idx;
+            vals[f] = idx;
           }
         }
       }
+      e.resolved = make(vals) as Record<string, number>;
     }
   }
 }

@@ -68,4 +68,11 @@ export class ShapeCache {
     }
     return make === null ? byStores(keys, vals, n) : make(vals);
   }
+
+  /** The builder of one fixed key list (an entity's foreign keys): `build` without the lookup. */
+  factory(keys: readonly string[]): Factory {
+    const list = keys.slice();
+    const make = list.length <= MAX_KEYS ? compile(list, list.length) : null;
+    return make ?? ((vals) => byStores(list, vals, list.length));
+  }
 }

@@ -8,6 +8,7 @@ import { isRecord, withArticle, type Path, type Problems, type Seg } from './pro
 import { assignIds, checkUniqueness, resolveReferences, crossChecks } from './references';
 import { migrateRoutePaths } from './migrate-paths';
 import { yaml11Boolean } from './schema';
+import { ShapeCache } from './shapes';
 
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'];
 
@@ -83,9 +84,14 @@ interface WalkPlan {
   skip: ReadonlySet<string>;
   foreign: ReadonlyArray<[string, EntityName]>;
   required: ReadonlySet<string>;
+  /** An entry's refs object, its foreign keys in order (shapes.ts). */
+  makeRefs: (vals: readonly unknown[]) => Record<string, unknown>;
 }
 
 const plans = new Map<EntityName, WalkPlan>();
+const refShapes = new ShapeCache();
+/** readRef()'s results for one entry, before they are made its refs object. */
+const refVals: Array<Ref | null> = [];
 
 function planOf(entity: EntityName): WalkPlan {
   let plan = plans.get(entity);
@@ -95,6 +101,7 @@ function planOf(entity: EntityName): WalkPlan {
       skip: new Set<string>([...def.children, ...Object.keys(def.foreign)]),
       foreign: Object.entries(def.foreign) as Array<[string, EntityName]>,
       required: new Set(def.requiredForeign ?? []),
+      makeRefs: refShapes.factory(Object.keys(def.foreign)),
     };
     plans.set(entity, plan);
   }
@@ -114,7 +121,7 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
     return;
   }
   const def = ENTITY_DEFS[entity];
-  const { skip, foreign, required } = planOf(entity);
+  const { skip, foreign, required, makeRefs } = planOf(entity);
   const list = entries[entity];
   for (let i = 0; i < arr.length; i++) {
     const raw: unknown = arr[i];
@@ -125,8 +132,12 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
     }
     let refs = NO_REFS;
     if (foreign.length > 0) {
-      refs = {};
-      for (const [field, target] of foreign) refs[field] = readRef(field, target, raw[field], itemPath, parent, required.has(field), pr);
+      for (let f = 0; f < foreign.length; f++) {
+        const [field, target] = foreign[f];
+        refVals[f] = readRef(field, target, raw[field], itemPath, parent, required.has(field), pr);
+      }
+      refs = makeRefs(refVals) as Record<string, Ref | null>;
+      refVals.fill(null);
     }
     const rec = def.validate(raw, itemPath, pr, skip) ?? {};
     // Every field the later passes set is in the literal: added afterwards, they took one more
@@ -146,9 +157,23 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
 /**
  * `[...path, seg]` in an array of exactly that length. A spread builds a growable array (room for
  * 17 elements, ~200 bytes): every entry keeps its path, and 320,000 of them (100,000 consumers
- * with a credential each) were ~45 MB of the load's survivors, copied by every scavenge.
+ * with a credential each) were ~45 MB of the load's survivors, copied by every scavenge. The
+ * usual lengths are array literals: V8 allocates those in the old generation once it sees them
+ * survive, so the scavenger does not copy them at all.
  */
 function append(path: Path, seg: Seg): Path {
+  switch (path.length) {
+    case 1:
+      return [path[0], seg];
+    case 2:
+      return [path[0], path[1], seg];
+    case 3:
+      return [path[0], path[1], path[2], seg];
+    case 4:
+      return [path[0], path[1], path[2], path[3], seg];
+    case 5:
+      return [path[0], path[1], path[2], path[3], path[4], seg];
+  }
   const out = new Array<Seg>(path.length + 1);
   for (let i = 0; i < path.length; i++) out[i] = path[i];
   out[path.length] = seg;
