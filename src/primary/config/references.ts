@@ -71,18 +71,33 @@ export function assignIds(entries: Entries): void {
   }
 }
 
+/**
+ * One set insertion per key (a lookup and an insertion into a Map<key, first entry> were ~0.1 s of
+ * 100,000 usernames and 100,000 keys); the first entries are looked up only once a key repeats.
+ */
 function dupCheck(pr: Problems, list: Entry[], field: string, keyOf: (e: Entry) => string | null, what: (k: string) => string): void {
-  const seen = new Map<string, Entry>();
+  const seen = new Set<string>();
+  let firsts: Map<string, Entry> | undefined;
   for (const e of list) {
     const k = keyOf(e);
     if (k === null) continue;
-    const first = seen.get(k);
-    if (first) {
-      pr.err([...e.path, field], `uniqueness violation: '${e.entity}' entity with ${what(k)} already declared (first at ${pathToString(first.path)})`);
-    } else {
-      seen.set(k, e);
-    }
+    const size = seen.size;
+    seen.add(k);
+    if (seen.size !== size) continue;
+    firsts ??= firstByKey(list, keyOf);
+    const first = firsts.get(k)!;
+    pr.err([...e.path, field], `uniqueness violation: '${e.entity}' entity with ${what(k)} already declared (first at ${pathToString(first.path)})`);
   }
+}
+
+/** Each key's first entry in the list. */
+function firstByKey(list: Entry[], keyOf: (e: Entry) => string | null): Map<string, Entry> {
+  const firsts = new Map<string, Entry>();
+  for (const e of list) {
+    const k = keyOf(e);
+    if (k !== null && !firsts.has(k)) firsts.set(k, e);
+  }
+  return firsts;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);

@@ -94,6 +94,15 @@ test('duplicate names and ids are uniqueness violations', () => {
   ]);
 });
 
+test('a key repeated several times names its first entry each time, in file order, among other keys', () => {
+  const consumers = ['a', 'b', 'a', 'c', 'b', 'a'].map((u) => `  - username: ${u}\n`).join('');
+  assert.deepEqual(lines(problems(doc(`consumers:\n${consumers}`))), [
+    "consumers[2].username: uniqueness violation: 'consumers' entity with username set to 'a' already declared (first at consumers[0])",
+    "consumers[4].username: uniqueness violation: 'consumers' entity with username set to 'b' already declared (first at consumers[1])",
+    "consumers[5].username: uniqueness violation: 'consumers' entity with username set to 'a' already declared (first at consumers[0])",
+  ]);
+});
+
 test('ids are UUIDv5 and deterministic; generated ids differ per name', () => {
   // RFC 4122 appendix vector: www.example.com in the DNS namespace.
   assert.equal(uuidv5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
