@@ -194,22 +194,10 @@ function flowNode(s: string, i: number): unknown {
 /**
  * A short array copied to its length: an array grown by push() has room for 17 elements (~150
  * bytes) after its first. The parsed document lives through validation, and 100,000 one-element
- * lists (a consumer's credentials) were ~13 MB more for every scavenge to copy. The shortest are
- * array literals: V8 then allocates them where they will live, once it sees them survive.
+ * lists (a consumer's credentials) were ~13 MB more for every scavenge to copy.
  */
 function fit(a: unknown[]): unknown[] {
-  switch (a.length) {
-    case 0:
-      return a;
-    case 1:
-      return [a[0]];
-    case 2:
-      return [a[0], a[1]];
-    case 3:
-      return [a[0], a[1], a[2]];
-    default:
-      return a.length < 16 ? a.slice() : a;
-  }
+  return a.length > 0 && a.length < 16 ? a.slice() : a;
 }
 
 function flowSeq(s: string, i: number): unknown[] {

@@ -1,16 +1,18 @@
 /**
- * Plain objects built from a key list and a value list, each key sequence by one object literal
- * of its own. A config load makes hundreds of thousands of records (the parser's mappings, the
- * validated copies) with a handful of distinct key sequences. Built as `{}` plus one keyed store
- * per key, each record had V8's default 4 in-object fields, then an out-of-object property array
- * (a route's 22 fields made it a dictionary), and came from no allocation site, so V8 could not
- * allocate these long-lived records in the old generation: every scavenge copied them. A literal
- * `{"a": v[0], "b": v[1]}` per sequence has its fields in the object and an allocation site that
- * V8 pretenures once it sees its objects survive.
+ * Plain objects built from a key list and a value list, each key sequence by a constructor of its
+ * own. A config load makes hundreds of thousands of records (the parser's mappings, the validated
+ * copies, an entry's refs and resolved indexes) with a handful of distinct key sequences. Built as
+ * `{}` plus one keyed store per key, each record had V8's default 4 in-object fields and then an
+ * out-of-object property array; past 16 keys (a route's 22 fields) it became a dictionary. A
+ * constructor `this["a"] = v[0]; this["b"] = v[1]` per sequence gives objects with their fields
+ * in the object, sized to the sequence. (An object literal per sequence does that too, but V8
+ * pretenured those literals' objects, and the load was slower: 957 against 821 ms of validate,
+ * best of 6 on this VM.)
  *
  * The result is the object the keyed stores made: the same keys in the same order, the same
- * values, Object.prototype. Key lists that a literal would read differently (`__proto__`, array
- * indices, which JS orders first anyway) and lists past the cache's limits are built with stores.
+ * values, Object.prototype as its prototype. Key lists that a constructor would store differently
+ * (`__proto__`, array indices, which JS orders first anyway) and lists past the cache's limits are
+ * built with keyed stores.
  */
 
 type Factory = (vals: readonly unknown[]) => Record<string, unknown>;
@@ -37,10 +39,13 @@ function compile(keys: readonly string[], n: number): Factory | null {
   const parts: string[] = [];
   for (let i = 0; i < n; i++) {
     if (SPECIAL_KEY.test(keys[i])) return null;
-    parts.push(`${JSON.stringify(keys[i])}: v[${i}]`);
+    parts.push(`this[${JSON.stringify(keys[i])}] = v[${i}];`);
   }
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('v', `return { ${parts.join(', ')} };`) as Factory;
+  const Shape = new Function('v', parts.join('\n')) as unknown as new (v: readonly unknown[]) => Record<string, unknown>;
+  // Its objects are plain ones: Object.prototype is their prototype, as `{}`'s.
+  Shape.prototype = Object.prototype;
+  return (v) => new Shape(v);
 }
 
 export class ShapeCache {

@@ -157,23 +157,9 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
 /**
  * `[...path, seg]` in an array of exactly that length. A spread builds a growable array (room for
  * 17 elements, ~200 bytes): every entry keeps its path, and 320,000 of them (100,000 consumers
- * with a credential each) were ~45 MB of the load's survivors, copied by every scavenge. The
- * usual lengths are array literals: V8 allocates those in the old generation once it sees them
- * survive, so the scavenger does not copy them at all.
+ * with a credential each) were ~45 MB of the load's survivors, copied by every scavenge.
  */
 function append(path: Path, seg: Seg): Path {
-  switch (path.length) {
-    case 1:
-      return [path[0], seg];
-    case 2:
-      return [path[0], path[1], seg];
-    case 3:
-      return [path[0], path[1], path[2], seg];
-    case 4:
-      return [path[0], path[1], path[2], path[3], seg];
-    case 5:
-      return [path[0], path[1], path[2], path[3], path[4], seg];
-  }
   const out = new Array<Seg>(path.length + 1);
   for (let i = 0; i < path.length; i++) out[i] = path[i];
   out[path.length] = seg;

@@ -23,16 +23,16 @@ test('a built object has the keys in order, the values and the prototype that ke
   same(cache, [], []);
   same(cache, ['a'], [1]);
   same(cache, ['a', 'b'], [null, { x: [1] }]);
-  // The same sequence again (the cached literal), a prefix of it, and its reverse.
+  // The same sequence again (the cached constructor), a prefix of it, and its reverse.
   same(cache, ['a', 'b'], ['x', undefined]);
   same(cache, ['b', 'a'], [2, 1]);
   same(cache, ['a', 'b', 'c'], [1, 2, 3]);
-  // Keys a literal must quote, and keys of Object.prototype.
+  // Keys a constructor's source must quote, and keys of Object.prototype.
   same(cache, ['with space', 'é', 'a"b', 'back\\slash', 'line\u2028sep', '\ud800'], [1, 2, 3, 4, 5, 6]);
   same(cache, ['constructor', 'toString', 'hasOwnProperty', 'valueOf'], [1, 2, 3, 4]);
 });
 
-test('keys a literal reads differently are built by stores, as before: array indices first, __proto__ as a store', () => {
+test('keys a constructor would store differently are built by stores, as before: array indices first, __proto__ as a store', () => {
   const cache = new ShapeCache();
   same(cache, ['b', '1', 'a', '0'], [1, 2, 3, 4]);
   same(cache, ['01', '1.5', '-1', '4294967295'], [1, 2, 3, 4]);
