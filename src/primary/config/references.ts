@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pluginStatus } from '../../plugins';
-import { ENTITY_DEFS, ENTITY_ORDER, type EntityName, type Entry } from './entities';
+import { ENTITY_DEFS, ENTITY_ORDER, entryPath, type EntityName, type Entry } from './entities';
 import { pathToString, withArticle, type Problems } from './problems';
 import { entityUuid } from './uuid';
 import { checkTlsReferences } from './entities/certificates';
@@ -86,7 +86,7 @@ function dupCheck(pr: Problems, list: Entry[], field: string, keyOf: (e: Entry) 
     if (seen.size !== size) continue;
     firsts ??= firstByKey(list, keyOf);
     const first = firsts.get(k)!;
-    pr.err([...e.path, field], `uniqueness violation: '${e.entity}' entity with ${what(k)} already declared (first at ${pathToString(first.path)})`);
+    pr.err([...entryPath(e), field], `uniqueness violation: '${e.entity}' entity with ${what(k)} already declared (first at ${pathToString(entryPath(first))})`);
   }
 }
 
@@ -200,14 +200,14 @@ export function crossChecks(entries: Entries, pr: Problems): void {
     if (typeof name !== 'string' || r(e).consumer < 0) continue;
     const s = pluginStatus(name);
     if (s.kind === 'implemented' && s.def.noConsumer) {
-      pr.err([...e.path, 'consumer'], `plugin '${name}' cannot be applied to a consumer`);
+      pr.err([...entryPath(e), 'consumer'], `plugin '${name}' cannot be applied to a consumer`);
     }
   }
   checkTlsReferences(entries, pr);
   const hosts = new Set(entries.services.map((s) => String(s.rec.host).toLowerCase()));
   for (const u of entries.upstreams) {
     if (typeof u.rec.name === 'string' && !hosts.has(u.rec.name.toLowerCase())) {
-      pr.warn([...u.path, 'name'], `upstream '${u.rec.name}' is not used by any service (a service uses it by setting host: ${u.rec.name})`);
+      pr.warn([...entryPath(u), 'name'], `upstream '${u.rec.name}' is not used by any service (a service uses it by setting host: ${u.rec.name})`);
     }
   }
 }

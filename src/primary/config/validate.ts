@@ -75,6 +75,7 @@ function checkFormatVersion(value: Record<string, unknown>, pr: Problems): strin
 interface Parent {
   entity: EntityName;
   index: number;
+  entry: Entry;
   /** The reference every child of this entry carries (one object, shared: refs are only read). */
   ref: Ref;
 }
@@ -142,13 +143,13 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
     const rec = def.validate(raw, itemPath, pr, skip) ?? {};
     // Every field the later passes set is in the literal: added afterwards, they took one more
     // (out-of-object) property array per entry.
-    const entry: Entry = { entity, index: list.length, path: itemPath, rec, refs, idGenerated: false, resolved: undefined };
+    const entry: Entry = { entity, index: list.length, under: parent?.entry ?? null, at: i, rec, refs, idGenerated: false, resolved: undefined };
     list.push(entry);
     let asParent: Parent | undefined;
     for (const child of def.children) {
       const v = raw[child];
       if (v === null || v === undefined) continue;
-      asParent ??= { entity, index: entry.index, ref: { parent: entry.index } };
+      asParent ??= { entity, index: entry.index, entry, ref: { parent: entry.index } };
       walk(child, v, append(itemPath, child), asParent, entries, pr);
     }
   }
