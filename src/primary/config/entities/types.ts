@@ -51,7 +51,7 @@ export interface Entry {
   /**
    * The entry this one is nested under (`consumers[3]` for `consumers[3].acls[0]`), or null at the
    * top level. With `at`, what entryPath() builds the entry's path from: 220,000 path arrays kept
-   * in the entries were ~15 MB of a load's survivors, read only to report a problem.
+   * in the entries were ~10 MB of a load's survivors, read only to report a problem.
    */
   under: Entry | null;
   /** The entry's position in the array of the file it was written in. */
