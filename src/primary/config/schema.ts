@@ -4,6 +4,7 @@
  * known fields with defaults filled in; the input is never mutated.
  */
 import { isRecord, type Path, type Problems, type Seg } from './problems';
+import { ShapeCache } from './shapes';
 
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'set' | 'map' | 'record' | 'any';
 
@@ -163,6 +164,12 @@ function validateMap(f: Field, v: unknown, parent: Path, key: Seg | undefined, p
   return pr.count === before ? out : undefined;
 }
 
+/** validateRecord's keys and values, one pair of arrays per nesting depth. */
+const keyStack: string[][] = [];
+const valStack: unknown[][] = [];
+let depth = 0;
+const recordShapes = new ShapeCache();
+
 export interface RecordOptions {
   /** Keys handled by the caller (nested entities, foreign keys): neither validated nor copied. */
   skip?: ReadonlySet<string>;
@@ -181,35 +188,47 @@ export function validateRecord(
   opts?: RecordOptions,
 ): Record<string, unknown> | undefined {
   if (!isRecord(v)) return typeError(pr, path, undefined, 'expected a record');
-  const out: Record<string, unknown> = {};
-  const skip = opts?.skip;
-  for (const k of Object.keys(v)) {
-    if (IGNORED_KEYS.has(k) || skip?.has(k)) continue;
-    const f = Object.prototype.hasOwnProperty.call(fields, k) ? fields[k] : undefined;
-    if (!f) {
-      pr.err(at(path, k), hints?.[k] ?? 'unknown field', 'key');
-      continue;
+  // The copy's keys and values are gathered first and made one object of their sequence's shape
+  // (shapes.ts); nested records gather at their own depth.
+  const keys = (keyStack[depth] ??= []);
+  const vals = (valStack[depth] ??= []);
+  let n = 0;
+  depth++;
+  try {
+    const skip = opts?.skip;
+    for (const k of Object.keys(v)) {
+      if (IGNORED_KEYS.has(k) || skip?.has(k)) continue;
+      const f = Object.prototype.hasOwnProperty.call(fields, k) ? fields[k] : undefined;
+      if (!f) {
+        pr.err(at(path, k), hints?.[k] ?? 'unknown field', 'key');
+        continue;
+      }
+      const val = v[k];
+      if (val === null || val === undefined) continue;
+      const r = checkField(f, val, path, k, pr);
+      if (r !== undefined) {
+        keys[n] = k;
+        vals[n++] = r;
+      }
     }
-    const val = v[k];
-    if (val === null || val === undefined) continue;
-    const r = checkField(f, val, path, k, pr);
-    if (r !== undefined) out[k] = r;
-  }
-  // for-in, not Object.entries: no pair arrays per record (field lists are plain object literals).
-  for (const k in fields) {
-    if (k in out) continue;
-    const given = v[k] !== null && v[k] !== undefined;
-    if (given) continue; // present but invalid: already reported
-    const f = fields[k];
-    if (f.required) {
-      pr.err(at(path, k), 'required field missing');
-    } else if (f.default !== undefined) {
-      out[k] = clone(f.default);
-    } else if (f.type === 'record' && f.fields) {
-      out[k] = validateRecord(f.fields, {}, at(path, k), pr);
-    } else {
-      out[k] = null;
+    // for-in, not Object.entries: no pair arrays per record (field lists are plain object literals).
+    for (const k in fields) {
+      // Given: copied above, or invalid and already reported.
+      if (v[k] !== null && v[k] !== undefined) continue;
+      const f = fields[k];
+      if (f.required) {
+        pr.err(at(path, k), 'required field missing');
+        continue;
+      }
+      keys[n] = k;
+      if (f.default !== undefined) vals[n++] = clone(f.default);
+      else if (f.type === 'record' && f.fields) vals[n++] = validateRecord(f.fields, {}, at(path, k), pr);
+      else vals[n++] = null;
     }
+    return recordShapes.build(keys, vals, n);
+  } finally {
+    depth--;
+    // The stacks keep no value of this record alive.
+    vals.fill(undefined, 0, n);
   }
-  return out;
 }

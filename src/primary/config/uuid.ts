@@ -29,10 +29,20 @@ const digest = Buffer.alloc(20);
 function sha1(length: number): void {
   // uuidv5() keeps scratch at least 72 bytes longer than the message: room for the padding.
   const padded = (length + 9 + 63) & ~63;
+  // The padding and the bit length written byte by byte: Buffer's fill() and writeUInt32BE() are
+  // calls of their own, for a handful of bytes.
   scratch[length] = 0x80;
-  scratch.fill(0, length + 1, padded - 4);
-  scratch.writeUInt32BE(length >>> 29, padded - 8);
-  scratch.writeUInt32BE((length << 3) >>> 0, padded - 4);
+  for (let i = length + 1; i < padded - 8; i++) scratch[i] = 0;
+  const high = length >>> 29;
+  const low = (length << 3) >>> 0;
+  scratch[padded - 8] = high >>> 24;
+  scratch[padded - 7] = (high >>> 16) & 0xff;
+  scratch[padded - 6] = (high >>> 8) & 0xff;
+  scratch[padded - 5] = high & 0xff;
+  scratch[padded - 4] = low >>> 24;
+  scratch[padded - 3] = (low >>> 16) & 0xff;
+  scratch[padded - 2] = (low >>> 8) & 0xff;
+  scratch[padded - 1] = low & 0xff;
   let h0 = 0x67452301;
   let h1 = 0xefcdab89 | 0;
   let h2 = 0x98badcfe | 0;
@@ -89,6 +99,21 @@ function sha1(length: number): void {
   for (let i = 0; i < 5; i++) digest.writeInt32BE(H[i], 4 * i);
 }
 
+/**
+ * An ASCII name (its UTF-8 bytes are its char codes) copied to scratch[16…] in JS: its length, or
+ * -1 for a name with another character or too long for scratch (then Buffer.write() does it).
+ */
+function writeAscii(name: string): number {
+  const n = name.length;
+  if (16 + n + 72 > scratch.length) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    scratch[16 + i] = c;
+  }
+  return n;
+}
+
 /** RFC 4122 name-based UUID, SHA-1 (version 5). */
 export function uuidv5(name: string, namespace: string): string {
   let ns = nsBytes.get(namespace);
@@ -96,10 +121,13 @@ export function uuidv5(name: string, namespace: string): string {
     ns = uuidBytes(namespace);
     if (nsBytes.size < 64) nsBytes.set(namespace, ns);
   }
-  const nameLength = Buffer.byteLength(name, 'utf8');
-  if (16 + nameLength + 72 > scratch.length) scratch = Buffer.alloc(2 * (16 + nameLength + 72));
-  ns.copy(scratch, 0);
-  scratch.write(name, 16, nameLength, 'utf8');
+  let nameLength = writeAscii(name);
+  if (nameLength < 0) {
+    nameLength = Buffer.byteLength(name, 'utf8');
+    if (16 + nameLength + 72 > scratch.length) scratch = Buffer.alloc(2 * (16 + nameLength + 72));
+    scratch.write(name, 16, nameLength, 'utf8');
+  }
+  for (let i = 0; i < 16; i++) scratch[i] = ns[i];
   sha1(16 + nameLength);
   const d = digest;
   // Version 5 in the high nibble of byte 6, variant 10xx in the high bits of byte 8.

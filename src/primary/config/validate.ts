@@ -8,6 +8,7 @@ import { isRecord, withArticle, type Path, type Problems, type Seg } from './pro
 import { assignIds, checkUniqueness, resolveReferences, crossChecks } from './references';
 import { migrateRoutePaths } from './migrate-paths';
 import { yaml11Boolean } from './schema';
+import { ShapeCache } from './shapes';
 
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'];
 
@@ -74,6 +75,7 @@ function checkFormatVersion(value: Record<string, unknown>, pr: Problems): strin
 interface Parent {
   entity: EntityName;
   index: number;
+  entry: Entry;
   /** The reference every child of this entry carries (one object, shared: refs are only read). */
   ref: Ref;
 }
@@ -83,9 +85,14 @@ interface WalkPlan {
   skip: ReadonlySet<string>;
   foreign: ReadonlyArray<[string, EntityName]>;
   required: ReadonlySet<string>;
+  /** An entry's refs object, its foreign keys in order (shapes.ts). */
+  makeRefs: (vals: readonly unknown[]) => Record<string, unknown>;
 }
 
 const plans = new Map<EntityName, WalkPlan>();
+const refShapes = new ShapeCache();
+/** readRef()'s results for one entry, before they are made its refs object. */
+const refVals: Array<Ref | null> = [];
 
 function planOf(entity: EntityName): WalkPlan {
   let plan = plans.get(entity);
@@ -95,6 +102,7 @@ function planOf(entity: EntityName): WalkPlan {
       skip: new Set<string>([...def.children, ...Object.keys(def.foreign)]),
       foreign: Object.entries(def.foreign) as Array<[string, EntityName]>,
       required: new Set(def.requiredForeign ?? []),
+      makeRefs: refShapes.factory(Object.keys(def.foreign)),
     };
     plans.set(entity, plan);
   }
@@ -114,7 +122,7 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
     return;
   }
   const def = ENTITY_DEFS[entity];
-  const { skip, foreign, required } = planOf(entity);
+  const { skip, foreign, required, makeRefs } = planOf(entity);
   const list = entries[entity];
   for (let i = 0; i < arr.length; i++) {
     const raw: unknown = arr[i];
@@ -125,19 +133,23 @@ function walk(entity: EntityName, arr: unknown, path: Path, parent: Parent | und
     }
     let refs = NO_REFS;
     if (foreign.length > 0) {
-      refs = {};
-      for (const [field, target] of foreign) refs[field] = readRef(field, target, raw[field], itemPath, parent, required.has(field), pr);
+      for (let f = 0; f < foreign.length; f++) {
+        const [field, target] = foreign[f];
+        refVals[f] = readRef(field, target, raw[field], itemPath, parent, required.has(field), pr);
+      }
+      refs = makeRefs(refVals) as Record<string, Ref | null>;
+      refVals.fill(null);
     }
     const rec = def.validate(raw, itemPath, pr, skip) ?? {};
     // Every field the later passes set is in the literal: added afterwards, they took one more
     // (out-of-object) property array per entry.
-    const entry: Entry = { entity, index: list.length, path: itemPath, rec, refs, idGenerated: false, resolved: undefined };
+    const entry: Entry = { entity, index: list.length, under: parent?.entry ?? null, at: i, rec, refs, idGenerated: false, resolved: undefined };
     list.push(entry);
     let asParent: Parent | undefined;
     for (const child of def.children) {
       const v = raw[child];
       if (v === null || v === undefined) continue;
-      asParent ??= { entity, index: entry.index, ref: { parent: entry.index } };
+      asParent ??= { entity, index: entry.index, entry, ref: { parent: entry.index } };
       walk(child, v, append(itemPath, child), asParent, entries, pr);
     }
   }

@@ -94,6 +94,38 @@ test('duplicate names and ids are uniqueness violations', () => {
   ]);
 });
 
+test('a key repeated several times names its first entry each time, in file order, among other keys', () => {
+  const consumers = ['a', 'b', 'a', 'c', 'b', 'a'].map((u) => `  - username: ${u}\n`).join('');
+  assert.deepEqual(lines(problems(doc(`consumers:\n${consumers}`))), [
+    "consumers[2].username: uniqueness violation: 'consumers' entity with username set to 'a' already declared (first at consumers[0])",
+    "consumers[4].username: uniqueness violation: 'consumers' entity with username set to 'b' already declared (first at consumers[1])",
+    "consumers[5].username: uniqueness violation: 'consumers' entity with username set to 'a' already declared (first at consumers[0])",
+  ]);
+});
+
+test('problems found after the walk name nested entries by their full path in the file', () => {
+  const text = doc(`services:
+  - name: s
+    host: a.test
+    routes:
+      - { name: r0, paths: [/a] }
+      - name: r1
+        paths: [/b]
+        plugins:
+          - { name: cors }
+          - { name: cors }
+consumers:
+  - username: u0
+    keyauth_credentials: [{ key: k1 }, { key: k2 }]
+  - username: u1
+    keyauth_credentials: [{ key: k2 }]
+`);
+  assert.deepEqual(lines(problems(text)), [
+    "services[0].routes[1].plugins[1].name: uniqueness violation: 'plugins' entity with name set to 'cors' for the same route, service and consumer already declared (first at services[0].routes[1].plugins[0])",
+    "consumers[1].keyauth_credentials[0].key: uniqueness violation: 'keyauth_credentials' entity with key set to 'k2' already declared (first at consumers[0].keyauth_credentials[1])",
+  ]);
+});
+
 test('ids are UUIDv5 and deterministic; generated ids differ per name', () => {
   // RFC 4122 appendix vector: www.example.com in the DNS namespace.
   assert.equal(uuidv5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');

@@ -22,6 +22,13 @@ test('uuidv5 agrees with a node:crypto SHA-1 for every name length across the pa
   for (const name of ['é', 'consumer:ü/日本', '\u{1F600}'.repeat(30), 'x'.repeat(5000)]) assert.equal(uuidv5(name, ns), reference(name, ns), name.slice(0, 20));
 });
 
+test('uuidv5 agrees with node:crypto for ASCII names copied in JS and the characters just past ASCII, in any order of lengths', () => {
+  const ns = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+  const names = ['a\u007f', '\u0080', 'x\u00ff', 'key-1-\u00e9', 'y'.repeat(400), 'short', '', 'z'.repeat(3000), 'c1', '\u0000'];
+  for (let n = 300; n >= 0; n -= 7) names.push('q'.repeat(n));
+  for (const name of names) assert.equal(uuidv5(name, ns), reference(name, ns), `${name.slice(0, 20)} (${name.length})`);
+});
+
 test('entityUuid is uuidv5 of the key under the entity name\'s uuidv5 (Kong\'s generate_uuid)', () => {
   const kong = 'fd02801f-0957-4a15-a55a-c8d9606f30b5';
   for (const [entity, key] of [['consumers', 'c5'], ['keyauth_credentials', 'key-5-6ekos5'], ['routes', 'r9999']]) {

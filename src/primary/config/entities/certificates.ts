@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { validateRecord, type Field } from '../schema';
 import * as t from '../typedefs';
 import { isRecord, type Path, type Problems } from '../problems';
-import type { EntityDef, Entry, EntityName } from './types';
+import { entryPath, type EntityDef, type Entry, type EntityName } from './types';
 
 /** `*.example.com`, `example.*` or a plain host name, as Kong's wildcard_host. */
 export function checkSniName(v: unknown): string | null {
@@ -168,13 +168,13 @@ export function checkTlsReferences(entries: Record<EntityName, Entry[]>, pr: Pro
     const cc = s.rec.client_certificate;
     if (cc !== undefined && cc !== null) {
       const id = refId(cc);
-      if (id === null) pr.err([...s.path, 'client_certificate'], 'expected the id of a certificate, or {id: …}');
-      else if (!certIds.has(id.toLowerCase())) pr.err([...s.path, 'client_certificate'], `invalid reference 'client_certificate: ${id}' (no such entry in 'certificates')`);
+      if (id === null) pr.err([...entryPath(s), 'client_certificate'], 'expected the id of a certificate, or {id: …}');
+      else if (!certIds.has(id.toLowerCase())) pr.err([...entryPath(s), 'client_certificate'], `invalid reference 'client_certificate: ${id}' (no such entry in 'certificates')`);
     }
     const cas = s.rec.ca_certificates;
     if (Array.isArray(cas)) {
       cas.forEach((id: unknown, i) => {
-        if (typeof id === 'string' && !caIds.has(id.toLowerCase())) pr.err([...s.path, 'ca_certificates', i], `invalid reference '${id}' (no such entry in 'ca_certificates')`);
+        if (typeof id === 'string' && !caIds.has(id.toLowerCase())) pr.err([...entryPath(s), 'ca_certificates', i], `invalid reference '${id}' (no such entry in 'ca_certificates')`);
       });
     }
   }
@@ -182,11 +182,11 @@ export function checkTlsReferences(entries: Record<EntityName, Entry[]>, pr: Pro
   for (const c of entries.certificates) {
     for (const [i, name] of ((c.rec.snis as string[] | undefined) ?? []).entries()) {
       const first = seen.get(name);
-      if (first) pr.err([...c.path, 'snis', i], `uniqueness violation: SNI '${name}' already declared`);
-      else seen.set(name, [...c.path, 'snis', i]);
+      if (first) pr.err([...entryPath(c), 'snis', i], `uniqueness violation: SNI '${name}' already declared`);
+      else seen.set(name, [...entryPath(c), 'snis', i]);
     }
   }
   for (const s of entries.snis) {
-    if (typeof s.rec.name === 'string' && seen.has(s.rec.name)) pr.err([...s.path, 'name'], `uniqueness violation: SNI '${s.rec.name}' already declared under a certificate`);
+    if (typeof s.rec.name === 'string' && seen.has(s.rec.name)) pr.err([...entryPath(s), 'name'], `uniqueness violation: SNI '${s.rec.name}' already declared under a certificate`);
   }
 }

@@ -36,3 +36,4 @@ export const UNSUPPORTED_ENTITIES: readonly string[] = [
 ];
 
 export type { EntityDef, EntityName, Entry, Ref } from './types';
+export { entryPath } from './types';
