@@ -66,10 +66,32 @@ export interface JwtCredential {
 
 const NO_CREDENTIALS: CredentialsSnap = { keyauth: [], basicauth: [], jwt: [], acls: [] };
 
+/** ES2024's String methods (Node 20 has them; the ES2022 lib does not declare them). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * `s` as its UTF-8 bytes read back: a lone surrogate (a JSON or YAML `\ud800` escape) becomes
+ * U+FFFD, as the directory stores it. Both sides hash and compare this form, so such a string
+ * still finds itself.
+ */
+function wellFormed(s: string): string {
+  const w = s as unknown as WellFormed;
+  return w.isWellFormed() ? s : w.toWellFormed();
+}
+
 /** FNV-1a over UTF-16 code units, then murmur3's finalizer; the same on both sides by construction. */
 export function hashKey(s: string): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  let surrogate = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c & 0xf800) === 0xd800) surrogate = true;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (surrogate && wellFormed(s) !== s) return hashKey(wellFormed(s));
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -195,7 +217,7 @@ export function encodeDirectoryAfter(prefix: Uint8Array, consumers: readonly Con
     const c = consumers[i];
     idKeys[i] = lowerCase(c.id);
     names[i] = c.username;
-    size += strSize(c.id) + 1 + strSize(c.username) + strSize(c.customId) + 10;
+    size += strSize(c.id) + (idKeys[i] === c.id ? 1 : strSize(idKeys[i])) + strSize(c.username) + strSize(c.customId) + 10;
     for (const t of c.tags) size += strSize(t);
     for (const g of groups[i] ?? NO_GROUPS) size += strSize(g);
   }
@@ -333,13 +355,23 @@ export class ConsumerDirectory {
     this.basicauthCount = this.#head[H_BASICAUTH];
     this.jwtCount = this.#head[H_JWT];
     this.aclCount = this.#head[H_ACLS];
-    let at = this.#head[H_TABLES_AT];
+    const h = this.#head;
+    let last = HEADER * 4;
+    for (const s of [H_INDEX_AT, H_KEYAUTH_AT, H_BASICAUTH_AT, H_JWT_AT, H_ACLS_AT, H_TABLES_AT, H_END]) {
+      if (h[s] < last) throw new Error('consumer directory: its sections are out of order');
+      last = h[s];
+    }
+    if (h[H_KEYAUTH_AT] - h[H_INDEX_AT] < this.consumerCount * 4) throw new Error('consumer directory: its consumer index is cut');
+    const counts = [this.consumerCount, this.consumerCount, this.keyauthCount, this.basicauthCount, this.jwtCount];
+    let at = h[H_TABLES_AT];
     for (let t = 0; t < TABLES; t++) {
-      const cap = this.#u32(at);
+      const cap = at + 4 <= h[H_END] ? this.#u32(at) : -1;
+      if (cap !== capacityFor(counts[t])) throw new Error('consumer directory: a table does not fit its records');
       this.#tableCap.push(cap);
       this.#tableAt.push(at + 4);
       at += 4 + cap * 4;
     }
+    if (at !== h[H_END]) throw new Error('consumer directory: its tables do not end where it does');
   }
 
   #u32(o: number): number {
@@ -388,7 +420,7 @@ export class ConsumerDirectory {
     const start = this.#next;
     for (let j = 0; j < key.length; j++) {
       const c = key.charCodeAt(j);
-      if (c > 127) return this.#str(o) === key;
+      if (c > 127) return this.#str(o) === wellFormed(key);
       if (b[start + j] !== c) return false;
     }
     return n === key.length; // an ASCII key is as many bytes as characters
@@ -400,12 +432,15 @@ export class ConsumerDirectory {
     if (cap === 0) return 0;
     const at = this.#tableAt[t];
     let i = (hashKey(key) >>> 0) % cap;
-    for (;;) {
+    // At most cap probes: a table the writer made is half empty, so this bound only matters for
+    // bytes that are not one (a worker must not spin on them).
+    for (let n = 0; n < cap; n++) {
       const v = this.#u32(at + i * 4);
       if (v === 0) return 0;
       if (this.#equals(this.#keyAt(t, v), key)) return v;
       i = i + 1 === cap ? 0 : i + 1;
     }
+    return 0;
   }
 
   /** Where the key of table `t`'s slot value `v` is. */

@@ -2,7 +2,7 @@
 // looks up, checked against the lists and against Maps built the way the worker used to build them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsumerDirectory, encodeDirectory } from '../../../src/shared/consumer-directory';
+import { ConsumerDirectory, encodeDirectory, hashKey } from '../../../src/shared/consumer-directory';
 import type { ConsumerSnap, CredentialsSnap } from '../../../src/shared/snapshot';
 
 const CONSUMERS: ConsumerSnap[] = [
@@ -110,11 +110,37 @@ test('read in place from any byte offset (a view into a decoded message); no con
   assert.deepEqual(empty.toLists(), { consumers: [], credentials: { keyauth: [], basicauth: [], jwt: [], acls: [] } });
 });
 
-test('bytes that are not a directory are refused', () => {
+test('bytes that are not a directory are refused; a full table ends a probe instead of spinning', { timeout: 10_000 }, () => {
   const bytes = encodeDirectory(CONSUMERS, CREDENTIALS);
   assert.throws(() => new ConsumerDirectory(bytes.subarray(0, 20)), /truncated/);
   assert.throws(() => new ConsumerDirectory(bytes.subarray(0, bytes.length - 1)), /length/);
   const other = Uint8Array.from(bytes);
   other[0] ^= 0xff;
   assert.throws(() => new ConsumerDirectory(other), /magic/);
+  const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const tablesAt = view(bytes).getUint32(11 * 4, true);
+  const bigCap = Uint8Array.from(bytes);
+  view(bigCap).setUint32(tablesAt, 0x7fffffff, true);
+  assert.throws(() => new ConsumerDirectory(bigCap), /table/);
+  const shuffled = Uint8Array.from(bytes);
+  view(shuffled).setUint32(7 * 4, 3, true); // keyauth section before the header's end
+  assert.throws(() => new ConsumerDirectory(shuffled), /order/);
+  // Every byId slot names consumer 0: a miss probes the whole table once and ends.
+  const full = Uint8Array.from(bytes);
+  const cap = view(full).getUint32(tablesAt, true);
+  for (let i = 0; i < cap; i++) view(full).setUint32(tablesAt + 4 + i * 4, 1, true);
+  assert.equal(new ConsumerDirectory(full).consumerIndexById('nobody'), -1);
+});
+
+test('a lone surrogate (a JSON or YAML \\ud800 escape) is stored as U+FFFD and still finds its record', () => {
+  const d = new ConsumerDirectory(encodeDirectory(
+    [{ id: 'i1', username: 'ann\ud800', customId: null, tags: [] }],
+    { keyauth: [{ id: 'k1', key: 'k\udc00ey', consumer: 0 }], basicauth: [], jwt: [], acls: [] },
+  ));
+  assert.equal(d.findConsumer('ann\ud800')?.id, 'i1');
+  assert.equal(d.keyauth('k\udc00ey')?.id, 'k1');
+  assert.equal(d.consumer(0).username, 'ann\ufffd', 'what UTF-8 can carry');
+  assert.equal(d.keyauth('k\ud800ey')?.id, 'k1', 'any lone surrogate reads as U+FFFD');
+  assert.equal(hashKey('k\ud800ey'), hashKey('k\ufffdey'), 'and hashes as it');
+  assert.equal(d.keyauth('key'), undefined);
 });
