@@ -250,42 +250,11 @@ export function encodeDirectoryAfter(prefix: Uint8Array, consumers: readonly Con
     for (const x of g) w.str(x);
   }
   head[H_KEYAUTH_AT] = w.pos;
-  const keyauthKeys: string[] = [];
-  const keyauthAt = new Uint32Array(creds.keyauth.length);
-  for (let r = 0; r < creds.keyauth.length; r++) {
-    const k = creds.keyauth[r];
-    keyauthAt[r] = w.pos + 1;
-    keyauthKeys.push(k.key);
-    w.str(k.key);
-    w.str(k.id);
-    w.varint(k.consumer);
-  }
+  const keyauth = writeCredentials(w, creds.keyauth, ['key', 'id']);
   head[H_BASICAUTH_AT] = w.pos;
-  const basicKeys: string[] = [];
-  const basicAt = new Uint32Array(creds.basicauth.length);
-  for (let r = 0; r < creds.basicauth.length; r++) {
-    const b = creds.basicauth[r];
-    basicAt[r] = w.pos + 1;
-    basicKeys.push(b.username);
-    w.str(b.username);
-    w.str(b.id);
-    w.str(b.passwordHash);
-    w.varint(b.consumer);
-  }
+  const basic = writeCredentials(w, creds.basicauth, ['username', 'id', 'passwordHash']);
   head[H_JWT_AT] = w.pos;
-  const jwtKeys: string[] = [];
-  const jwtAt = new Uint32Array(creds.jwt.length);
-  for (let r = 0; r < creds.jwt.length; r++) {
-    const j = creds.jwt[r];
-    jwtAt[r] = w.pos + 1;
-    jwtKeys.push(j.key);
-    w.str(j.key);
-    w.str(j.id);
-    w.str(j.secret);
-    w.str(j.algorithm);
-    w.str(j.rsaPublicKey);
-    w.varint(j.consumer);
-  }
+  const jwt = writeCredentials(w, creds.jwt, ['key', 'id', 'secret', 'algorithm', 'rsaPublicKey']);
   head[H_ACLS_AT] = w.pos;
   for (const a of creds.acls) {
     w.varint(a.consumer);
@@ -295,15 +264,32 @@ export function encodeDirectoryAfter(prefix: Uint8Array, consumers: readonly Con
   head[H_TABLES_AT] = w.pos;
   writeTable(w, idKeys, consumerSlot);
   writeTable(w, names, consumerSlot);
-  writeTable(w, keyauthKeys, keyauthAt);
-  writeTable(w, basicKeys, basicAt);
-  writeTable(w, jwtKeys, jwtAt);
+  writeTable(w, keyauth.keys, keyauth.at);
+  writeTable(w, basic.keys, basic.at);
+  writeTable(w, jwt.keys, jwt.at);
   head[H_END] = w.pos;
   for (let i = 0; i < HEADER; i++) w.u32At(i * 4, head[i]);
   return w.bytes();
 }
 
 const NO_GROUPS: readonly string[] = [];
+
+/**
+ * One credential type's records: `fields` as strings (the first is the key a table finds it by),
+ * then the consumer. Returns each record's key and its offset + 1 (its slot value).
+ */
+function writeCredentials<T extends { consumer: number }>(w: Writer, records: readonly T[], fields: readonly (keyof T & string)[]): { keys: string[]; at: Uint32Array } {
+  const keys: string[] = [];
+  const at = new Uint32Array(records.length);
+  for (let r = 0; r < records.length; r++) {
+    const rec = records[r];
+    at[r] = w.pos + 1;
+    keys.push(rec[fields[0]] as string);
+    for (const f of fields) w.str(rec[f] as string | null);
+    w.varint(rec.consumer);
+  }
+  return { keys, at };
+}
 
 /** Record r's slot value (`values[r]`) at the first free (or same-key) slot of `keys[r]`'s probe sequence. */
 function writeTable(w: Writer, keys: readonly (string | null)[], values: Uint32Array): void {
