@@ -91,7 +91,10 @@ export function hashKey(s: string): number {
     if ((c & 0xf800) === 0xd800) surrogate = true;
     h = Math.imul(h ^ c, 0x01000193);
   }
-  if (surrogate && wellFormed(s) !== s) return hashKey(wellFormed(s));
+  if (surrogate) {
+    const w = wellFormed(s);
+    if (w !== s) return hashKey(w);
+  }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
