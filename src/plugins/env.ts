@@ -4,7 +4,7 @@
  * what a request presents, ACL groups by consumer. All of it reads the snapshot's consumer
  * directory (shared/consumer-directory.ts) in place: a worker builds no per-consumer index.
  */
-import type { ConsumerSnap, CredentialsSnap } from '../shared/snapshot';
+import type { ConsumerSnap, WorkerSnapshot } from '../shared/snapshot';
 import { ConsumerDirectory, encodeDirectory, type BasicAuthCredential, type JwtCredential, type KeyAuthCredential } from '../shared/consumer-directory';
 
 export type { BasicAuthCredential, JwtCredential, KeyAuthCredential };
@@ -29,11 +29,7 @@ export interface PluginEnv {
 }
 
 /** Where a worker's consumers come from: the directory's bytes (from the primary) or the lists. */
-export interface ConsumerSource {
-  directory?: Uint8Array;
-  consumers?: readonly ConsumerSnap[];
-  credentials?: CredentialsSnap;
-}
+type ConsumerSource = Pick<WorkerSnapshot, 'directory' | 'consumers' | 'credentials'>;
 
 class KeyAuthLookup implements Lookup<KeyAuthCredential> {
   constructor(private readonly dir: ConsumerDirectory) {}

@@ -105,7 +105,7 @@ export function hashKey(s: string): number {
 const MAYBE_UPPER = /[A-Z\u0080-\uffff]/;
 
 /** toLowerCase() without a new string for one that has no upper-case letter (generated ids never do). */
-export function lowerCase(s: string): string {
+function lowerCase(s: string): string {
   return MAYBE_UPPER.test(s) ? s.toLowerCase() : s;
 }
 
