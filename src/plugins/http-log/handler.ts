@@ -4,7 +4,7 @@
  * batch of one is sent as a JSON object, a larger one as a JSON array, as Kong does. Nothing
  * here ever waits in the request: `log` only appends to the queue.
  */
-import { Agent, request } from 'undici';
+import { undici } from '../../lib/optional-packages';
 import type { PluginHandler } from '../types';
 import { BatchQueue } from '../lib/batch-queue';
 import type { QueueConf } from '../lib/queue-schema';
@@ -24,6 +24,7 @@ function sender(config: Record<string, unknown>, single: boolean): (entries: str
   }
   headers['content-type'] = config.content_type as string;
   const timeout = config.timeout as number;
+  const { Agent, request } = undici();
   const dispatcher = new Agent({ keepAliveTimeout: config.keepalive as number, connectTimeout: timeout });
   const method = config.method as 'POST' | 'PUT' | 'PATCH';
   const target = url.toString();

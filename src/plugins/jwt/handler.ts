@@ -8,7 +8,8 @@
  * that reaches signature verification makes `access` asynchronous.
  */
 import { createPublicKey } from 'node:crypto';
-import { compactVerify, importSPKI, type CryptoKey, type VerifyOptions } from 'jose';
+import type { CryptoKey, VerifyOptions } from 'jose';
+import { jose } from '../../lib/optional-packages';
 import type { ConsumerSnap } from '../../shared/snapshot';
 import type { JwtCredential } from '../env';
 import type { CredentialRef, PluginContext, PluginEnv, PluginHandler } from '../types';
@@ -175,7 +176,7 @@ async function importKey(alg: string, material: string, base64: boolean): Promis
     const bits = ko.asymmetricKeyDetails?.modulusLength;
     // jose refuses RSA keys under 2048 bits at verification: say so once, as a bad key.
     if (bits !== undefined && bits < 2048) return null;
-    return await importSPKI(ko.export({ type: 'spki', format: 'pem' }) as string, alg);
+    return await jose().importSPKI(ko.export({ type: 'spki', format: 'pem' }) as string, alg);
   } catch {
     return null;
   }
@@ -342,7 +343,7 @@ async function verifySignature(
   const key = await keyFor(cred, material, conf.secretIsBase64);
   if (key === null) return fail(ctx, conf, conf.invalidSecret);
   try {
-    await compactVerify(token, key, VERIFY_OPTIONS.get(cred.algorithm));
+    await jose().compactVerify(token, key, VERIFY_OPTIONS.get(cred.algorithm));
   } catch {
     // A bad MAC/signature, and what jose refuses besides (an unknown `crit`, `b64: false`).
     return fail(ctx, conf, conf.invalidSignature);

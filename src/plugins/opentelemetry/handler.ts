@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { undici } from '../../lib/optional-packages';
 import type { PluginContext, PluginHandler } from '../types';
 import { BatchQueue } from '../lib/batch-queue';
 import type { QueueConf } from '../lib/queue-schema';
@@ -66,6 +66,7 @@ function sender(config: Record<string, unknown>): (spans: Buffer[]) => Promise<v
   const endpoint = config.traces_endpoint as string;
   const headers: Record<string, string> = { ...((config.headers as Record<string, string> | null) ?? {}), 'content-type': 'application/x-protobuf' };
   const readTimeout = config.read_timeout as number;
+  const { Agent, request } = undici();
   const dispatcher = new Agent({ connectTimeout: config.connect_timeout as number });
   const attrs: Attrs = ['service.name', 'kong', 'service.version', VERSION, 'service.instance.id', `${hostname()}:${process.pid}`];
   const custom = (config.resource_attributes as Record<string, string> | null) ?? {};

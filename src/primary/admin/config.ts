@@ -5,7 +5,7 @@
  * `?check_hash=1` answers 304 and changes nothing when the document is the running configuration.
  */
 import type http from 'node:http';
-import { parse, stringify } from 'yaml';
+import { yaml } from '../../lib/optional-packages';
 import { readSource } from '../store/source';
 import type { AdminContext } from './context';
 import type { AdminResponse } from './server';
@@ -17,7 +17,7 @@ const DB_MODE = { status: 400, body: { message: 'this endpoint is only available
 export function getConfig(ctx: AdminContext): AdminResponse {
   if (ctx.settings.database === 'postgres') return DB_MODE;
   const source = readSource(ctx.configFile);
-  const text = source.fromState ? stringify(JSON.parse(source.text)) : source.text;
+  const text = source.fromState ? yaml().stringify(JSON.parse(source.text)) : source.text;
   return { status: 200, body: { config: text } };
 }
 
@@ -31,7 +31,7 @@ export async function postConfig(ctx: AdminContext, req: http.IncomingMessage): 
   if (text === null) return { status: 400, body: { message: "expected a declarative configuration (the body, or a 'config' field)" } };
   if (yamlBody) {
     try {
-      parse(text, { uniqueKeys: false });
+      yaml().parse(text, { uniqueKeys: false });
     } catch (e) {
       return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: (e as Error).message, fields: {} } };
     }

@@ -5,7 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import Piscina from 'piscina';
+import type Piscina from 'piscina';
+import { piscina } from '../../lib/optional-packages';
 import { ConfigError } from '../../lib/errors';
 import { unpackLoaded, type CompileResult, type CompileTask } from './compile-task';
 import { loadConfigText, type LoadedConfig } from './load-config';
@@ -16,7 +17,7 @@ let pool: Piscina<CompileTask, CompileResult> | null = null;
 
 function getPool(): Piscina<CompileTask, CompileResult> {
   // The compiled .js sits next to this file in dist/.
-  pool ??= new Piscina({ filename: path.join(__dirname, 'compile-task.js'), minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
+  pool ??= new (piscina().Piscina)({ filename: path.join(__dirname, 'compile-task.js'), minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
   return pool;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
-import { move } from 'piscina';
+import { piscina } from '../../lib/optional-packages';
 import type { ConfigProblem, ErrorCode } from '../../lib/errors';
 import type { EntitySet } from './flatten';
 import { bulkFromWire, snapshotHead, wireBulk, withPackedBulk, type SnapshotHead, type WireBulk } from '../../shared/snapshot-bulk';
@@ -91,5 +91,5 @@ export function compileToBytes(task: CompileTask): CompileResult {
 export default function compileTask(task: CompileTask): CompileResult {
   const r = compileToBytes(task);
   // Moved: the primary receives the buffer itself, not a copy.
-  return r instanceof Uint8Array ? (move(r) as Uint8Array) : r;
+  return r instanceof Uint8Array ? (piscina().move(r) as Uint8Array) : r;
 }

@@ -3,7 +3,8 @@
  * line:column of the node it names. JSON is YAML too, so one parser serves both.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
+import { yaml } from '../../lib/optional-packages';
 import { ConfigError, type ConfigProblem } from '../../lib/errors';
 import { fastYaml } from './fast-yaml';
 import { pathToString, type Path, type RawProblem } from './problems';
@@ -33,6 +34,7 @@ interface Located {
 }
 
 function parseLocated(text: string): Located {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   // Duplicate keys load, the last one winning, as Kong's parser (lyaml) does; each is a warning.
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false, merge: true });
@@ -53,7 +55,7 @@ function locateIn({ doc, pos }: Located, p: RawProblem): ConfigProblem {
 function quotedIn({ doc }: Located, path: Path): boolean {
   // Not found (merge keys, aliases): not known to be quoted.
   const node = findNode(doc, { path, message: '' }, true);
-  return isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
+  return yaml().isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE');
 }
 
 /**
@@ -80,6 +82,7 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
     throw new ConfigError(file, problems, 'HW_ERR_CONFIG_YAML');
   }
   const warnings: ConfigProblem[] = doc.warnings.map((w) => ({ path: '', message: w.message.split('\n')[0], ...pos(w.pos[0]) }));
+  const { isScalar, visit } = yaml();
   visit(doc, {
     Map(_, map) {
       const seen = new Set<string>();
@@ -111,6 +114,7 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
  * gives undefined for a path that is not all there).
  */
 function findNode(doc: Document, p: RawProblem, exact = false): Node | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   let node = doc.contents as Node | null;
   if (!node) return undefined;
   for (let i = 0; i < p.path.length; i++) {

@@ -6,7 +6,7 @@
  * and HYPERWAY_PG_* / KONG_PG_*, as for `hyperway start`.
  */
 import { writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
+import { yaml } from '../../lib/optional-packages';
 import { formatProblems } from '../../lib/errors';
 import { loadConfigFile, loadConfigText, resolveSettings } from '../config';
 import { readConfigText } from '../config/load';
@@ -48,7 +48,7 @@ function settingsFrom(configFile: string | null): Settings | null {
   let block: unknown;
   if (configFile !== null) {
     try {
-      const doc = parse(readConfigText(configFile)) as unknown;
+      const doc = yaml().parse(readConfigText(configFile)) as unknown;
       block = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).hyperway : undefined;
     } catch (e) {
       err((e as Error).message);
@@ -118,7 +118,7 @@ async function config(args: string[], s: Settings): Promise<number> {
   try {
     if (sub === 'db_export') {
       const { entities } = await readAll(pool);
-      const text = stringify(new MemoryEntities(entities).toDeclarative());
+      const text = yaml().stringify(new MemoryEntities(entities).toDeclarative());
       if (file === '-') process.stdout.write(text);
       else writeFileSync(file, text);
       return 0;

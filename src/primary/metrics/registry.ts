@@ -6,7 +6,7 @@
  * else id; consumer: username, else custom_id, else id); an entity deleted by a reload keeps the
  * last name seen, so its series does not change labels after the reload.
  */
-import { Registry } from 'prom-client';
+import { promClient } from '../../lib/optional-packages';
 import type { Snapshot } from '../../shared/snapshot';
 import { HYPERWAY_VERSION, KONG_COMPAT_VERSION } from '../../shared/version';
 import {
@@ -204,11 +204,12 @@ export function families(input: ScrapeInput, names: LabelNames): Family[] {
 }
 
 export async function renderMetrics(input: ScrapeInput, names: LabelNames): Promise<string> {
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   for (const f of families(input, names)) {
     registry.registerMetric({ name: f.name, help: f.help, type: f.type, get: async () => ({ ...f, aggregator: 'sum' }) } as never);
   }
   return registry.metrics();
 }
 
-export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`, without loading prom-client to read it. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

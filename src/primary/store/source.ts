@@ -6,7 +6,7 @@
  * records. Deleting the state file (or `POST /config`) goes back to kong.yml.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { yaml } from '../../lib/optional-packages';
 import { ConfigError } from '../../lib/errors';
 import { compileInPoolEarly, LARGE_CONFIG_BYTES, loadConfigText, stageConfigText, type LoadedConfig, type StagedConfig } from '../config';
 import { readConfigText } from '../config/load';
@@ -76,7 +76,7 @@ export function stageSource(configFile: string, env: NodeJS.ProcessEnv): { stage
 function settingsBlock(text: string): unknown {
   try {
     // fastYaml first: the yaml package took seconds on the main thread for a 100,000-consumer file.
-    const v = (fastYaml(text) ?? parse(text, { merge: true, uniqueKeys: false })) as unknown;
+    const v = (fastYaml(text) ?? yaml().parse(text, { merge: true, uniqueKeys: false })) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hyperway : undefined;
   } catch {
     return undefined; // the loader reports the syntax error with its line

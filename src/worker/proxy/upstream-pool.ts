@@ -16,7 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { undici } from '../../lib/optional-packages';
 import type { Settings } from '../../shared/settings';
 import { H1Pool, type H1PoolOptions } from '../upstream-h1/pool';
 import type { UpstreamDispatcher } from '../balancer/peer';
@@ -55,31 +56,42 @@ function connectOptions(host: string, connectTimeout: number, tls: UpstreamTls |
   return o;
 }
 
-class SharedPool extends Pool {
+/**
+ * An undici Pool that a newer runtime may retire while requests still hold it: a dispatch after
+ * that goes to the live pool for the same key, or through a one-request pool. undici itself is
+ * loaded with the first of these (lib/optional-packages.ts): a worker whose upstreams are all
+ * plain HTTP on the own client never loads it.
+ */
+class SharedPool {
   readonly #owner: UpstreamPools;
   readonly #key: string;
   readonly #origin: string;
   readonly #options: Pool.Options;
+  readonly #pool: Pool;
   #retired = false;
 
   constructor(owner: UpstreamPools, key: string, origin: string, options: Pool.Options) {
-    super(origin, options);
     this.#owner = owner;
     this.#key = key;
     this.#origin = origin;
     this.#options = options;
+    this.#pool = new (undici().Pool)(origin, options);
   }
 
   retire(): void {
     this.#retired = true;
-    this.close().catch(() => undefined);
+    this.#pool.close().catch(() => undefined);
   }
 
-  override dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean {
-    if (!this.#retired) return super.dispatch(opts, handler);
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+
+  dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean {
+    if (!this.#retired) return this.#pool.dispatch(opts, handler);
     const live = this.#owner.live(this.#key);
     if (live !== null) return live.dispatch(opts, handler);
-    const once = new Pool(this.#origin, this.#options);
+    const once = new (undici().Pool)(this.#origin, this.#options);
     const accepted = once.dispatch(opts, handler);
     // close() waits for what is queued: the one request goes out, then its connection closes.
     once.close().catch(() => undefined);
@@ -201,7 +213,7 @@ export class UpstreamPools {
   }
 
   /** The pool serving `key` now, or null when no runtime uses that address any more. */
-  live(key: string): Pool | SharedH1Pool | null {
+  live(key: string): SharedPool | SharedH1Pool | null {
     return this.#entries.get(key)?.pool ?? null;
   }
 

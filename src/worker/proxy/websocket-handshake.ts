@@ -14,7 +14,8 @@
 import { isIP } from 'node:net';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { ws } from '../../lib/optional-packages';
 import type { HttpResponse } from '../server/uws';
 import type { WorkerSlot } from '../../shared/counter-slab';
 import type { Runtime, RouteRuntime, ServiceRuntime } from '../runtime';
@@ -115,7 +116,7 @@ export class WebSocketExchange extends Exchange {
     const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host;
     let upstream: UpstreamSocket;
     try {
-      upstream = new WebSocket(`${this.secure ? 'wss' : 'ws'}://${host}:${peer.port}${this.upstreamPath}`, protocols, {
+      upstream = new (ws())(`${this.secure ? 'wss' : 'ws'}://${host}:${peer.port}${this.upstreamPath}`, protocols, {
         headers: this.#handshakeHeaders(peer),
         perMessageDeflate: false,
         followRedirects: false,
@@ -332,7 +333,7 @@ export class WebSocketExchange extends Exchange {
     this.#stopTimer();
     super.onAborted();
     const upstream = this.upstream;
-    if (upstream !== null && upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
+    if (upstream !== null && upstream.readyState === upstream.CONNECTING) upstream.terminate();
     this.#refusal?.destroy();
   }
 }

@@ -15,7 +15,7 @@
  * uWS (sendPingsAutomatically) and closed when they stop answering (limits.idleTimeoutS).
  */
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { UwsWebSocket } from '../server/websocket-uws';
 import { SEND } from '../server/websocket-uws';
 import type { WebSocketExchange } from './websocket-handshake';
@@ -148,7 +148,7 @@ export class Tunnel {
   /** MUST run inside uWS's message handler: ws copies the bytes (masking) before it returns. */
   fromClient(message: ArrayBuffer, binary: boolean): void {
     const up = this.upstream;
-    if (up.readyState !== WebSocket.OPEN) return;
+    if (up.readyState !== up.OPEN) return;
     if (message.byteLength > limits.maxPayload) {
       this.#closeClient(1009, 'message too big');
       this.#closeUpstream(1001, GOING_AWAY);
@@ -170,13 +170,13 @@ export class Tunnel {
   }
 
   clientPing(message: ArrayBuffer): void {
-    if (this.upstream.readyState === WebSocket.OPEN) this.upstream.ping(Buffer.from(message));
+    if (this.upstream.readyState === this.upstream.OPEN) this.upstream.ping(Buffer.from(message));
   }
 
   clientPong(message: ArrayBuffer): void {
     if (this.#pings === 0) return; // the answer to uWS's own keep-alive ping
     this.#pings--;
-    if (this.upstream.readyState === WebSocket.OPEN) this.upstream.pong(Buffer.from(message));
+    if (this.upstream.readyState === this.upstream.OPEN) this.upstream.pong(Buffer.from(message));
   }
 
   /** uWS's close handler: the client closed (or went away, 1006), or the gateway closed it. */
@@ -191,7 +191,7 @@ export class Tunnel {
 
   #closeUpstream(closeCode: number, reason: ArrayBuffer | string): void {
     const up = this.upstream;
-    if (up.readyState !== WebSocket.OPEN) return;
+    if (up.readyState !== up.OPEN) return;
     if (closeCode === 1005) up.close();
     // A client that vanished (1006) or sent a code the upstream may not see: 1001.
     else if (!sendableCode(closeCode)) up.close(1001);

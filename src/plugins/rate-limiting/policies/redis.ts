@@ -14,7 +14,8 @@
  *   let through up to the limit minus the last total it read: the overshoot is what the other
  *   workers admitted since (at most one sync_rate interval of their traffic).
  */
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { ioredis } from '../../../lib/optional-packages';
 import { log } from '../../../lib/log';
 import type { Limit, Outcome } from './types';
 
@@ -102,7 +103,7 @@ export class RedisConn {
 
   constructor(conf: RedisConf) {
     this.#timeout = conf.timeout > 0 ? conf.timeout : 2000;
-    const client = new Redis({
+    const client = new (ioredis())({
       host: conf.host,
       port: conf.port,
       db: conf.database,
