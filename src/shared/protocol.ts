@@ -2,9 +2,11 @@
  * IPC between the primary and its workers: every message is one msgpackr-encoded buffer sent over
  * the child_process channel (serialization 'advanced', so the buffer travels as bytes, not JSON).
  *
- *   primary → worker   config:apply {snapshot, bulk?}    shutdown {drainTimeout}    logs:reopen
+ *   primary → worker   config:apply {snapshot, bulk?}    config:file {version, path}
+ *                      shutdown {drainTimeout}    logs:reopen
  *   worker → primary   worker:listening {port, uws}    config:ack {version}
- *                      config:rejected {version, error}    listen:failed {error}
+ *                      config:rejected {version, error}    config:resend {version}
+ *                      listen:failed {error}
  *
  * A worker acknowledges a snapshot only once it serves with it, so the primary always knows
  * which config version each worker runs (also mirrored in the worker's shared-memory slot).
@@ -21,6 +23,11 @@ export type PrimaryMessage =
    * Either way the consumers and credentials arrive as the consumer directory's bytes.
    */
   | { kind: 'config:apply'; snapshot: WorkerSnapshot; bulk?: Uint8Array }
+  /**
+   * A large config:apply, encoded as over the channel, in a file the worker reads
+   * (primary/supervisor/config-files.ts); one it cannot read it asks for again with config:resend.
+   */
+  | { kind: 'config:file'; version: number; path: string }
   | { kind: 'shutdown'; drainTimeout: number }
   /** SIGUSR1 on the primary (logrotate's postrotate): log plugins reopen their files. */
   | { kind: 'logs:reopen' };
@@ -31,6 +38,8 @@ export type WorkerMessage =
   | { kind: 'worker:listening'; port: number; uws: { source: string; version: string } }
   | { kind: 'config:ack'; version: number }
   | { kind: 'config:rejected'; version: number; error: WireError }
+  /** A config:file the worker could not read: the primary sends that version's config:apply itself. */
+  | { kind: 'config:resend'; version: number }
   | { kind: 'listen:failed'; error: WireError };
 
 // Records without shared structures: each message carries its own record definitions, so it

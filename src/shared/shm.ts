@@ -20,6 +20,11 @@
  * words: words 6+2r and 7+2r. A region of length 0 is absent. Each region's module draws its
  * own layout (shared/target-table.ts, …); `region()` hands it a view over exactly its words.
  * Sizes come from settings, read at start: a segment cannot grow once workers mapped it.
+ *
+ * Beside the segment, `/dev/shm/<segment name>.config-<version>` files hold large config:apply
+ * payloads for the workers to read (primary/supervisor/config-files.ts). They go with their
+ * segment: destroySegment removes them, and the stale-segment sweep removes any whose segment is
+ * gone.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -114,6 +119,97 @@ export function region(seg: Segment, r: Region): Int32Array | null {
 
 export function destroySegment(seg: Segment): void {
   shm.destroy(seg.name);
+  removeSideFiles(shmEntries(), (owner) => owner === seg.name);
+}
+
+const SIDE_FILE = /^(.*)\.config-\d+$/;
+const SHM_DIR = '/dev/shm';
+
+/** The path of one of the segment's side files (`tag`: `config-<version>`). */
+export function sideFilePath(seg: Segment, tag: string): string {
+  return `${SHM_DIR}${seg.name}.${tag}`;
+}
+
+/**
+ * Writes `payload` as a side file in shm-typed-array's layout for POSIX objects (its length as
+ * a u64, then the bytes), so that readers can map it. Plain writes, not a mapping: a full tmpfs
+ * is an ENOSPC thrown here, not a SIGBUS later.
+ */
+export function writeSideFile(path: string, payload: Uint8Array): void {
+  const head = Buffer.alloc(OBJECT_PREFIX_BYTES);
+  head.writeBigUInt64LE(BigInt(payload.length));
+  const fd = fs.openSync(path, 'w', 0o600);
+  try {
+    fs.writevSync(fd, [head, payload]);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Whether the file holds all the bytes its header says: shm-typed-array maps a Buffer of the
+ * header's length, and touching a page past the file's end would be a SIGBUS.
+ */
+function sideFileWhole(path: string): boolean {
+  const head = Buffer.alloc(OBJECT_PREFIX_BYTES);
+  try {
+    const fd = fs.openSync(path, 'r');
+    try {
+      return fs.readSync(fd, head, 0, head.length, 0) === head.length && Number(head.readBigUInt64LE(0)) <= fs.fstatSync(fd).size - OBJECT_PREFIX_BYTES;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The paths this process mapped: shm-typed-array must never map one name twice (see mapSideFile). */
+const mappedSideFiles = new Set<string>();
+
+/**
+ * A side file's bytes, mapped (MAP_SHARED: every process reads the same pages, none copies them)
+ * and unmapped when the returned Buffer and every view of it are garbage. shm-typed-array keeps
+ * one record per name and a second mapping of a name would unmap through the first one's record,
+ * so a path mapped before, or one that cannot be mapped, is read into a copy instead. Treat the
+ * bytes as read-only: the mapping is writable and shared.
+ */
+export function readSideFile(path: string): Buffer {
+  if (path.startsWith(SHM_DIR + '/') && !mappedSideFiles.has(path) && sideFileWhole(path)) {
+    mappedSideFiles.add(path);
+    let mapped: Buffer | null = null;
+    try {
+      mapped = shm.get(path.slice(SHM_DIR.length), 'Buffer');
+    } catch {
+      // not mappable here: read it
+    }
+    if (mapped !== null) return mapped;
+  }
+  const copy = fs.readFileSync(path);
+  const length = Number(copy.readBigUInt64LE(0));
+  if (length !== copy.length - OBJECT_PREFIX_BYTES) throw new Error(`${path}: its length does not match its header`);
+  return copy.subarray(OBJECT_PREFIX_BYTES);
+}
+
+function shmEntries(): string[] {
+  try {
+    return fs.readdirSync(SHM_DIR);
+  } catch {
+    return [];
+  }
+}
+
+/** Removes the side files among `entries` whose segment's name (`/…`) `remove` picks. */
+function removeSideFiles(entries: readonly string[], remove: (owner: string) => boolean): void {
+  for (const e of entries) {
+    const m = SIDE_FILE.exec(e);
+    if (m === null || !remove('/' + m[1])) continue;
+    try {
+      fs.unlinkSync(`${SHM_DIR}/${e}`);
+    } catch {
+      // gone already, or another user's
+    }
+  }
 }
 
 /**
@@ -121,15 +217,16 @@ export function destroySegment(seg: Segment): void {
  * those whose name starts with `prefix`.
  */
 export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000), prefix = SHM_PREFIX): string[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/dev/shm');
-  } catch {
-    return [];
-  }
+  const entries = shmEntries();
   const removed: string[] = [];
+  const live = new Set<string>();
+  let sideFiles = false;
   for (const e of entries) {
     if (!e.startsWith(prefix)) continue;
+    if (SIDE_FILE.test(e)) {
+      sideFiles = true;
+      continue;
+    }
     const name = '/' + e;
     // The header is read through the file, not mapped: shm-typed-array keys mappings by name per
     // process, and unmapping one this process also holds would leave a dangling view.
@@ -145,6 +242,7 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000), prefix
         fs.closeSync(fd);
       }
     } catch {
+      live.add(name);
       continue; // not ours to read (another user's): leave it alone
     }
     // A header without MAGIC is a primary creating it right now, one that died doing so, or an
@@ -156,8 +254,10 @@ export function removeStaleSegments(nowS = Math.floor(Date.now() / 1000), prefix
     if (stale) {
       shm.destroy(name);
       removed.push(name);
-    }
+    } else live.add(name);
   }
+  // Side files of this prefix whose segment is gone (or went just now).
+  if (sideFiles) removeSideFiles(entries, (owner) => owner.startsWith('/' + prefix) && !live.has(owner));
   return removed;
 }
 

@@ -10,7 +10,7 @@ import { TlsListeners } from './server/tls-listeners';
 import type { ListenAddress } from '../shared/settings';
 import { Runtime } from './runtime';
 import { UpstreamPools } from './proxy/upstream-pool';
-import { attachSegment, region, REGION } from '../shared/shm';
+import { attachSegment, readSideFile, region, REGION } from '../shared/shm';
 import { attachRateLimitTable } from '../shared/rate-limit-table';
 import { attachBreakerTable } from '../shared/breaker-table';
 import { attachTargetTable } from './balancer/health';
@@ -146,10 +146,23 @@ export function startWorker(): void {
     }, 20);
   }
 
+  /** A large config:apply the primary wrote to a file (primary/supervisor/config-files.ts). */
+  function applyFile(version: number, path: string): void {
+    let msg: PrimaryMessage | null = null;
+    try {
+      msg = decodeMessage<PrimaryMessage>(readSideFile(path));
+    } catch (e) {
+      log('warn', 'cannot read the config file; asking for it over IPC', { version, path, err: (e as Error).message });
+    }
+    if (msg?.kind === 'config:apply') apply(msg.snapshot);
+    else send({ kind: 'config:resend', version });
+  }
+
   process.on('message', (raw) => {
     const msg = decodeMessage<PrimaryMessage>(raw);
     if (msg === null) return;
     if (msg.kind === 'config:apply') apply(msg.snapshot);
+    else if (msg.kind === 'config:file') applyFile(msg.version, msg.path);
     else if (msg.kind === 'shutdown') drain(msg.drainTimeout);
     else if (msg.kind === 'logs:reopen') reopenFileLogs();
   });

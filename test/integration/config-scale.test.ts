@@ -7,7 +7,7 @@ import { request } from '../helpers/http-client';
 import { startGateway, type Gateway } from '../helpers/start-gateway';
 import { startEchoServer, type EchoServer } from '../helpers/upstream';
 import { waitFor } from '../helpers/wait';
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { scaleConfig, scaleConsumerKey, scaleRouteRequest } from '../../bench/lib/scale-config';
 
 const ROUTES = 10_000;
@@ -65,6 +65,16 @@ describe('a config of 10,000 routes and 20,000 consumers', () => {
     await onEveryWorker(r.path, { headers: { host: r.host, apikey: 'no-such-key' } }, 401);
   });
 
+  /** The file beside the segment that holds `version`'s config for the workers (primary/supervisor/config-files.ts). */
+  const configFile = (version: number): string => `/dev/shm${gw.segment}.config-${version}`;
+
+  it('the snapshot reaches the workers as one file beside the shared segment, not through the IPC channel', async () => {
+    const st = await gw.status();
+    const version = st.workers[0]?.config_version ?? 0;
+    assert.ok(version > 0 && gw.segment !== undefined, JSON.stringify(st));
+    assert.ok(existsSync(configFile(version)), `${configFile(version)} is there while its version is current`);
+  });
+
   it('a reload of the big file (compiled on the thread, its bulk sent to the workers as the thread packed it) serves the new consumers on both workers', async () => {
     // Consumer CONSUMERS is new, and in an acl group (every 10th is).
     writeFileSync(gw.configPath, scaleConfig({ routes: ROUTES, consumers: CONSUMERS + 1, upstreamPort: echo.port, tag: '-v2' }));
@@ -79,6 +89,10 @@ describe('a config of 10,000 routes and 20,000 consumers', () => {
     await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS) } }, 200);
     for (const rec of echo.requests.slice(before)) assert.equal(rec.headers['x-consumer-username'], `c${CONSUMERS}`);
     await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS - 10) } }, 200);
+    // Both workers moved on: the old version's file goes, the new one's stays.
+    const now = (await gw.status()).workers[0]?.config_version ?? 0;
+    await waitFor('the old config file removed', () => !existsSync(configFile(version)), { timeoutMs: 5_000, intervalMs: 50 });
+    assert.ok(existsSync(configFile(now)), `${configFile(now)} is there while its version is current`);
     // The primary reads the reloaded snapshot's bulk (route and consumer names) only now.
     const metrics = await gw.admin('/metrics');
     assert.equal(metrics.status, 200);
@@ -87,5 +101,21 @@ describe('a config of 10,000 routes and 20,000 consumers', () => {
     const key = await gw.admin(`/consumers/c${CONSUMERS}/key-auth`);
     assert.equal(key.status, 200);
     assert.equal((JSON.parse(key.text) as { data: Array<{ key: string }> }).data[0]?.key, scaleConsumerKey(CONSUMERS));
+  });
+
+  it("a worker that cannot read its config file gets the config over the channel; a replaced worker serves it", async () => {
+    const st = await gw.status();
+    const version = st.workers[0]?.config_version ?? 0;
+    rmSync(configFile(version));
+    const victim = st.workers[0];
+    assert.ok(victim !== undefined);
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor('the replaced worker serving the current config', async () => {
+      const now = await gw.status();
+      return now.workers.length === 2 && now.workers.every((w) => w.pid !== victim.pid && w.config_version === version);
+    }, { timeoutMs: 60_000, intervalMs: 100 }).catch((e: Error) => assert.fail(`${e.message}\n${gw.output()}`));
+    assert.match(gw.output(), /worker could not read its config file; sending the config over IPC/);
+    const r = scaleRouteRequest(ROUTES - 1);
+    await onEveryWorker(r.path, { headers: { host: r.host, apikey: scaleConsumerKey(CONSUMERS) } }, 200);
   });
 });

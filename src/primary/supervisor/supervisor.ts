@@ -11,6 +11,7 @@ import type { Snapshot } from '../../shared/snapshot';
 import type { Settings } from '../../shared/settings';
 import { encodeApply, encodeMessage, decodeMessage, type WorkerMessage, type PrimaryMessage } from '../../shared/protocol';
 import { forkWorker } from './spawn';
+import { ConfigFiles } from './config-files';
 import { nextBackoff, HeartbeatWatch } from './restart';
 import { log } from '../../lib/log';
 import { codeId } from '../../shared/build-id';
@@ -23,6 +24,8 @@ export interface WorkerHandle {
   restarts: number;
   listening: boolean;
   ackedVersion: number;
+  /** The newest version it acknowledged or rejected (0 since its fork): older config files are done with. */
+  handledVersion: number;
   backoffMs: number;
   heartbeat: HeartbeatWatch;
   restartTimer: NodeJS.Timeout | null;
@@ -52,9 +55,8 @@ export class Supervisor extends EventEmitter {
    * primary a quarter of a second each.
    */
   #applyMessage: Buffer | null = null;
-  /** config:apply sends whose write has not completed yet, and who waits for there being none. */
-  #applySending = 0;
-  #applySentWaiters: (() => void)[] = [];
+  /** Large #applyMessage payloads, as files the workers read (config-files.ts). */
+  readonly #files: ConfigFiles;
   #stopping = false;
   #watch: NodeJS.Timeout | null = null;
   #everReady = false;
@@ -65,10 +67,11 @@ export class Supervisor extends EventEmitter {
   constructor(seg: Segment, settings: Settings, count: number) {
     super();
     this.#seg = seg;
+    this.#files = new ConfigFiles(seg);
     this.#bootSettings = settings;
     for (let id = 0; id < count; id++) {
       this.workers.push({
-        id, child: null, pid: 0, startedAt: 0, restarts: 0, listening: false, ackedVersion: 0,
+        id, child: null, pid: 0, startedAt: 0, restarts: 0, listening: false, ackedVersion: 0, handledVersion: 0,
         backoffMs: 0, heartbeat: new HeartbeatWatch(), restartTimer: null, startFailures: 0,
       });
     }
@@ -117,6 +120,7 @@ export class Supervisor extends EventEmitter {
     this.#snapshot = snapshot;
     this.#applyMessage = null;
     for (const w of this.workers) this.#sendConfig(w);
+    this.#sweepFiles();
   }
 
   #spawn(w: WorkerHandle): void {
@@ -124,27 +128,21 @@ export class Supervisor extends EventEmitter {
     this.#sendConfig(w);
   }
 
-  /** The current snapshot to one worker, from the message packed once for all of them. */
-  #sendConfig(w: WorkerHandle): void {
+  /**
+   * The current snapshot to one worker, from the message packed once for all of them: as a file
+   * it reads when it is large, else (or when `direct`: the worker could not read the file) itself.
+   */
+  #sendConfig(w: WorkerHandle, direct = false): void {
     if (!this.#started || w.child === null || !w.child.connected || this.#snapshot === null) return;
     this.#applyMessage ??= encodeApply(this.#snapshot);
-    this.#applySending++;
-    this.#sendPacked(w, this.#applyMessage, () => {
-      if (--this.#applySending > 0) return;
-      const waiters = this.#applySentWaiters;
-      this.#applySentWaiters = [];
-      for (const done of waiters) done();
-    });
+    const { version } = this.#snapshot;
+    const path = direct ? null : this.#files.pathFor(version, this.#applyMessage);
+    this.#sendPacked(w, path === null ? this.#applyMessage : encodeMessage({ kind: 'config:file', version, path }));
   }
 
-  /**
-   * Settles once no config:apply is being written to a worker's channel (now, when none is): the
-   * primary's CPU work that workers do not need (the config hash, config/lazy-hash.ts) waits for it,
-   * so it does not hold up the transfer of a large snapshot.
-   */
-  applySent(): Promise<void> {
-    if (this.#applySending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#applySentWaiters.push(resolve));
+  /** Whether every worker has listened once since the start (the first config reached them all). */
+  get everReady(): boolean {
+    return this.#everReady;
   }
 
   #fork(w: WorkerHandle): void {
@@ -155,6 +153,7 @@ export class Supervisor extends EventEmitter {
     w.startedAt = Date.now();
     w.listening = false;
     w.ackedVersion = 0;
+    w.handledVersion = 0;
     let child: ChildProcess;
     try {
       child = forkWorker(w.id, this.#seg.name, this.#settings, this.#codeId);
@@ -196,15 +195,11 @@ export class Supervisor extends EventEmitter {
     this.#sendPacked(w, encodeMessage(msg));
   }
 
-  #sendPacked(w: WorkerHandle, packed: Buffer, done?: () => void): void {
+  #sendPacked(w: WorkerHandle, packed: Buffer): void {
     const c = w.child;
-    if (c === null || !c.connected) {
-      done?.();
-      return;
-    }
+    if (c === null || !c.connected) return;
     c.send(packed, (err) => {
       if (err) log('warn', 'IPC send failed', { worker: w.id, err: err.message });
-      done?.();
     });
   }
 
@@ -224,9 +219,16 @@ export class Supervisor extends EventEmitter {
         break;
       case 'config:ack':
         w.ackedVersion = msg.version;
+        this.#handled(w, msg.version);
         this.emit('ack', w.id, msg.version);
         break;
+      case 'config:resend':
+        log('warn', 'worker could not read its config file; sending the config over IPC', { worker: w.id, version: msg.version });
+        // An older version's file: the current config is what it needs now.
+        this.#sendConfig(w, true);
+        break;
       case 'config:rejected':
+        this.#handled(w, msg.version);
         log('error', 'worker rejected config', { worker: w.id, version: msg.version, err: msg.error.message });
         this.emit('rejected', w.id, msg.version, msg.error.message);
         if (!this.#everReady) this.emit('fatal', { message: `worker ${w.id} rejected the config: ${msg.error.message}` });
@@ -238,10 +240,22 @@ export class Supervisor extends EventEmitter {
     }
   }
 
+  #handled(w: WorkerHandle, version: number): void {
+    if (version <= w.handledVersion) return;
+    w.handledVersion = version;
+    this.#sweepFiles();
+  }
+
+  #sweepFiles(): void {
+    if (this.#snapshot === null) return;
+    this.#files.sweep(this.#snapshot.version, this.workers.filter((w) => w.child !== null).map((w) => w.handledVersion));
+  }
+
   #onExit(w: WorkerHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (w.child !== child) return;
     w.child = null;
     w.listening = false;
+    this.#sweepFiles();
     if (this.#stopping) {
       this.emit('exit', w.id);
       return;
