@@ -333,6 +333,10 @@ export class ConsumerDirectory {
   readonly #credentialObjs = new Map<number, KeyAuthCredential | BasicAuthCredential | JwtCredential>();
   #groups: (readonly string[] | undefined)[] | null = null;
 
+  /**
+   * `bytes` are read, never written: in a worker they are usually a shared, writable mapping of
+   * the primary's config file (shared/shm.ts readSideFile), seen by every worker.
+   */
   constructor(bytes: Uint8Array) {
     this.#b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (this.#b.length < HEADER * 4) throw new Error('consumer directory: truncated header');

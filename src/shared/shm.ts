@@ -140,7 +140,10 @@ export function writeSideFile(path: string, payload: Uint8Array): void {
   head.writeBigUInt64LE(BigInt(payload.length));
   const fd = fs.openSync(path, 'w', 0o600);
   try {
-    fs.writevSync(fd, [head, payload]);
+    // writev may write part (a tmpfs filling up): the rest is written until it throws ENOSPC.
+    for (const part of [head, payload]) {
+      for (let at = 0; at < part.length;) at += fs.writeSync(fd, part, at, part.length - at);
+    }
   } finally {
     fs.closeSync(fd);
   }

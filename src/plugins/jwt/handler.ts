@@ -170,13 +170,15 @@ async function importKey(alg: string, material: string, base64: boolean): Promis
     // jose refuses zero-length HMAC keys; Kong's "Invalid key/secret" is the honest answer.
     return secret !== null && secret.length > 0 ? secret : null;
   }
+  // Loaded outside the try: a jose that cannot load is an error, not a bad key.
+  const { importSPKI } = jose();
   try {
     // Through node:crypto first, so PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEMs work as in Kong's OpenSSL.
     const ko = createPublicKey(material);
     const bits = ko.asymmetricKeyDetails?.modulusLength;
     // jose refuses RSA keys under 2048 bits at verification: say so once, as a bad key.
     if (bits !== undefined && bits < 2048) return null;
-    return await jose().importSPKI(ko.export({ type: 'spki', format: 'pem' }) as string, alg);
+    return await importSPKI(ko.export({ type: 'spki', format: 'pem' }) as string, alg);
   } catch {
     return null;
   }
@@ -342,8 +344,10 @@ async function verifySignature(
 ): Promise<void> {
   const key = await keyFor(cred, material, conf.secretIsBase64);
   if (key === null) return fail(ctx, conf, conf.invalidSecret);
+  // Loaded outside the try: a jose that cannot load is an error, not a bad signature.
+  const { compactVerify } = jose();
   try {
-    await jose().compactVerify(token, key, VERIFY_OPTIONS.get(cred.algorithm));
+    await compactVerify(token, key, VERIFY_OPTIONS.get(cred.algorithm));
   } catch {
     // A bad MAC/signature, and what jose refuses besides (an unknown `crit`, `b64: false`).
     return fail(ctx, conf, conf.invalidSignature);

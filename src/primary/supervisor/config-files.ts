@@ -9,8 +9,11 @@
  * (shared/shm.ts: removed with it, and reaped with it after a crash). It stays while its version is
  * current (a worker that is replaced later reads it too) and until every live worker has handled
  * a newer version (workers read their messages in order, so none will read it again). A payload
- * under FILE_MIN_BYTES, a file that cannot be written (tmpfs full) or read goes over the channel
- * as before: the file is a shortcut, never the only way.
+ * under FILE_MIN_BYTES, one that would leave /dev/shm less free than its size or a quarter of it,
+ * a file that cannot be written or that a worker cannot read goes over the channel as before: the
+ * file is a shortcut, never the only way. (A worker unmaps an old version's file when its Buffer
+ * is collected, which V8 does not hurry for memory it does not count: hence the free-space margin,
+ * so that the files never crowd out the segments sharing that tmpfs.)
  */
 import fs from 'node:fs';
 import { sideFilePath, writeSideFile, type Segment } from '../../shared/shm';
@@ -21,8 +24,8 @@ export const FILE_MIN_BYTES = 256 * 1024;
 
 export class ConfigFiles {
   readonly #seg: Segment;
-  /** version → path, oldest first. */
-  readonly #files = new Map<number, string>();
+  /** version → its file and the payload written to it, oldest first. */
+  readonly #files = new Map<number, { path: string; payload: Buffer }>();
   #warned = false;
 
   constructor(seg: Segment) {
@@ -33,9 +36,16 @@ export class ConfigFiles {
   pathFor(version: number, payload: Buffer): string | null {
     if (payload.length < FILE_MIN_BYTES) return null;
     const known = this.#files.get(version);
-    if (known !== undefined) return known;
+    // Another payload under a version already written (no caller does that): never rewrite a file
+    // that workers may have mapped.
+    if (known !== undefined) return known.payload === payload ? known.path : null;
     const path = sideFilePath(this.#seg, `config-${version}`);
     try {
+      const { bavail, bsize, blocks } = fs.statfsSync(path.slice(0, path.lastIndexOf('/')));
+      const free = bavail * bsize;
+      if (free - payload.length < Math.max(payload.length, (blocks * bsize) / 4)) throw new Error(`${free} bytes free`);
+      // A new file, never one truncated under a worker's mapping (a SIGBUS there).
+      this.#remove(path);
       writeSideFile(path, payload);
     } catch (e) {
       this.#remove(path);
@@ -45,8 +55,16 @@ export class ConfigFiles {
       }
       return null;
     }
-    this.#files.set(version, path);
+    this.#files.set(version, { path, payload });
     return path;
+  }
+
+  /** A worker could not read `version`'s file: it is not offered again (the next send rewrites it or uses the channel). */
+  forget(version: number): void {
+    const known = this.#files.get(version);
+    if (known === undefined) return;
+    this.#files.delete(version);
+    this.#remove(known.path);
   }
 
   /**
@@ -54,7 +72,7 @@ export class ConfigFiles {
    * worker has moved past (`handled`: the newest version it acknowledged or rejected).
    */
   sweep(current: number, handled: readonly number[]): void {
-    for (const [version, path] of this.#files) {
+    for (const [version, { path }] of this.#files) {
       if (version === current || handled.some((h) => h <= version)) continue;
       this.#files.delete(version);
       this.#remove(path);

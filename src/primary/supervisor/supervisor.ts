@@ -224,7 +224,8 @@ export class Supervisor extends EventEmitter {
         break;
       case 'config:resend':
         log('warn', 'worker could not read its config file; sending the config over IPC', { worker: w.id, version: msg.version });
-        // An older version's file: the current config is what it needs now.
+        // Not offered again; and whatever version it was, the current config is what it needs now.
+        this.#files.forget(msg.version);
         this.#sendConfig(w, true);
         break;
       case 'config:rejected':

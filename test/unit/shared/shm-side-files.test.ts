@@ -93,10 +93,13 @@ test('ConfigFiles: a small payload goes over the channel, a large one to one fil
     const p5 = files.pathFor(5, big);
     assert.equal(p5, sideFilePath(seg, 'config-5'));
     assert.ok(readSideFile(p5 as string).equals(big));
-    // The same version again: the same file, not written twice.
-    const mtime = fs.statSync(p5 as string).mtimeMs;
-    assert.equal(files.pathFor(5, payload(FILE_MIN_BYTES, 9)), p5);
-    assert.equal(fs.statSync(p5 as string).mtimeMs, mtime);
+    // The same message again: the same file, not written twice. Another payload under a version
+    // already written goes over the channel: a file workers may have mapped is never rewritten.
+    const ino = fs.statSync(p5 as string).ino;
+    assert.equal(files.pathFor(5, big), p5);
+    assert.equal(files.pathFor(5, payload(FILE_MIN_BYTES, 9)), null);
+    assert.equal(fs.statSync(p5 as string).ino, ino);
+    assert.ok(readSideFile(p5 as string).equals(big));
     const p6 = files.pathFor(6, payload(FILE_MIN_BYTES, 6)) as string;
     // Version 6 is current; one live worker is still on 5 (or before): both files stay.
     files.sweep(6, [6, 5]);
@@ -106,6 +109,12 @@ test('ConfigFiles: a small payload goes over the channel, a large one to one fil
     assert.equal(fs.existsSync(p5 as string), false);
     files.sweep(6, [7, 7]);
     assert.ok(fs.existsSync(p6));
+    // A file a worker could not read is forgotten: removed, and written anew when next asked for.
+    files.forget(6);
+    assert.equal(fs.existsSync(p6), false);
+    const again = payload(FILE_MIN_BYTES, 7);
+    assert.equal(files.pathFor(6, again), p6);
+    assert.ok(readSideFile(p6).equals(again));
   } finally {
     destroySegment(seg);
   }
