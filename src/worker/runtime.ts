@@ -12,7 +12,7 @@ import type { Balancer, Peer } from './balancer/peer';
 import { passiveStatuses } from './balancer/health';
 import { SinglePeer, beginLatencyBuild, endLatencyBuild, upstreamBalancer, type BalancerBuild } from './balancer';
 import type { HealthchecksConf } from '../shared/healthchecks';
-import { buildChain, configureInstances, type PluginChain } from './pipeline/chain';
+import { buildChain, ChainIndex, configureInstances, type PluginChain } from './pipeline/chain';
 import { buildPluginEnv, type PluginEnv } from '../plugins/env';
 
 export interface ServiceRuntime {
@@ -96,6 +96,7 @@ export class Runtime {
     endLatencyBuild();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
+    const chains = new ChainIndex(snapshot, confs);
     this.routes = snapshot.routes.map((snap, index) => {
       const service = snap.service < 0 ? null : this.services[snap.service];
       return {
@@ -103,7 +104,7 @@ export class Runtime {
         service,
         balancer: service === null ? null : service.balancer,
         acceptsHttp: snap.protocols.includes('http'),
-        plugins: buildChain(snapshot, this.pluginEnv, confs, index, snap.service),
+        plugins: buildChain(snapshot, this.pluginEnv, confs, index, snap.service, undefined, chains),
       };
     });
     pools.sweep(); // last: a build that throws leaves the serving runtime's pools alone

@@ -82,7 +82,49 @@ export function configureInstances(snapshot: WorkerSnapshot, env: PluginEnv, han
   });
 }
 
-/** The chain for one route (route/service are snapshot indexes; -1 when absent). */
+const NONE: readonly number[] = [];
+
+/**
+ * The instances that can apply to a route, by scope, built once per snapshot: a route's chain looks
+ * at the unscoped instances (global, consumer-only), its own and its service's, not at every
+ * instance. (Scanning all of them per route made 10,000 routes with a plugin each cost a worker
+ * ~0.9 s per snapshot, growing with the square of the count.) Indexes ascend within each list.
+ */
+export class ChainIndex {
+  readonly #unscoped: number[] = [];
+  /** Instances with a route (and maybe a service too: precedence() checks both). */
+  readonly #byRoute = new Map<number, number[]>();
+  /** Instances with a service and no route. */
+  readonly #byService = new Map<number, number[]>();
+
+  constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[]) {
+    snapshot.plugins.forEach((p, index) => {
+      if (confs[index] === NO_CONF || !servesHttp(p)) return;
+      if (p.route >= 0) push(this.#byRoute, p.route, index);
+      else if (p.service >= 0) push(this.#byService, p.service, index);
+      else this.#unscoped.push(index);
+    });
+  }
+
+  /** The instances that may apply to (route, service), ascending; empty when none can. */
+  candidates(route: number, service: number): readonly number[] {
+    const own = route >= 0 ? this.#byRoute.get(route) ?? NONE : NONE;
+    const svc = service >= 0 ? this.#byService.get(service) ?? NONE : NONE;
+    if (own.length === 0 && svc.length === 0) return this.#unscoped;
+    return [...this.#unscoped, ...own, ...svc].sort((a, b) => a - b);
+  }
+}
+
+function push(m: Map<number, number[]>, key: number, index: number): void {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [index]);
+  else list.push(index);
+}
+
+/**
+ * The chain for one route (route/service are snapshot indexes; -1 when absent). `chains`: the
+ * snapshot's ChainIndex, shared by every route's call (made here when not given).
+ */
 export function buildChain(
   snapshot: WorkerSnapshot,
   env: PluginEnv,
@@ -90,13 +132,16 @@ export function buildChain(
   route: number,
   service: number,
   handlers: HandlerTable = PLUGIN_HANDLERS,
+  chains: ChainIndex = new ChainIndex(snapshot, confs),
 ): PluginChain | null {
+  const candidates = chains.candidates(route, service);
+  if (candidates.length === 0) return null;
   const best = new Map<string, { rank: number; index: number }>();
   const consumerBest = new Map<string, Map<number, { rank: number; index: number }>>();
-  snapshot.plugins.forEach((p, index) => {
-    if (confs[index] === NO_CONF || !servesHttp(p)) return;
+  for (const index of candidates) {
+    const p = snapshot.plugins[index];
     const rank = precedence(p, route, service);
-    if (rank < 0) return;
+    if (rank < 0) continue;
     if (p.consumer >= 0) {
       let m = consumerBest.get(p.name);
       if (m === undefined) consumerBest.set(p.name, (m = new Map()));
@@ -106,7 +151,7 @@ export function buildChain(
       const cur = best.get(p.name);
       if (cur === undefined || rank > cur.rank) best.set(p.name, { rank, index });
     }
-  });
+  }
   const names = new Set([...best.keys(), ...consumerBest.keys()]);
   if (names.size === 0) return null;
   const entries: ChainEntry[] = [];

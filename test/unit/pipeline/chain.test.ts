@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PluginSnap, Snapshot } from '../../../src/shared/snapshot';
 import type { PluginHandler } from '../../../src/plugins/types';
-import { buildChain, confFor, configureInstances, NO_CONF } from '../../../src/worker/pipeline/chain';
+import { buildChain, ChainIndex, confFor, configureInstances, NO_CONF, precedence } from '../../../src/worker/pipeline/chain';
 import { buildPluginEnv } from '../../../src/plugins/env';
 
 const CONSUMERS = [
@@ -124,4 +124,48 @@ test('configure runs once per instance per snapshot; its result is the conf', ()
   assert.equal(calls, 1);
   assert.deepEqual(confFor(c1.entries[0], null), { doubled: 42 });
   assert.equal(confFor(c1.entries[0], null), confFor(c2.entries[0], null));
+});
+
+// The per-snapshot ChainIndex narrows each route's scan to the instances that can apply to it:
+// every route's chain must equal what ranking every instance of the snapshot gives.
+test('chains from the scope index equal the winners over every instance, for every route and consumer', () => {
+  let seed = 7;
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const ROUTES = 12;
+  const SERVICES = 4;
+  const serviceOf = (r: number): number => (r % 5 === 4 ? -1 : r % SERVICES);
+  const plugins: PluginSnap[] = [];
+  for (let i = 0; i < 150; i++) {
+    const scope: { route?: number; service?: number; consumer?: number } = {};
+    if (rand(2) === 0) scope.route = rand(ROUTES + 2) - 1; // -1 included: unscoped by route
+    if (rand(2) === 0) scope.service = rand(SERVICES + 1) - 1;
+    if (rand(3) === 0) scope.consumer = rand(2);
+    plugins.push(plugin(['a', 'b', 'c'][rand(3)], scope, `p${i}`, rand(10) === 0 ? { enabled: false } : {}));
+  }
+  const snap = snapshot(plugins);
+  const env = buildPluginEnv(snap);
+  const confs = configureInstances(snap, env, HANDLERS);
+  const chains = new ChainIndex(snap, confs);
+  let compared = 0;
+  for (let route = -1; route < ROUTES; route++) {
+    const service = route < 0 ? 0 : serviceOf(route);
+    const chain = buildChain(snap, env, confs, route, service, HANDLERS, chains);
+    for (const name of ['a', 'b', 'c']) {
+      for (const consumer of [null, 0, 1]) {
+        // The winner by brute force: the highest rank over every enabled instance, first on ties.
+        let winner: { rank: number; tag: string } | null = null;
+        plugins.forEach((p, i) => {
+          if (p.name !== name || confs[i] === NO_CONF) return;
+          if (p.consumer >= 0 && p.consumer !== consumer) return;
+          const rank = precedence(p, route, service);
+          if (rank >= 0 && (winner === null || rank > winner.rank)) winner = { rank, tag: p.id.slice(2) };
+        });
+        const entry = chain?.entries.find((e) => e.plugin === name);
+        const got = entry === undefined ? 'none' : tagOf(confFor(entry, consumer === null ? null : `c${consumer}`));
+        assert.equal(got, (winner as { tag: string } | null)?.tag ?? 'none', `route ${route}, service ${service}, plugin ${name}, consumer ${consumer}`);
+        compared++;
+      }
+    }
+  }
+  assert.equal(compared, (ROUTES + 1) * 9);
 });
