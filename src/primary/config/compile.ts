@@ -24,6 +24,7 @@ const idx = (e: Entry, field: string): number => (e as ResolvedEntry).resolved?.
 
 export function compileSnapshot(model: Model, settings: Settings, version: number): Snapshot {
   const { entries } = model;
+  const tlsIndex = new TlsIndex(model);
   const upstreamByName = new Map<string, number>();
   entries.upstreams.forEach((u, i) => upstreamByName.set(String(u.rec.name).toLowerCase(), i));
 
@@ -41,14 +42,18 @@ export function compileSnapshot(model: Model, settings: Settings, version: numbe
     enabled: rec.enabled as boolean,
     tags: strs(rec.tags),
     upstream: upstreamByName.get(String(rec.host).toLowerCase()) ?? -1,
-  }, upstreamTls(rec, model)));
+  }, upstreamTls(rec, tlsIndex)));
 
   const routes: RouteSnap[] = entries.routes.map((e) => compileRoute(e));
 
   const targetsOf = new Map<number, TargetSnap[]>();
+  // One list per upstream, appended to: copying it for every target was quadratic in an
+  // upstream's targets (40,000 targets: ~54 s of compile).
   for (const t of entries.targets) {
     const u = idx(t, 'upstream');
-    targetsOf.set(u, [...(targetsOf.get(u) ?? []), compileTarget(t)]);
+    const list = targetsOf.get(u);
+    if (list === undefined) targetsOf.set(u, [compileTarget(t)]);
+    else list.push(compileTarget(t));
   }
   const upstreams: UpstreamSnap[] = entries.upstreams.map((u) => ({
     id: u.rec.id as string,
@@ -125,15 +130,54 @@ function withTls(svc: ServiceSnap, tls: UpstreamTlsSnap | null): ServiceSnap {
   return svc;
 }
 
-function upstreamTls(rec: Rec, { entries }: Model): UpstreamTlsSnap | null {
+/**
+ * Certificates and CA certificates by lowercase id, built once: a service looked its client
+ * certificate and CAs up by scanning every one (quadratic in services × certificates).
+ */
+class TlsIndex {
+  readonly #model: Model;
+  #certs: Map<string, number> | null = null;
+  #cas: Map<string, string> | null = null;
+
+  constructor(model: Model) {
+    this.#model = model;
+  }
+
+  /** The index of the certificate with this id (any case), or -1. */
+  certificate(id: string): number {
+    if (this.#certs === null) {
+      this.#certs = new Map();
+      // The first of equal ids wins, as findIndex did.
+      this.#model.entries.certificates.forEach((c, i) => {
+        const k = String(c.rec.id).toLowerCase();
+        if (!this.#certs!.has(k)) this.#certs!.set(k, i);
+      });
+    }
+    return this.#certs.get(id.toLowerCase()) ?? -1;
+  }
+
+  /** The PEM of the CA certificate with this id (any case). */
+  ca(id: string): string | undefined {
+    if (this.#cas === null) {
+      this.#cas = new Map();
+      for (const c of this.#model.entries.ca_certificates) {
+        const k = String(c.rec.id).toLowerCase();
+        if (!this.#cas.has(k)) this.#cas.set(k, c.rec.cert as string);
+      }
+    }
+    return this.#cas.get(id.toLowerCase());
+  }
+}
+
+function upstreamTls(rec: Rec, tls: TlsIndex): UpstreamTlsSnap | null {
   if (rec.protocol !== 'https') return null;
   const cc = rec.client_certificate;
   const ccId = typeof cc === 'string' ? cc : cc !== null && typeof cc === 'object' ? String((cc as Rec).id) : null;
-  const clientCertificate = ccId === null ? -1 : entries.certificates.findIndex((c) => String(c.rec.id).toLowerCase() === ccId.toLowerCase());
+  const clientCertificate = ccId === null ? -1 : tls.certificate(ccId);
   const verify = rec.tls_verify === true;
   if (!verify && clientCertificate < 0) return null;
   const ca = strs(rec.ca_certificates)
-    .map((id) => entries.ca_certificates.find((c) => String(c.rec.id).toLowerCase() === id.toLowerCase())?.rec.cert as string | undefined)
+    .map((id) => tls.ca(id))
     .filter((c): c is string => c !== undefined);
   return { verify, verifyDepth: typeof rec.tls_verify_depth === 'number' ? rec.tls_verify_depth : null, ca, clientCertificate };
 }

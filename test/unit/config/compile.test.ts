@@ -213,3 +213,19 @@ hyperway:
     await closeCompilePool();
   }
 });
+
+test('targets: each upstream keeps its own in file order, top-level and nested interleaved', () => {
+  const loaded = loadConfigText(doc(`upstreams:
+  - name: a
+    targets: [{target: 10.0.0.1:80}, {target: 10.0.0.2:80}]
+  - name: b
+    targets: [{target: 10.0.1.1:80}]
+targets:
+  - {upstream: b, target: 10.0.1.2:80}
+  - {upstream: a, target: 10.0.0.3:80}
+  - {upstream: b, target: 10.0.1.3:80}
+`), 'kong.yml', {}, 1);
+  const byName = Object.fromEntries(loaded.snapshot.upstreams.map((u) => [u.name, u.targets.map((t) => t.target)]));
+  assert.deepEqual(byName.a, ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
+  assert.deepEqual(byName.b, ['10.0.1.1:80', '10.0.1.2:80', '10.0.1.3:80']);
+});
