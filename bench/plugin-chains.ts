@@ -1,9 +1,10 @@
 /**
  * Per-route plugin chains at scale (worker/pipeline/chain.ts), the work a worker does per snapshot:
  * BENCH_ROUTES routes (10,000) over a tenth as many services, each route with one route-scoped
- * instance (request-termination) and every tenth service with a service-scoped one (cors), plus two
- * globals (correlation-id; a consumer-scoped key-auth). Before ChainIndex each route's chain ranked
- * every instance of the snapshot: quadratic in the count.
+ * instance (request-termination) and every tenth service with a service-scoped one (cors), one
+ * global (correlation-id) and BENCH_CONSUMER_PLUGINS (1,000) instances scoped to a consumer alone
+ * (request-termination, one consumer each: what per-consumer rate limits look like). Before
+ * ChainIndex each route's chain ranked every instance of the snapshot: quadratic in the count.
  *
  * Rows: "scope index" (one ChainIndex for the snapshot, as runtime.ts does) and "scan every
  * instance" (the same buildChain given a ChainIndex that offers every instance to every route: the
@@ -11,7 +12,7 @@
  * BENCH_BASE_DIST=<other build>/dist "base build": that build's buildChain, called as its
  * runtime.ts called it (a build before ChainIndex scans every instance per route). Interleaved
  * rounds, medians, wall ms per snapshot.
- * Knobs: BENCH_ROUTES (10,000), BENCH_ROUNDS (5). `npm run build && node dist/bench/plugin-chains.js`
+ * Knobs: BENCH_ROUTES (10,000), BENCH_CONSUMER_PLUGINS (1,000), BENCH_ROUNDS (5). `npm run build && node dist/bench/plugin-chains.js`
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -41,11 +42,13 @@ class EveryInstance extends ChainIndex {
 function main(): void {
   const routes = Math.floor(numberEnv('BENCH_ROUTES', 10_000, 1));
   const rounds = Math.floor(numberEnv('BENCH_ROUNDS', 5, 1));
+  const consumerPlugins = Math.floor(numberEnv('BENCH_CONSUMER_PLUGINS', 1_000, 0));
   const services = Math.max(1, Math.ceil(routes / 10));
   const plugins: PluginSnap[] = [];
   for (let r = 0; r < routes; r++) plugins.push(instance(`rt${r}`, 'request-termination', { route: r }, { status_code: 200, message: `r${r}`, content_type: null, body: null, echo: false, trigger: null }));
   for (let s = 0; s < services; s += 10) plugins.push(instance(`cors${s}`, 'cors', { service: s }, { origins: ['*'], methods: ['GET'], headers: null, exposed_headers: null, credentials: false, max_age: null, preflight_continue: false, private_network: false }));
   plugins.push(instance('cid', 'correlation-id', {}, { header_name: 'x-id', generator: 'uuid', echo_downstream: false }));
+  for (let c = 0; c < consumerPlugins; c++) plugins.push(instance(`ct${c}`, 'request-termination', { consumer: c }, { status_code: 429, message: `c${c}`, content_type: null, body: null, echo: false, trigger: null }));
   const snapshot = { plugins, routes: Array.from({ length: routes }, (_, i) => ({ id: `r${i}` })), services: Array.from({ length: services }, (_, i) => ({ id: `s${i}` })) } as unknown as WorkerSnapshot;
   const env = { consumerId: (i: number) => `c${i}` } as unknown as PluginEnv;
   const confs = configureInstances(snapshot, env);
@@ -73,7 +76,7 @@ function main(): void {
       console.log(`round ${round} ${row.name.padEnd(20)} ${took.toFixed(0)} ms (${chains} chains)`);
     }
   }
-  console.log(`\n${routes} routes, ${services} services, ${plugins.length} plugin instances; medians of ${rounds} rounds\n`);
+  console.log(`\n${routes} routes, ${services} services, ${plugins.length} plugin instances (${consumerPlugins} scoped to a consumer alone); medians of ${rounds} rounds\n`);
   console.log(markdownTable(['row', 'ms per snapshot (median)', 'µs per route'], rows.map((r) => {
     const m = median(ms.get(r.name)!);
     return [r.name, m.toFixed(0), ((m * 1000) / routes).toFixed(1)];

@@ -86,36 +86,69 @@ const NONE: readonly number[] = [];
 
 /**
  * The instances that can apply to a route, by scope, built once per snapshot: a route's chain looks
- * at the unscoped instances (global, consumer-only), its own and its service's, not at every
- * instance. (Scanning all of them per route made 10,000 routes with a plugin each cost a worker
- * ~0.9 s per snapshot, growing with the square of the count.) Indexes ascend within each list.
+ * at the global instances, its own and its service's, not at every instance; consumer-only
+ * instances (rank 4 on every route) are resolved once per plugin name into one consumer → conf
+ * map that every route shares. (Scanning every instance per route made 10,000 routes with a
+ * plugin each cost a worker ~1.2 s per snapshot, and 8,000 routes with 1,000 consumer-scoped
+ * rate limits ~3.2 s: each grew with the product of the counts.) Indexes ascend within each list.
  */
 export class ChainIndex {
-  readonly #unscoped: number[] = [];
+  /** Instances with no route, service or consumer. */
+  readonly #globals: number[] = [];
   /** Instances with a route (and maybe a service too: precedence() checks both). */
   readonly #byRoute = new Map<number, number[]>();
   /** Instances with a service and no route. */
   readonly #byService = new Map<number, number[]>();
+  /** Instances with a consumer alone, by plugin name. */
+  readonly #consumerOnly = new Map<string, number[]>();
+  readonly #shared = new Map<string, ReadonlyMap<string, unknown>>();
+  readonly #plugins: readonly PluginSnap[];
 
   constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[]) {
+    this.#plugins = snapshot.plugins;
     snapshot.plugins.forEach((p, index) => {
       if (confs[index] === NO_CONF || !servesHttp(p)) return;
       if (p.route >= 0) push(this.#byRoute, p.route, index);
       else if (p.service >= 0) push(this.#byService, p.service, index);
-      else this.#unscoped.push(index);
+      else if (p.consumer >= 0) push(this.#consumerOnly, p.name, index);
+      else this.#globals.push(index);
     });
   }
 
-  /** The instances that may apply to (route, service), ascending; empty when none can. */
+  /** The route- and service-free instances' plugin names that are scoped to a consumer alone. */
+  get consumerOnlyNames(): Iterable<string> {
+    return this.#consumerOnly.keys();
+  }
+
+  /**
+   * Consumer id → conf of the consumer-only instance of `name` for that consumer (the first, as
+   * ranks tie), made once per snapshot and shared by every route's chain: never changed.
+   */
+  consumerOnly(name: string, env: PluginEnv, confs: readonly unknown[]): ReadonlyMap<string, unknown> | null {
+    const list = this.#consumerOnly.get(name);
+    if (list === undefined) return null;
+    let m = this.#shared.get(name);
+    if (m === undefined) {
+      const made = new Map<string, unknown>();
+      for (const index of list) {
+        const id = env.consumerId(this.#plugins[index].consumer);
+        if (!made.has(id)) made.set(id, confs[index]);
+      }
+      this.#shared.set(name, (m = made));
+    }
+    return m;
+  }
+
+  /** The instances other than consumer-only ones that may apply to (route, service), ascending. */
   candidates(route: number, service: number): readonly number[] {
     const own = route >= 0 ? this.#byRoute.get(route) ?? NONE : NONE;
     const svc = service >= 0 ? this.#byService.get(service) ?? NONE : NONE;
-    if (own.length === 0 && svc.length === 0) return this.#unscoped;
-    return [...this.#unscoped, ...own, ...svc].sort((a, b) => a - b);
+    if (own.length === 0 && svc.length === 0) return this.#globals;
+    return [...this.#globals, ...own, ...svc].sort((a, b) => a - b);
   }
 }
 
-function push(m: Map<number, number[]>, key: number, index: number): void {
+function push<K>(m: Map<K, number[]>, key: K, index: number): void {
   const list = m.get(key);
   if (list === undefined) m.set(key, [index]);
   else list.push(index);
@@ -135,7 +168,6 @@ export function buildChain(
   chains: ChainIndex = new ChainIndex(snapshot, confs),
 ): PluginChain | null {
   const candidates = chains.candidates(route, service);
-  if (candidates.length === 0) return null;
   const best = new Map<string, { rank: number; index: number }>();
   const consumerBest = new Map<string, Map<number, { rank: number; index: number }>>();
   for (const index of candidates) {
@@ -152,21 +184,25 @@ export function buildChain(
       if (cur === undefined || rank > cur.rank) best.set(p.name, { rank, index });
     }
   }
-  const names = new Set([...best.keys(), ...consumerBest.keys()]);
+  const names = new Set([...best.keys(), ...consumerBest.keys(), ...chains.consumerOnlyNames]);
   if (names.size === 0) return null;
   const entries: ChainEntry[] = [];
   for (const name of names) {
     const handler = handlers.get(name) as PluginHandler<unknown>;
     const base = best.get(name);
-    let byConsumer: Map<string, unknown> | null = null;
+    // Consumer-only instances (rank 4) win over a consumer-free winner below route+service (5).
+    const shared = base !== undefined && base.rank > 4 ? null : chains.consumerOnly(name, env, confs);
+    let byConsumer: ReadonlyMap<string, unknown> | null = shared;
     const perConsumer = consumerBest.get(name);
     if (perConsumer !== undefined) {
-      byConsumer = new Map();
+      // This route's own consumer-scoped instances (ranks 6–8) over the shared ones, in a copy.
+      const merged = new Map(shared ?? []);
+      byConsumer = merged;
       for (const [consumer, winner] of perConsumer) {
         // A consumer-scoped instance loses to a consumer-free one of higher rank (route+service
         // beats consumer alone): resolve that here so the request path does one map lookup.
         const pick = base !== undefined && base.rank > winner.rank ? base : winner;
-        byConsumer.set(env.consumerId(consumer), confs[pick.index]);
+        merged.set(env.consumerId(consumer), confs[pick.index]);
       }
     }
     entries.push({ handler, conf: base === undefined ? NO_CONF : confs[base.index], byConsumer, plugin: name });
