@@ -29,6 +29,10 @@ export abstract class HeldEntities implements EntityView {
     this.current.delete(entity, id);
   }
 
+  deleteWhere(entity: EntityName, pick: (rec: EntityRecord) => boolean): void {
+    this.current.deleteWhere(entity, pick);
+  }
+
   toDeclarative(): Record<string, unknown> {
     return this.current.toDeclarative();
   }

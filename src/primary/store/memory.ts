@@ -38,6 +38,13 @@ export class MemoryEntities implements EntityView {
     if (i !== -1) list.splice(i, 1);
   }
 
+  deleteWhere(entity: EntityName, pick: (rec: EntityRecord) => boolean): void {
+    const list = this.#set[entity];
+    let kept = 0;
+    for (const r of list) if (!pick(r)) list[kept++] = r;
+    list.length = kept;
+  }
+
   clone(): MemoryEntities {
     return new MemoryEntities(structuredClone(this.#set), this.#settingsBlock);
   }

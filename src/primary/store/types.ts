@@ -16,6 +16,8 @@ export interface EntityView {
   /** Inserts, or replaces the record with the same id in place (list order is kept). */
   put(entity: EntityName, rec: EntityRecord): void;
   delete(entity: EntityName, id: string): void;
+  /** Removes every record of `entity` that `pick` selects, in one pass (a cascade's children). */
+  deleteWhere(entity: EntityName, pick: (rec: EntityRecord) => boolean): void;
   /** A `_format_version: "3.0"` document with every entity at the top level, loadable as a file. */
   toDeclarative(): Record<string, unknown>;
 }
