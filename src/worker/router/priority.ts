@@ -50,14 +50,18 @@ export function splitPathGroups(paths: readonly string[] | null): (string[] | nu
   if (!nonEmpty(paths)) return [null];
   const keys: number[] = [];
   const groups: string[][] = [];
+  // A duplicate is dropped; many paths are checked through a Set (a scan per path was quadratic).
+  const seen = paths.length > 16 ? new Set<string>() : null;
   for (const p of paths) {
     const key = isRegexPath(p) ? -1 : Buffer.byteLength(p, 'utf8');
     const at = keys.indexOf(key);
     if (at === -1) {
       keys.push(key);
       groups.push([p]);
-    } else if (!groups[at].includes(p)) {
+      seen?.add(p);
+    } else if (seen !== null ? !seen.has(p) : !groups[at].includes(p)) {
       groups[at].push(p);
+      seen?.add(p);
     }
   }
   return groups;

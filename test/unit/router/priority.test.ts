@@ -169,3 +169,22 @@ test('comparePriority orders negative regex_priority below zero', () => {
   const b = getPriority(route({ regexPriority: 0 }), ['~/a']);
   assert.ok(comparePriority(b, a) < 0);
 });
+
+test('splitPathGroups: a route with many paths drops duplicates as a short one does (through a Set past 16 paths)', () => {
+  const paths: string[] = [];
+  for (let i = 0; i < 60; i++) paths.push(i % 7 === 0 ? `~/re${i % 3}` : `/p${i % 25}`);
+  const groups = splitPathGroups(paths);
+  // By hand: regexes in one group, prefixes by byte length, first appearance order, no repeats.
+  const expected: string[][] = [];
+  const keyOf = (p: string): number => (p.startsWith('~') ? -1 : Buffer.byteLength(p));
+  const keys: number[] = [];
+  for (const p of paths) {
+    const at = keys.indexOf(keyOf(p));
+    if (at === -1) {
+      keys.push(keyOf(p));
+      expected.push([p]);
+    } else if (!expected[at].includes(p)) expected[at].push(p);
+  }
+  assert.deepEqual(groups, expected);
+  assert.equal(groups.flat().length, new Set(paths).size);
+});
