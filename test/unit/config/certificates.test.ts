@@ -69,3 +69,10 @@ test('ssl_cert / ssl_cert_key are checked before workers see them; without them 
   assert.match(new X509Certificate(readFileSync(first.sslCert[0])).subject, /CN=localhost/);
   assert.equal(statSync(first.sslCertKey[0]).mode & 0o077, 0, 'the generated key is private');
 });
+
+test('PEMs seen before (parsed once and remembered) still pair only with their own: a mismatch among repeats is reported', () => {
+  const certificates = [];
+  for (let i = 0; i < 80; i++) certificates.push(i === 41 ? { cert: a.cert, key: b.key } : i % 2 === 0 ? { cert: a.cert, key: a.key } : { cert: b.cert, key: b.key });
+  const ps = lines(problems(yml({ certificates })));
+  assert.deepEqual(ps.filter((l) => l.includes('is not the private key')), ["certificates[41].key: 'key' is not the private key of 'cert' (their public keys differ)"]);
+});
