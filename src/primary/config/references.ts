@@ -116,13 +116,19 @@ export function checkUniqueness(entries: Entries, pr: Problems): void {
   dupCheck(pr, entries.consumers, 'custom_id', (e) => str(e.rec.custom_id), (k) => `custom_id set to '${k}'`);
 }
 
-function describe(entity: EntityName, value: string, entries: Entries): string {
-  // A name that exists as another kind of entity is the usual mistake: say which.
+/**
+ * A name that exists as another kind of entity is the usual mistake: say which. `keys` holds each
+ * entity's endpoint keys, made when a bad reference first asks (a scan per problem made a file
+ * with thousands of bad references quadratic).
+ */
+function describe(entity: EntityName, value: string, entries: Entries, keys: Map<EntityName, Set<unknown>>): string {
   for (const other of ENTITY_ORDER) {
     const def = ENTITY_DEFS[other];
     if (other === entity || !def.endpointKey || !def.endpointKeyUnique) continue;
     const ek = def.endpointKey;
-    if (entries[other].some((e) => e.rec[ek] === value)) return `; '${value}' is ${withArticle(def.singular)} ${ek}, not ${withArticle(ENTITY_DEFS[entity].singular)}`;
+    let set = keys.get(other);
+    if (set === undefined) keys.set(other, (set = new Set(entries[other].map((e) => e.rec[ek]))));
+    if (set.has(value)) return `; '${value}' is ${withArticle(def.singular)} ${ek}, not ${withArticle(ENTITY_DEFS[entity].singular)}`;
   }
   return '';
 }
@@ -151,6 +157,7 @@ export function resolveReferences(entries: Entries, pr: Problems): void {
   // Built for an entity only once a reference names one of its entries by value: nested entries
   // (the bulk of a large file) refer to their parent by index.
   const byKey = new Map<EntityName, Map<string, number>>();
+  const endpointKeys = new Map<EntityName, Set<unknown>>();
   // Each entry's indexes are gathered here, then made one object of its entity's shape (shapes.ts).
   const vals: number[] = [];
   for (const entity of ENTITY_ORDER) {
@@ -171,7 +178,7 @@ export function resolveReferences(entries: Entries, pr: Problems): void {
           if (m === undefined) byKey.set(target!, (m = keyIndex(target!, entries)));
           const idx = m.get(ref.value) ?? m.get(ref.value.toLowerCase());
           if (idx === undefined) {
-            pr.err(ref.path, `invalid reference '${field}: ${ref.value}' (no such entry in '${target}')${describe(target!, ref.value, entries)}`);
+            pr.err(ref.path, `invalid reference '${field}: ${ref.value}' (no such entry in '${target}')${describe(target!, ref.value, entries, endpointKeys)}`);
             vals[f] = -1;
           } else {
             vals[f] = idx;
