@@ -76,3 +76,9 @@ test('PEMs seen before (parsed once and remembered) still pair only with their o
   const ps = lines(problems(yml({ certificates })));
   assert.deepEqual(ps.filter((l) => l.includes('is not the private key')), ["certificates[41].key: 'key' is not the private key of 'cert' (their public keys differ)"]);
 });
+
+test('one combined PEM (certificate and key in one text) serves as both cert and key', () => {
+  const combined = `${a.cert}\n${a.key}`;
+  const s = load(yml({ certificates: [{ cert: combined, key: combined, snis: ['a.test'] }, { cert: a.cert, key: combined }] })).snapshot;
+  assert.equal(s.certificates?.length, 2);
+});

@@ -129,8 +129,14 @@ test('configure runs once per instance per snapshot; its result is the conf', ()
 // The per-snapshot ChainIndex narrows each route's scan to the instances that can apply to it:
 // every route's chain must equal what ranking every instance of the snapshot gives.
 for (const start of [7, 11, 2024, 90210, 31337]) test(`chains from the scope index equal the winners over every instance, for every route and consumer (seed ${start})`, () => {
+  // xorshift32: every bit of the state varies (a plain LCG in doubles lost its low bits).
   let seed = start;
-  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const rand = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
   const ROUTES = 12;
   const SERVICES = 4;
   const serviceOf = (r: number): number => (r % 5 === 4 ? -1 : r % SERVICES);
@@ -146,6 +152,9 @@ for (const start of [7, 11, 2024, 90210, 31337]) test(`chains from the scope ind
   const env = buildPluginEnv(snap);
   const confs = configureInstances(snap, env, HANDLERS);
   const chains = new ChainIndex(snap, confs);
+  // The mix covers every kind of scope, consumer-only ones (the shared map) included.
+  const kinds = new Set(plugins.map((p) => `${p.route >= 0}/${p.service >= 0}/${p.consumer >= 0}`));
+  assert.equal(kinds.size, 8, [...kinds].join(' '));
   let compared = 0;
   for (let route = -1; route < ROUTES; route++) {
     const service = route < 0 ? 0 : serviceOf(route);

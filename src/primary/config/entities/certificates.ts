@@ -25,14 +25,16 @@ export function checkSniName(v: unknown): string | null {
 /**
  * The last PEMs parsed, and what came of them: a certificate's cert and key are each checked as a
  * field, again with the pair, and once more to compare their public keys; parsing an RSA key is
- * ~1.4 ms, so 1,000 certificates spent ~4 s parsing each PEM three times. Bounded: cleared when
- * it holds SEEN_MAX entries.
+ * ~1.4 ms, so 1,000 certificates spent ~4 s parsing each PEM three times. One cache per kind: a
+ * combined file (certificate and key in one text) is parsed once as each. Bounded: cleared when a
+ * cache holds SEEN_MAX entries.
  */
 const SEEN_MAX = 64;
-const seen = new Map<string, X509Certificate | KeyObject | string>();
+const seenCerts = new Map<string, X509Certificate | string>();
+const seenKeys = new Map<string, KeyObject | string>();
 
-function remember<T extends X509Certificate | KeyObject>(pem: string, parse: (pem: string) => T | string): T | string {
-  const known = seen.get(pem) as T | string | undefined;
+function remember<T>(seen: Map<string, T>, pem: string, parse: (pem: string) => T): T {
+  const known = seen.get(pem);
   if (known !== undefined) return known;
   const made = parse(pem);
   if (seen.size >= SEEN_MAX) seen.clear();
@@ -40,21 +42,23 @@ function remember<T extends X509Certificate | KeyObject>(pem: string, parse: (pe
   return made;
 }
 
+function x509(text: string): X509Certificate | string {
+  try {
+    return new X509Certificate(text);
+  } catch (e) {
+    return `invalid certificate: ${(e as Error).message}`;
+  }
+}
+
 /** The first certificate of a PEM text, or the parse error. */
 function parseCert(pem: string): X509Certificate | string {
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) return 'invalid certificate: no PEM "BEGIN CERTIFICATE" block';
-  return remember(pem, (text) => {
-    try {
-      return new X509Certificate(text);
-    } catch (e) {
-      return `invalid certificate: ${(e as Error).message}`;
-    }
-  });
+  return remember(seenCerts, pem, x509);
 }
 
 /** The private key of a PEM text, or the parse error. */
 function parseKey(pem: string): KeyObject | string {
-  return remember(pem, (text) => {
+  return remember(seenKeys, pem, (text) => {
     try {
       return createPrivateKey(text);
     } catch (e) {
@@ -79,7 +83,9 @@ function checkKeyPem(v: unknown): string | null {
 /** Whether `keyPem` is the private key of `certPem` (both already parse). */
 export function keyMatchesCert(certPem: string, keyPem: string): boolean {
   try {
-    const cert = parseCert(certPem);
+    // Without parseCert's header check: ssl_cert files (primary/tls/files.ts) are held to what
+    // node's X509Certificate reads, as before.
+    const cert = remember(seenCerts, certPem, x509);
     const key = parseKey(keyPem);
     if (typeof cert === 'string' || typeof key === 'string') return false;
     const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
