@@ -167,7 +167,7 @@ function sideFileWhole(path: string): boolean {
   }
 }
 
-/** The paths this process mapped: shm-typed-array must never map one name twice (see mapSideFile). */
+/** The paths this process mapped: shm-typed-array must never map one name twice (see readSideFile). */
 const mappedSideFiles = new Set<string>();
 
 /**

@@ -3,7 +3,8 @@
  * disk), not through the IPC channel. Over the channel ('advanced' serialization) a 15 MB payload
  * was copied into a serializer once per worker, written through a socket in 64 KiB pieces and
  * concatenated again on the other side: ~0.24 s until two workers had it and ~0.14 s of the
- * primary's CPU. Written once to a file and read by each worker it took ~0.06 s and 0.015 s.
+ * primary's CPU. Written once to a file and read by each worker it took ~0.06 s and 0.015 s; mapped
+ * instead of read, the worker has it at once and the workers share its pages.
  *
  * One file per config version, `<segment>.config-<version>` beside the shared segment
  * (shared/shm.ts: removed with it, and reaped with it after a crash). It stays while its version is
