@@ -30,8 +30,8 @@ function instance(id: string, name: string, scope: { route?: number; service?: n
 /** A ChainIndex that offers every instance to every route: the scan the code did before. */
 class EveryInstance extends ChainIndex {
   readonly #all: number[];
-  constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[]) {
-    super(snapshot, confs);
+  constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[], env: PluginEnv) {
+    super(snapshot, confs, env);
     this.#all = snapshot.plugins.map((_, i) => i);
   }
   override candidates(): readonly number[] {
@@ -54,14 +54,14 @@ function main(): void {
   const confs = configureInstances(snapshot, env);
   type Build = typeof buildChain;
   const rows: Array<{ name: string; make: () => ChainIndex | undefined; build: Build }> = [
-    { name: 'scope index', make: () => new ChainIndex(snapshot, confs), build: buildChain },
-    { name: 'scan every instance', make: () => new EveryInstance(snapshot, confs), build: buildChain },
+    { name: 'scope index', make: () => new ChainIndex(snapshot, confs, env), build: buildChain },
+    { name: 'scan every instance', make: () => new EveryInstance(snapshot, confs, env), build: buildChain },
   ];
   const baseDist = process.env.BENCH_BASE_DIST;
   if (baseDist) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const base = require(join(baseDist, 'src/worker/pipeline/chain')) as typeof import('../src/worker/pipeline/chain');
-    rows.push({ name: 'base build', make: () => (base.ChainIndex ? new base.ChainIndex(snapshot, confs) : undefined), build: base.buildChain });
+    rows.push({ name: 'base build', make: () => (base.ChainIndex ? new base.ChainIndex(snapshot, confs, env) : undefined), build: base.buildChain });
   }
   const ms = new Map<string, number[]>(rows.map((r) => [r.name, []]));
   let chains = 0;

@@ -96,7 +96,7 @@ export class Runtime {
     endLatencyBuild();
     this.pluginEnv = buildPluginEnv(snapshot);
     const confs = configureInstances(snapshot, this.pluginEnv);
-    const chains = new ChainIndex(snapshot, confs);
+    const chains = new ChainIndex(snapshot, confs, this.pluginEnv);
     this.routes = snapshot.routes.map((snap, index) => {
       const service = snap.service < 0 ? null : this.services[snap.service];
       return {

@@ -99,44 +99,34 @@ export class ChainIndex {
   readonly #byRoute = new Map<number, number[]>();
   /** Instances with a service and no route. */
   readonly #byService = new Map<number, number[]>();
-  /** Instances with a consumer alone, by plugin name. */
-  readonly #consumerOnly = new Map<string, number[]>();
-  readonly #shared = new Map<string, ReadonlyMap<string, unknown>>();
-  readonly #plugins: readonly PluginSnap[];
+  /**
+   * Per plugin name, consumer id → conf of its consumer-only instance for that consumer (the
+   * first, as ranks tie): made once per snapshot and shared by every route's chain, never changed.
+   */
+  readonly #consumerOnly = new Map<string, Map<string, unknown>>();
 
-  constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[]) {
-    this.#plugins = snapshot.plugins;
+  constructor(snapshot: Pick<WorkerSnapshot, 'plugins'>, confs: readonly unknown[], env: Pick<PluginEnv, 'consumerId'>) {
     snapshot.plugins.forEach((p, index) => {
       if (confs[index] === NO_CONF || !servesHttp(p)) return;
       if (p.route >= 0) push(this.#byRoute, p.route, index);
       else if (p.service >= 0) push(this.#byService, p.service, index);
-      else if (p.consumer >= 0) push(this.#consumerOnly, p.name, index);
-      else this.#globals.push(index);
+      else if (p.consumer >= 0) {
+        let byConsumer = this.#consumerOnly.get(p.name);
+        if (byConsumer === undefined) this.#consumerOnly.set(p.name, (byConsumer = new Map()));
+        const id = env.consumerId(p.consumer);
+        if (!byConsumer.has(id)) byConsumer.set(id, confs[index]);
+      } else this.#globals.push(index);
     });
   }
 
-  /** The route- and service-free instances' plugin names that are scoped to a consumer alone. */
+  /** The plugin names with instances scoped to a consumer alone. */
   get consumerOnlyNames(): Iterable<string> {
     return this.#consumerOnly.keys();
   }
 
-  /**
-   * Consumer id → conf of the consumer-only instance of `name` for that consumer (the first, as
-   * ranks tie), made once per snapshot and shared by every route's chain: never changed.
-   */
-  consumerOnly(name: string, env: PluginEnv, confs: readonly unknown[]): ReadonlyMap<string, unknown> | null {
-    const list = this.#consumerOnly.get(name);
-    if (list === undefined) return null;
-    let m = this.#shared.get(name);
-    if (m === undefined) {
-      const made = new Map<string, unknown>();
-      for (const index of list) {
-        const id = env.consumerId(this.#plugins[index].consumer);
-        if (!made.has(id)) made.set(id, confs[index]);
-      }
-      this.#shared.set(name, (m = made));
-    }
-    return m;
+  /** `name`'s consumer-only confs by consumer id, or null when it has none. */
+  consumerOnly(name: string): ReadonlyMap<string, unknown> | null {
+    return this.#consumerOnly.get(name) ?? null;
   }
 
   /** The instances other than consumer-only ones that may apply to (route, service), ascending. */
@@ -165,7 +155,7 @@ export function buildChain(
   route: number,
   service: number,
   handlers: HandlerTable = PLUGIN_HANDLERS,
-  chains: ChainIndex = new ChainIndex(snapshot, confs),
+  chains: ChainIndex = new ChainIndex(snapshot, confs, env),
 ): PluginChain | null {
   const candidates = chains.candidates(route, service);
   const best = new Map<string, { rank: number; index: number }>();
@@ -191,7 +181,7 @@ export function buildChain(
     const handler = handlers.get(name) as PluginHandler<unknown>;
     const base = best.get(name);
     // Consumer-only instances (rank 4) win over a consumer-free winner below route+service (5).
-    const shared = base !== undefined && base.rank > 4 ? null : chains.consumerOnly(name, env, confs);
+    const shared = base !== undefined && base.rank > 4 ? null : chains.consumerOnly(name);
     let byConsumer: ReadonlyMap<string, unknown> | null = shared;
     const perConsumer = consumerBest.get(name);
     if (perConsumer !== undefined) {

@@ -151,7 +151,7 @@ for (const start of [7, 11, 2024, 90210, 31337]) test(`chains from the scope ind
   const snap = snapshot(plugins);
   const env = buildPluginEnv(snap);
   const confs = configureInstances(snap, env, HANDLERS);
-  const chains = new ChainIndex(snap, confs);
+  const chains = new ChainIndex(snap, confs, env);
   // The mix covers every kind of scope, consumer-only ones (the shared map) included.
   const kinds = new Set(plugins.map((p) => `${p.route >= 0}/${p.service >= 0}/${p.consumer >= 0}`));
   assert.equal(kinds.size, 8, [...kinds].join(' '));
