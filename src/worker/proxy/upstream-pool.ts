@@ -56,26 +56,34 @@ function connectOptions(host: string, connectTimeout: number, tls: UpstreamTls |
   return o;
 }
 
+/** What a SharedPool opens: undici's Pool, or the own client's H1Pool (undici's dispatch contract). */
+interface PoolLike {
+  dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
 /**
- * An undici Pool that a newer runtime may retire while requests still hold it: a dispatch after
- * that goes to the live pool for the same key, or through a one-request pool. undici itself is
- * loaded with the first of these (lib/optional-packages.ts): a worker whose upstreams are all
+ * A pool that a newer runtime may retire while requests still hold it: a dispatch after that goes
+ * to the live pool for the same key, or through a one-request pool that `open` makes. undici itself
+ * is loaded with the first undici pool (lib/optional-packages.ts): a worker whose upstreams are all
  * plain HTTP on the own client never loads it.
  */
 class SharedPool {
+  /** The own client's: a streamed request body goes as the RequestBody itself (balancer/peer.ts). */
+  readonly takesChunks: boolean;
   readonly #owner: UpstreamPools;
   readonly #key: string;
-  readonly #origin: string;
-  readonly #options: Pool.Options;
-  readonly #pool: Pool;
+  readonly #open: () => PoolLike;
+  readonly #pool: PoolLike;
   #retired = false;
 
-  constructor(owner: UpstreamPools, key: string, origin: string, options: Pool.Options) {
+  constructor(owner: UpstreamPools, key: string, open: () => PoolLike, takesChunks: boolean) {
+    this.takesChunks = takesChunks;
     this.#owner = owner;
     this.#key = key;
-    this.#origin = origin;
-    this.#options = options;
-    this.#pool = new (undici().Pool)(origin, options);
+    this.#open = open;
+    this.#pool = open();
   }
 
   retire(): void {
@@ -91,7 +99,7 @@ class SharedPool {
     if (!this.#retired) return this.#pool.dispatch(opts, handler);
     const live = this.#owner.live(this.#key);
     if (live !== null) return live.dispatch(opts, handler);
-    const once = new (undici().Pool)(this.#origin, this.#options);
+    const once = this.#open();
     const accepted = once.dispatch(opts, handler);
     // close() waits for what is queued: the one request goes out, then its connection closes.
     once.close().catch(() => undefined);
@@ -99,47 +107,8 @@ class SharedPool {
   }
 }
 
-/** The own client's pool, with SharedPool's retire semantics. */
-class SharedH1Pool {
-  readonly takesChunks = true;
-  readonly #owner: UpstreamPools;
-  readonly #key: string;
-  readonly #options: H1PoolOptions;
-  readonly #pool: H1Pool;
-  #retired = false;
-
-  constructor(owner: UpstreamPools, key: string, options: H1PoolOptions) {
-    this.#owner = owner;
-    this.#key = key;
-    this.#options = options;
-    this.#pool = new H1Pool(options);
-  }
-
-  retire(): void {
-    this.#retired = true;
-    void this.#pool.close();
-  }
-
-  destroy(): Promise<void> {
-    return this.#pool.destroy();
-  }
-
-  dispatch(opts: DispatchArgs[0], handler: DispatchArgs[1]): boolean {
-    // The Exchange's options and handler are the own client's contract (upstream-h1/types.ts).
-    const o = opts as unknown as Parameters<H1Pool['dispatch']>[0];
-    const h = handler as unknown as Parameters<H1Pool['dispatch']>[1];
-    if (!this.#retired) return this.#pool.dispatch(o, h);
-    const live = this.#owner.live(this.#key);
-    if (live !== null) return live.dispatch(opts, handler);
-    const once = new H1Pool(this.#options);
-    const accepted = once.dispatch(o, h);
-    void once.close();
-    return accepted;
-  }
-}
-
 interface Entry {
-  pool: SharedPool | SharedH1Pool;
+  pool: SharedPool;
   /** Runtimes (the live one, the one being built) holding this pool. */
   refs: number;
 }
@@ -173,7 +142,8 @@ export class UpstreamPools {
         maxIdle: settings.upstreamKeepalivePoolSize,
         headLimit: settings.proxyBufferSize,
       };
-      entry = { pool: new SharedH1Pool(this, key, options), refs: 0 };
+      // The Exchange's options and handler are the own client's contract (upstream-h1/types.ts).
+      entry = { pool: new SharedPool(this, key, () => new H1Pool(options) as unknown as PoolLike, true), refs: 0 };
       this.#entries.set(key, entry);
     } else if (entry === undefined) {
       const options: Pool.Options = {
@@ -188,7 +158,7 @@ export class UpstreamPools {
         headersTimeout: 0,
         bodyTimeout: 0,
       };
-      entry = { pool: new SharedPool(this, key, origin, options), refs: 0 };
+      entry = { pool: new SharedPool(this, key, () => new (undici().Pool)(origin, options), false), refs: 0 };
       this.#entries.set(key, entry);
     }
     const holder = this.#building ?? this.#live;
@@ -213,7 +183,7 @@ export class UpstreamPools {
   }
 
   /** The pool serving `key` now, or null when no runtime uses that address any more. */
-  live(key: string): SharedPool | SharedH1Pool | null {
+  live(key: string): SharedPool | null {
     return this.#entries.get(key)?.pool ?? null;
   }
 
