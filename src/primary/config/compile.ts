@@ -131,13 +131,14 @@ function withTls(svc: ServiceSnap, tls: UpstreamTlsSnap | null): ServiceSnap {
 }
 
 /**
- * Certificates and CA certificates by lowercase id, built once: a service looked its client
- * certificate and CAs up by scanning every one (quadratic in services × certificates).
+ * Certificates and CA certificates by lowercase id, each made when a service first asks: a service
+ * looked its client certificate and CAs up by scanning every one (quadratic in services ×
+ * certificates).
  */
 class TlsIndex {
   readonly #model: Model;
   #certs: Map<string, number> | null = null;
-  #cas: Map<string, string> | null = null;
+  #cas: Map<string, number> | null = null;
 
   constructor(model: Model) {
     this.#model = model;
@@ -145,28 +146,26 @@ class TlsIndex {
 
   /** The index of the certificate with this id (any case), or -1. */
   certificate(id: string): number {
-    if (this.#certs === null) {
-      this.#certs = new Map();
-      // The first of equal ids wins, as findIndex did.
-      this.#model.entries.certificates.forEach((c, i) => {
-        const k = String(c.rec.id).toLowerCase();
-        if (!this.#certs!.has(k)) this.#certs!.set(k, i);
-      });
-    }
+    this.#certs ??= byLowerId(this.#model.entries.certificates);
     return this.#certs.get(id.toLowerCase()) ?? -1;
   }
 
   /** The PEM of the CA certificate with this id (any case). */
   ca(id: string): string | undefined {
-    if (this.#cas === null) {
-      this.#cas = new Map();
-      for (const c of this.#model.entries.ca_certificates) {
-        const k = String(c.rec.id).toLowerCase();
-        if (!this.#cas.has(k)) this.#cas.set(k, c.rec.cert as string);
-      }
-    }
-    return this.#cas.get(id.toLowerCase());
+    this.#cas ??= byLowerId(this.#model.entries.ca_certificates);
+    const i = this.#cas.get(id.toLowerCase());
+    return i === undefined ? undefined : (this.#model.entries.ca_certificates[i].rec.cert as string);
   }
+}
+
+/** Lowercase id → index; the first of equal ids wins, as findIndex did. */
+function byLowerId(list: readonly Entry[]): Map<string, number> {
+  const m = new Map<string, number>();
+  list.forEach((e, i) => {
+    const k = String(e.rec.id).toLowerCase();
+    if (!m.has(k)) m.set(k, i);
+  });
+  return m;
 }
 
 function upstreamTls(rec: Rec, tls: TlsIndex): UpstreamTlsSnap | null {
